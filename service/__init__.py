@@ -1,0 +1,1 @@
+"""Sesame: a passwordless identity service (passkeys, email links, OpenID Connect provider)."""

@@ -1,0 +1,1 @@
+"""Login ceremonies (passkeys), sign-up, sessions. No web framework imports here."""

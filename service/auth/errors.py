@@ -1,0 +1,82 @@
+"""Errors a person can cause during sign-up, sign-in and account changes.
+
+Each carries a stable ``error`` code, an HTTP status and a public message; the cause (a
+py_webauthn exception, say) is kept as ``__cause__`` for the log, never shown. The http layer
+maps them to responses in one place.
+"""
+
+from __future__ import annotations
+
+
+class AuthError(Exception):
+    error = "invalid_request"
+    status_code = 400
+    message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, *, detail: str = "") -> None:
+        if message:
+            self.message = message
+        self.detail = detail  # for the log only
+        super().__init__(detail or self.message)
+
+
+class CeremonyExpired(AuthError):
+    error = "ceremony_expired"
+    message = "This passkey request expired or was already used. Please try again."
+
+
+class InvalidPasskeyResponse(AuthError):
+    error = "invalid_response"
+    message = "Your passkey's answer could not be verified. Nothing was changed; please try again."
+
+
+class UnknownPasskey(AuthError):
+    # Same message for an unknown credential, an unknown user and a credential of another user,
+    # so the answer never tells whether an account exists.
+    error = "unknown_passkey"
+    message = "This passkey is not registered here. Try another passkey or sign up."
+
+
+class AccountDisabled(AuthError):
+    error = "account_disabled"
+    status_code = 403
+    message = "This account is disabled."
+
+
+class SignupRejected(AuthError):
+    error = "invalid_signup"
+
+    def __init__(self, fields: dict[str, str], *, status_code: int = 400) -> None:
+        self.fields = fields
+        self.status_code = status_code
+        super().__init__(" ".join(fields.values()))
+
+
+class PasskeyAlreadyRegistered(AuthError):
+    error = "passkey_exists"
+    status_code = 409
+    message = "This passkey is already registered."
+
+
+class LastPasskey(AuthError):
+    error = "last_passkey"
+    status_code = 409
+    message = "You cannot delete your only passkey: add another one first."
+
+
+class NotFound(AuthError):
+    error = "not_found"
+    status_code = 404
+    message = "That was not found."
+
+
+class CsrfFailed(AuthError):
+    error = "csrf_failed"
+    status_code = 403
+    message = "This form has expired. Reload the page and try again."
+
+
+class NotSignedIn(AuthError):
+    error = "login_required"
+    status_code = 401
+    message = "Please sign in first."

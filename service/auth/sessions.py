@@ -1,0 +1,86 @@
+"""Server-side browser sessions (OWASP ASVS 5.0 V7).
+
+The cookie holds 256 random bits; the database holds only their keyed hash. A session has an
+absolute expiry (``expires_at``) and an idle expiry (``last_seen_at`` + idle), both checked
+against the clock on every request. Signing in always issues a new id and deletes the old one
+(no session fixation). ``amr`` records how the session was made (``passkey`` here).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from service.auth.context import AuthContext
+from service.auth.keyed import new_token
+from service.db import sessions as session_rows
+from service.db.models import Session, User
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CurrentSession:
+    user: User
+    auth_time: datetime
+    amr: list[str]
+    session_pk: int
+
+
+def _hash(ctx: AuthContext, token: str) -> bytes:
+    return ctx.keys.hash("session", token)
+
+
+async def start_session(
+    ctx: AuthContext, user: User, *, amr: str, user_agent: str, replacing: str | None
+) -> str:
+    """Create a session for ``user`` and return the new cookie value."""
+    assert user.id is not None
+    now = ctx.clock.now()
+    token = new_token()
+    async with ctx.db.session() as db:
+        if replacing:
+            await session_rows.delete_by_hash(db, _hash(ctx, replacing))
+        await session_rows.add(
+            db,
+            Session(
+                token_hash=_hash(ctx, token),
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                auth_time=now,
+                amr=amr,
+                expires_at=now + timedelta(seconds=ctx.settings.session_max_seconds),
+                user_agent=user_agent[:255],
+            ),
+        )
+    return token
+
+
+async def resolve_session(ctx: AuthContext, token: str | None) -> CurrentSession | None:
+    if not token or len(token) > 128:
+        return None
+    now = ctx.clock.now()
+    idle = timedelta(seconds=ctx.settings.session_idle_seconds)
+    async with ctx.db.session() as db:
+        found = await session_rows.with_user(db, _hash(ctx, token))
+        if found is None:
+            return None
+        row, user = found
+        assert row.id is not None
+        if now >= row.expires_at or now >= row.last_seen_at + idle or user.disabled_at:
+            await session_rows.delete_by_hash(db, row.token_hash)
+            return None
+        # Write last_seen only every few minutes: one write per request would double the cost
+        # of every page view for an idle limit measured in days.
+        if now - row.last_seen_at >= timedelta(seconds=ctx.settings.session_touch_seconds):
+            await session_rows.touch(db, row.id, now)
+    return CurrentSession(user=user, auth_time=row.auth_time, amr=row.amr.split(), session_pk=row.id)
+
+
+async def end_session(ctx: AuthContext, token: str | None) -> None:
+    if not token:
+        return
+    async with ctx.db.session() as db:
+        await session_rows.delete_by_hash(db, _hash(ctx, token))

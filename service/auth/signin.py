@@ -1,0 +1,93 @@
+"""Passkey sign-in (WebAuthn L3 7.2): discoverable (no username) or username-first.
+
+Unknown usernames get options shaped like a real user's (a stable fake credential id derived
+from the server key), and every "not this account" case ends in the same ``UnknownPasskey``,
+so neither step tells whether an account exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from service.auth import ceremony
+from service.auth.context import AuthContext
+from service.auth.errors import (
+    AccountDisabled,
+    InvalidPasskeyResponse,
+    UnknownPasskey,
+)
+from service.auth.options import descriptor, request_options
+from service.auth.verification import (
+    counter_regressed,
+    credential_id_of,
+    user_handle_of,
+    verify_assertion,
+)
+from service.db import credentials, users
+from service.db.models import User
+
+log = logging.getLogger(__name__)
+
+
+async def begin_signin(
+    ctx: AuthContext, browser_id: str, *, username: str | None
+) -> tuple[str, dict[str, Any]]:
+    data: dict[str, Any] = {}
+    allow = []
+    if username:
+        key = username.strip().lower()
+        async with ctx.db.session() as db:
+            user = await users.by_username_key(db, key)
+            rows = await credentials.for_user(db, user.id) if user and user.id else []
+        data["user_id"] = user.id if user else None
+        allow = [descriptor(row.credential_id, row.transports) for row in rows]
+        if not allow:
+            allow = [descriptor(ctx.keys.hash("fake-credential", key)[:16])]
+    started = await ceremony.begin(ctx, "authenticate", browser_id, data)
+    return started.id, request_options(ctx.settings, challenge=started.challenge, allow=allow)
+
+
+async def finish_signin(
+    ctx: AuthContext, browser_id: str, *, ceremony_id: str, credential: Any
+) -> User:
+    started = await ceremony.take(ctx, ceremony_id, "authenticate", browser_id)
+    credential_id = credential_id_of(credential)
+    async with ctx.db.session() as db:
+        found = await credentials.with_owner(db, credential_id)
+        if found is None:
+            raise UnknownPasskey(detail="credential not registered")
+        stored, owner = found
+        assert stored.id is not None
+        if "user_id" in started.data and started.data["user_id"] != owner.id:
+            # Username-first: the passkey must belong to the account that was named.
+            raise UnknownPasskey(detail="credential of another user")
+        handle = user_handle_of(credential)
+        if handle is None and "user_id" not in started.data:
+            raise InvalidPasskeyResponse(detail="discoverable login without userHandle")
+        if handle is not None and handle != owner.public_id.bytes:
+            raise UnknownPasskey(detail="userHandle does not match the credential's owner")
+        assertion = verify_assertion(ctx.settings, credential, started.challenge, stored)
+        now = ctx.clock.now()
+        if counter_regressed(stored.sign_count, assertion.new_sign_count):
+            log.warning(
+                "sign counter did not increase for credential %s (stored %d, got %d): "
+                "possible cloned authenticator",
+                stored.id, stored.sign_count, assertion.new_sign_count,
+            )
+            await credentials.flag_counter_regression(db, stored.id, now)
+            raise InvalidPasskeyResponse(detail="sign counter regression")
+        if owner.disabled_at is not None:
+            raise AccountDisabled()
+        # Counter and last use are written only now, after every other check passed.
+        updated = await credentials.record_use(
+            db,
+            stored.id,
+            previous_count=stored.sign_count,
+            new_count=assertion.new_sign_count,
+            backup_state=assertion.backup_state,
+            at=now,
+        )
+        if not updated:
+            raise InvalidPasskeyResponse(detail="credential used concurrently")
+    return owner

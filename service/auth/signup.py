@@ -1,0 +1,136 @@
+"""Sign-up: the account exists only once its first passkey verified.
+
+``begin_signup`` checks the form and parks the pending account, with the registration challenge,
+in the ephemeral store; ``finish_signup`` verifies the passkey and writes user and credential in
+one transaction. An abandoned sign-up leaves nothing in the database.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from service.auth import ceremony
+from service.auth.context import AuthContext
+from service.auth.errors import PasskeyAlreadyRegistered, SignupRejected
+from service.auth.names import clean_name, default_passkey_name
+from service.auth.options import creation_options
+from service.auth.verification import verify_registration
+from service.db import users
+from service.db.models import PasskeyCredential, User
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class SignupForm:
+    username: str
+    email: str
+    name: str
+
+
+def normalize_email(email: str) -> str:
+    """Lower-cased, with an IDNA (punycode) domain: the form the uniqueness index compares."""
+    local, _, domain = email.strip().rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass
+    return f"{local}@{domain}".lower()
+
+
+def validate_signup(username: str, email: str, name: str) -> SignupForm:
+    errors: dict[str, str] = {}
+    username = username.strip()
+    email = email.strip()
+    if not USERNAME_RE.match(username):
+        errors["username"] = (
+            "Usernames are 3 to 32 letters, digits, dots, dashes or underscores, "
+            "starting with a letter or digit."
+        )
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        errors["email"] = "Enter a valid email address, like name@example.com."
+    if len(name) > 100:
+        errors["name"] = "Names are at most 100 characters."
+    if errors:
+        raise SignupRejected(errors)
+    return SignupForm(username=username, email=email, name=clean_name(name, 100))
+
+
+async def _reject_taken(ctx: AuthContext, form: SignupForm) -> None:
+    async with ctx.db.session() as db:
+        username_taken, email_taken = await users.taken(
+            db, form.username.lower(), normalize_email(form.email)
+        )
+    errors: dict[str, str] = {}
+    if username_taken:
+        errors["username"] = "This username is already taken."
+    if email_taken:
+        errors["email"] = "An account with this email address already exists."
+    if errors:
+        raise SignupRejected(errors, status_code=409)
+
+
+async def begin_signup(
+    ctx: AuthContext, browser_id: str, *, username: str, email: str, name: str
+) -> tuple[str, dict[str, Any]]:
+    form = validate_signup(username, email, name)
+    await _reject_taken(ctx, form)
+    public_id = uuid.uuid4()
+    pending = await ceremony.begin(
+        ctx,
+        "signup",
+        browser_id,
+        {"username": form.username, "email": form.email, "name": form.name,
+         "public_id": str(public_id)},
+    )
+    options = creation_options(
+        ctx.settings,
+        challenge=pending.challenge,
+        user_handle=public_id.bytes,
+        username=form.username,
+        display_name=form.name,
+        exclude=[],
+    )
+    return pending.id, options
+
+
+async def finish_signup(
+    ctx: AuthContext, browser_id: str, *, ceremony_id: str, credential: Any, user_agent: str
+) -> User:
+    pending = await ceremony.take(ctx, ceremony_id, "signup", browser_id)
+    passkey = verify_registration(ctx.settings, credential, pending.challenge)
+    data = pending.data
+    now = ctx.clock.now()
+    user = User(
+        public_id=uuid.UUID(data["public_id"]),
+        username=data["username"],
+        username_key=data["username"].lower(),
+        email=data["email"],
+        email_key=normalize_email(data["email"]),
+        name=data["name"],
+        created_at=now,
+    )
+    row = PasskeyCredential(
+        user_id=0,
+        credential_id=passkey.credential_id,
+        public_key=passkey.public_key,
+        sign_count=passkey.sign_count,
+        transports=",".join(passkey.transports),
+        aaguid=passkey.aaguid,
+        backup_eligible=passkey.backup_eligible,
+        backup_state=passkey.backup_state,
+        name=default_passkey_name(passkey.aaguid, user_agent),
+        created_at=now,
+    )
+    async with ctx.db.session() as db:
+        try:
+            return await users.create_with_credential(db, user, row)
+        except users.DuplicateUser:
+            pass
+    # Someone took the username or email between begin and finish, or the passkey exists.
+    await _reject_taken(ctx, SignupForm(data["username"], data["email"], data["name"]))
+    raise PasskeyAlreadyRegistered()

@@ -1,0 +1,174 @@
+"""WebAuthn response verification (WebAuthn L3 7.1 registration, 7.2 authentication).
+
+py_webauthn does the cryptographic core; this module adds the rules Sesame enforces on top and
+turns every library exception into :class:`InvalidPasskeyResponse` at the first place it can
+appear. The checks run in the spec's order and exit early.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from webauthn import verify_authentication_response, verify_registration_response
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import CredentialDeviceType
+
+from service.auth.errors import InvalidPasskeyResponse
+from service.db.models import MAX_CREDENTIAL_ID_BYTES, PasskeyCredential
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The algorithms offered in pubKeyCredParams; anything else is refused at registration.
+SUPPORTED_ALGORITHMS = [
+    COSEAlgorithmIdentifier.ECDSA_SHA_256,
+    COSEAlgorithmIdentifier.EDDSA,
+    COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,
+]
+_LIBRARY_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, binascii.Error)
+
+
+def b64url_decode(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def b64url_encode(value: bytes) -> str:
+    return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class RegisteredPasskey:
+    credential_id: bytes
+    public_key: bytes
+    sign_count: int
+    aaguid: str
+    backup_eligible: bool
+    backup_state: bool
+    transports: list[str]
+
+
+@dataclass(frozen=True)
+class Assertion:
+    credential_id: bytes
+    user_handle: bytes | None
+    new_sign_count: int
+    backup_eligible: bool
+    backup_state: bool
+
+
+def credential_id_of(credential: Any) -> bytes:
+    """The raw credential id a response names, before anything is verified."""
+    if not isinstance(credential, dict) or not isinstance(credential.get("rawId"), str):
+        raise InvalidPasskeyResponse(detail="credential JSON without rawId")
+    try:
+        raw = b64url_decode(credential["rawId"])
+    except _LIBRARY_ERRORS as exc:
+        raise InvalidPasskeyResponse(detail="rawId is not base64url") from exc
+    if not raw or len(raw) > MAX_CREDENTIAL_ID_BYTES:
+        raise InvalidPasskeyResponse(detail="credential id empty or longer than 1023 bytes")
+    return raw
+
+
+def user_handle_of(credential: dict[str, Any]) -> bytes | None:
+    handle = (credential.get("response") or {}).get("userHandle")
+    if not handle:
+        return None
+    try:
+        return b64url_decode(handle)
+    except _LIBRARY_ERRORS as exc:
+        raise InvalidPasskeyResponse(detail="userHandle is not base64url") from exc
+
+
+def _check_not_cross_origin(credential: dict[str, Any]) -> None:
+    """WebAuthn L3 7.1 step 11 / 7.2 step 15: refuse responses made inside a cross-origin iframe."""
+    try:
+        client_data = json.loads(b64url_decode(credential["response"]["clientDataJSON"]))
+    except (*_LIBRARY_ERRORS, json.JSONDecodeError) as exc:
+        raise InvalidPasskeyResponse(detail="clientDataJSON unreadable") from exc
+    if not isinstance(client_data, dict):
+        raise InvalidPasskeyResponse(detail="clientDataJSON not an object")
+    if client_data.get("crossOrigin") is True or "topOrigin" in client_data:
+        raise InvalidPasskeyResponse(detail="cross-origin ceremony")
+
+
+def verify_registration(
+    settings: Settings, credential: Any, challenge: bytes
+) -> RegisteredPasskey:
+    """WebAuthn L3 7.1: a new credential, user verified, one of our algorithms, attestation none."""
+    credential_id_of(credential)
+    _check_not_cross_origin(credential)
+    try:
+        verified = verify_registration_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=settings.rp_id,
+            expected_origin=settings.allowed_origins,
+            require_user_presence=True,
+            # Step 15: the passkey is the only factor, so the user must have been verified.
+            require_user_verification=True,
+            supported_pub_key_algs=SUPPORTED_ALGORITHMS,
+        )
+    except _LIBRARY_ERRORS as exc:
+        raise InvalidPasskeyResponse(detail=f"registration: {exc}") from exc
+    if len(verified.credential_id) > MAX_CREDENTIAL_ID_BYTES:
+        raise InvalidPasskeyResponse(detail="credential id longer than 1023 bytes")
+    transports = (credential.get("response") or {}).get("transports") or []
+    return RegisteredPasskey(
+        credential_id=verified.credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+        aaguid=verified.aaguid,
+        backup_eligible=verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE,
+        backup_state=verified.credential_backed_up,
+        transports=[t for t in transports if isinstance(t, str)][:8],
+    )
+
+
+def verify_assertion(
+    settings: Settings, credential: dict[str, Any], challenge: bytes, stored: PasskeyCredential
+) -> Assertion:
+    """WebAuthn L3 7.2 steps 11-22 for a credential already matched to ``stored``.
+
+    The signature is checked before the counter so that only a validly signed response can be
+    reported as a counter regression (a forged one is simply invalid).
+    """
+    _check_not_cross_origin(credential)
+    try:
+        verified = verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=settings.rp_id,
+            expected_origin=settings.allowed_origins,
+            credential_public_key=stored.public_key,
+            # 0 turns off the library's counter rule; Sesame applies its own below, after the
+            # signature, so that it can tell a cloned authenticator from a forged response.
+            credential_current_sign_count=0,
+            require_user_verification=True,
+        )
+    except _LIBRARY_ERRORS as exc:
+        raise InvalidPasskeyResponse(detail=f"authentication: {exc}") from exc
+    backup_eligible = verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE
+    if backup_eligible != stored.backup_eligible:
+        # Step 18: backup eligibility is fixed when the credential is created.
+        raise InvalidPasskeyResponse(detail="backup eligibility changed")
+    return Assertion(
+        credential_id=verified.credential_id,
+        user_handle=user_handle_of(credential),
+        new_sign_count=verified.new_sign_count,
+        backup_eligible=backup_eligible,
+        backup_state=verified.credential_backed_up,
+    )
+
+
+def counter_regressed(stored_count: int, new_count: int) -> bool:
+    """WebAuthn L3 6.1.1: zero on both sides is fine (synced passkeys do not count); otherwise
+    the counter must grow, or two authenticators hold the same key (a clone)."""
+    if stored_count == 0 and new_count == 0:
+        return False
+    return new_count <= stored_count

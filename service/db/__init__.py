@@ -1,0 +1,1 @@
+"""Durable storage: engine, tables, one repository module per aggregate."""

@@ -1,0 +1,122 @@
+"""Passkey credentials repository."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db.models import PasskeyCredential, User
+
+
+class DuplicateCredential(Exception):
+    """The credential ID is already registered (to this or any other account)."""
+
+
+async def for_user(session: AsyncSession, user_id: int) -> list[PasskeyCredential]:
+    result = await session.exec(
+        select(PasskeyCredential)
+        .where(PasskeyCredential.user_id == user_id)
+        .order_by(col(PasskeyCredential.created_at), col(PasskeyCredential.id))
+    )
+    return list(result.all())
+
+
+async def with_owner(
+    session: AsyncSession, credential_id: bytes
+) -> tuple[PasskeyCredential, User] | None:
+    """The credential and its owner in one query (the passkey-finish hot path)."""
+    result = await session.exec(
+        select(PasskeyCredential, User)
+        .join(User, col(User.id) == col(PasskeyCredential.user_id))
+        .where(PasskeyCredential.credential_id == credential_id)
+    )
+    row = result.first()
+    return (row[0], row[1]) if row else None
+
+
+async def add(session: AsyncSession, credential: PasskeyCredential) -> PasskeyCredential:
+    session.add(credential)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise DuplicateCredential(str(exc.orig)) from exc
+    return credential
+
+
+async def record_use(
+    session: AsyncSession,
+    credential_pk: int,
+    *,
+    previous_count: int,
+    new_count: int,
+    backup_state: bool,
+    at: datetime,
+) -> bool:
+    """Store the new counter only if nobody else used the credential meanwhile.
+
+    The ``sign_count = previous`` guard makes two concurrent assertions with the same counter
+    value unable to both succeed. Returns whether the row was updated.
+    """
+    result = await session.exec(
+        update(PasskeyCredential)
+        .where(col(PasskeyCredential.id) == credential_pk)
+        .where(col(PasskeyCredential.sign_count) == previous_count)
+        .values(sign_count=new_count, backup_state=backup_state, last_used_at=at)
+    )
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def flag_counter_regression(session: AsyncSession, credential_pk: int, at: datetime) -> None:
+    await session.exec(
+        update(PasskeyCredential)
+        .where(col(PasskeyCredential.id) == credential_pk)
+        .values(counter_regressed_at=at)
+    )
+    await session.commit()
+
+
+async def rename(session: AsyncSession, user_id: int, credential_pk: int, name: str) -> bool:
+    result = await session.exec(
+        update(PasskeyCredential)
+        .where(col(PasskeyCredential.id) == credential_pk)
+        .where(col(PasskeyCredential.user_id) == user_id)
+        .values(name=name)
+    )
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def delete_unless_last(session: AsyncSession, user_id: int, credential_pk: int) -> str:
+    """Delete one of the user's passkeys, refusing the last one.
+
+    Returns "deleted", "missing" or "last". The count and the delete run in one statement so
+    two concurrent deletes cannot remove the last two passkeys.
+    """
+    others = (
+        select(func.count())
+        .select_from(PasskeyCredential)
+        .where(PasskeyCredential.user_id == user_id)
+        .where(col(PasskeyCredential.id) != credential_pk)
+        .scalar_subquery()
+    )
+    result = await session.exec(
+        delete(PasskeyCredential)
+        .where(col(PasskeyCredential.id) == credential_pk)
+        .where(col(PasskeyCredential.user_id) == user_id)
+        .where(others > 0)
+    )
+    await session.commit()
+    if result.rowcount:
+        return "deleted"
+    exists = await session.exec(
+        select(PasskeyCredential.id)
+        .where(PasskeyCredential.id == credential_pk)
+        .where(PasskeyCredential.user_id == user_id)
+    )
+    return "last" if exists.first() is not None else "missing"

@@ -1,0 +1,34 @@
+"""Running Alembic migrations from code (``sesame migrate``, embedded start-up, tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Blocking: run from a thread or before the event loop starts (Alembic's env runs its own)."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+async def is_current(engine: AsyncEngine, database_url: str) -> bool:
+    heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+    async with engine.connect() as conn:
+        current = await conn.run_sync(
+            lambda sync_conn: set(MigrationContext.configure(sync_conn).get_current_heads())
+        )
+    return current == heads

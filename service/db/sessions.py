@@ -1,0 +1,38 @@
+"""Browser sessions repository. Only the keyed hash of a session id is stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db.models import Session, User
+
+
+async def add(session: AsyncSession, row: Session) -> None:
+    session.add(row)
+    await session.commit()
+
+
+async def with_user(session: AsyncSession, token_hash: bytes) -> tuple[Session, User] | None:
+    result = await session.exec(
+        select(Session, User)
+        .join(User, col(User.id) == col(Session.user_id))
+        .where(Session.token_hash == token_hash)
+    )
+    row = result.first()
+    return (row[0], row[1]) if row else None
+
+
+async def touch(session: AsyncSession, session_pk: int, at: datetime) -> None:
+    await session.exec(
+        update(Session).where(col(Session.id) == session_pk).values(last_seen_at=at)
+    )
+    await session.commit()
+
+
+async def delete_by_hash(session: AsyncSession, token_hash: bytes) -> None:
+    await session.exec(delete(Session).where(col(Session.token_hash) == token_hash))
+    await session.commit()

@@ -1,0 +1,66 @@
+"""Users repository."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db.models import PasskeyCredential, User
+
+
+class DuplicateUser(Exception):
+    """Username or email already taken (raised from the unique indexes, so races lose too)."""
+
+
+async def by_id(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def by_public_id(session: AsyncSession, public_id: uuid.UUID) -> User | None:
+    result = await session.exec(select(User).where(User.public_id == public_id))
+    return result.first()
+
+
+async def by_username_key(session: AsyncSession, username_key: str) -> User | None:
+    result = await session.exec(select(User).where(User.username_key == username_key))
+    return result.first()
+
+
+async def taken(session: AsyncSession, username_key: str, email_key: str) -> tuple[bool, bool]:
+    """Which of username and email are already in use."""
+    result = await session.exec(
+        select(User.username_key, User.email_key).where(
+            or_(User.username_key == username_key, User.email_key == email_key)
+        )
+    )
+    rows = result.all()
+    return (
+        any(row[0] == username_key for row in rows),
+        any(row[1] == email_key for row in rows),
+    )
+
+
+async def create_with_credential(
+    session: AsyncSession, user: User, credential: PasskeyCredential
+) -> User:
+    """Insert a user and its first passkey in one transaction: both or neither."""
+    session.add(user)
+    try:
+        await session.flush()
+        assert user.id is not None
+        credential.user_id = user.id
+        session.add(credential)
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise DuplicateUser(str(exc.orig)) from exc
+    return user
+
+
+async def count(session: AsyncSession) -> int:
+    result = await session.exec(select(func.count()).select_from(User))
+    return int(result.one())

@@ -1,0 +1,115 @@
+"""JSON endpoints the page's script calls around navigator.credentials.create/get.
+
+Each is an adapter: parse, call one auth function, answer. ``begin`` answers
+``{"ceremony", "publicKey"}``; ``finish`` answers ``{"redirect"}`` and sets the session cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
+
+from service.auth import account, signin, signup
+from service.auth.context import AuthContext
+from service.auth.sessions import start_session
+from service.db.models import User
+from service.http.cookies import CookieNames, set_cookie
+from service.http.deps import BrowserId, Cookies, Csrf, Ctx, SignedIn, safe_next
+
+router = APIRouter(dependencies=[Csrf])
+
+
+class SignupBegin(BaseModel):
+    username: str = Field(max_length=100)
+    email: str = Field(max_length=320)
+    name: str = Field(default="", max_length=200)
+
+
+class SigninBegin(BaseModel):
+    username: str | None = Field(default=None, max_length=100)
+
+
+class Finish(BaseModel):
+    ceremony: str = Field(max_length=64)
+    credential: dict[str, Any]
+    next: str | None = Field(default=None, max_length=2000)
+
+
+def _options(ceremony_id: str, options: dict[str, Any]) -> dict[str, Any]:
+    return {"ceremony": ceremony_id, "publicKey": options}
+
+
+async def _signed_in(
+    request: Request, ctx: AuthContext, names: CookieNames, user: User, redirect: str
+) -> JSONResponse:
+    token = await start_session(
+        ctx,
+        user,
+        amr="passkey",
+        user_agent=request.headers.get("user-agent", ""),
+        replacing=request.cookies.get(names.session),
+    )
+    response = JSONResponse({"redirect": redirect})
+    set_cookie(response, names, names.session, token, ctx.settings.session_max_seconds)
+    set_cookie(
+        response, names, names.last_user, ctx.keys.sign("last-user", str(user.public_id)),
+        ctx.settings.last_user_cookie_days * 86400,
+    )
+    return response
+
+
+@router.post("/signup/begin")
+async def signup_begin(body: SignupBegin, ctx: Ctx, browser_id: BrowserId) -> dict[str, Any]:
+    ceremony_id, options = await signup.begin_signup(
+        ctx, browser_id, username=body.username, email=body.email, name=body.name
+    )
+    return _options(ceremony_id, options)
+
+
+@router.post("/signup/finish")
+async def signup_finish(
+    body: Finish, request: Request, ctx: Ctx, names: Cookies, browser_id: BrowserId
+) -> JSONResponse:
+    user = await signup.finish_signup(
+        ctx, browser_id, ceremony_id=body.ceremony, credential=body.credential,
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    return await _signed_in(request, ctx, names, user, "/account?done=welcome")
+
+
+@router.post("/signin/begin")
+async def signin_begin(body: SigninBegin, ctx: Ctx, browser_id: BrowserId) -> dict[str, Any]:
+    ceremony_id, options = await signin.begin_signin(ctx, browser_id, username=body.username)
+    return _options(ceremony_id, options)
+
+
+@router.post("/signin/finish")
+async def signin_finish(
+    body: Finish, request: Request, ctx: Ctx, names: Cookies, browser_id: BrowserId
+) -> JSONResponse:
+    user = await signin.finish_signin(
+        ctx, browser_id, ceremony_id=body.ceremony, credential=body.credential
+    )
+    return await _signed_in(request, ctx, names, user, safe_next(body.next))
+
+
+@router.post("/account/passkeys/begin")
+async def add_passkey_begin(
+    ctx: Ctx, browser_id: BrowserId, session: SignedIn
+) -> dict[str, Any]:
+    ceremony_id, options = await account.begin_add_passkey(ctx, browser_id, session.user)
+    return _options(ceremony_id, options)
+
+
+@router.post("/account/passkeys/finish")
+async def add_passkey_finish(
+    body: Finish, request: Request, ctx: Ctx, browser_id: BrowserId, session: SignedIn
+) -> dict[str, str]:
+    await account.finish_add_passkey(
+        ctx, browser_id, session.user, ceremony_id=body.ceremony, credential=body.credential,
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    return {"redirect": "/account?done=added"}

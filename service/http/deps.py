@@ -1,0 +1,83 @@
+"""FastAPI dependencies: the app's context, the browser id, the session, CSRF."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+
+from service.auth.context import AuthContext
+from service.auth.errors import CsrfFailed, NotSignedIn
+from service.auth.sessions import CurrentSession, resolve_session
+from service.http.cookies import CookieNames
+
+
+def get_ctx(request: Request) -> AuthContext:
+    ctx: AuthContext = request.app.state.ctx
+    return ctx
+
+
+def get_cookie_names(request: Request) -> CookieNames:
+    names: CookieNames = request.app.state.cookies
+    return names
+
+
+def get_browser_id(request: Request) -> str:
+    browser_id: str = request.state.browser_id
+    return browser_id
+
+
+Ctx = Annotated[AuthContext, Depends(get_ctx)]
+Cookies = Annotated[CookieNames, Depends(get_cookie_names)]
+BrowserId = Annotated[str, Depends(get_browser_id)]
+
+
+async def get_session(request: Request, ctx: Ctx, names: Cookies) -> CurrentSession | None:
+    return await resolve_session(ctx, request.cookies.get(names.session))
+
+
+MaybeSession = Annotated[CurrentSession | None, Depends(get_session)]
+
+
+async def require_session(session: MaybeSession) -> CurrentSession:
+    if session is None:
+        raise NotSignedIn()
+    return session
+
+
+SignedIn = Annotated[CurrentSession, Depends(require_session)]
+
+
+async def check_csrf(request: Request, ctx: Ctx, browser_id: BrowserId) -> None:
+    """Every state-changing request carries the token from the page (header or form field),
+    and, when the browser says where it comes from, comes from one of our origins."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and origin not in ctx.settings.allowed_origins:
+        raise CsrfFailed(detail=f"cross-origin request from {origin}")
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise CsrfFailed(detail="Sec-Fetch-Site: cross-site")
+    token = request.headers.get("x-csrf-token")
+    if token is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        field = form.get("csrf_token")
+        token = field if isinstance(field, str) else None
+    if not ctx.keys.check_csrf(browser_id, token or ""):
+        raise CsrfFailed(detail="missing or wrong CSRF token")
+
+
+Csrf = Depends(check_csrf)
+
+
+def safe_next(value: str | None, default: str = "/account") -> str:
+    """Only same-origin absolute paths: no scheme, no host, no ``//`` or backslash tricks."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    if any(ch in value for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in value):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return default
+    return value

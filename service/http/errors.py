@@ -1,0 +1,78 @@
+"""Exceptions to responses, in one place.
+
+JSON (``{"error", "message"}``) for the ceremony endpoints the page's script calls, a readable
+page for everything a person opens in the browser. Nothing here leaks a cause: that goes to the
+log.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from service.auth.errors import AuthError, NotSignedIn, SignupRejected
+from service.http.render import page
+from service.store import StoreUnavailable
+
+log = logging.getLogger("sesame.http")
+
+
+def wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "") or request.headers.get(
+        "content-type", ""
+    ).startswith("application/json")
+
+
+def error_response(
+    request: Request, status: int, error: str, message: str, **extra: object
+) -> Response:
+    if wants_json(request):
+        return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
+    return page(request, "error.html", status_code=status, error=error, message=message)
+
+
+async def _auth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AuthError)
+    if isinstance(exc, NotSignedIn) and not wants_json(request):
+        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+    log.info("refused %s %s: %s (%s)", request.method, request.url.path, exc.error, exc.detail)
+    extra = {"fields": exc.fields} if isinstance(exc, SignupRejected) else {}
+    return error_response(request, exc.status_code, exc.error, exc.message, **extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "body"
+    message = f"Malformed request ({where}: {first.get('msg', 'invalid')})."
+    return error_response(request, 400, "invalid_request", message)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    messages = {404: "This page does not exist.", 405: "This method is not allowed here."}
+    message = messages.get(exc.status_code, str(exc.detail))
+    return error_response(request, exc.status_code, "http_error", message)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    log.error("backend unavailable on %s: %s", request.url.path, exc)
+    response = error_response(
+        request, 503, "temporarily_unavailable",
+        "Sesame cannot reach its storage right now. Nothing was changed; try again shortly.",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AuthError, _auth_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    for exc_class in (StoreUnavailable, OperationalError, InterfaceError, ConnectionError):
+        app.add_exception_handler(exc_class, _unavailable)

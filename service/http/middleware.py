@@ -1,0 +1,71 @@
+"""Security headers on every response and the browser-id cookie (plain ASGI, no per-request task).
+
+The browser id is a random value in an HttpOnly cookie that identifies this browser (not a
+user): ceremonies are bound to it and CSRF tokens are derived from it.
+"""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.auth.keyed import new_token
+from service.http.cookies import CookieNames
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+BROWSER_COOKIE_SECONDS = 400 * 24 * 3600
+
+
+def read_cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # noqa: BLE001 - a malformed Cookie header is treated as absent
+                return None
+            if name in jar:
+                return jar[name].value
+    return None
+
+
+class SecurityMiddleware:
+    def __init__(self, app: ASGIApp, names: CookieNames) -> None:
+        self.app = app
+        self.names = names
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        browser_id = read_cookie(scope, self.names.browser)
+        fresh = not browser_id or len(browser_id) != 43
+        if fresh:
+            browser_id = new_token()
+        scope.setdefault("state", {})["browser_id"] = browser_id
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if self.names.secure:
+                    headers.setdefault("Strict-Transport-Security", "max-age=63072000")
+                if not scope["path"].startswith("/static/"):
+                    headers.setdefault("Cache-Control", "no-store")
+                if fresh:
+                    attrs = f"Path=/; Max-Age={BROWSER_COOKIE_SECONDS}; HttpOnly; SameSite=Lax"
+                    if self.names.secure:
+                        attrs += "; Secure"
+                    headers.append("Set-Cookie", f"{self.names.browser}={browser_id}; {attrs}")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,108 @@
+"""Configuration from the environment (prefix ``SESAME_``).
+
+Every value has a development default so that ``sesame serve`` works on a laptop with nothing
+set; ``SESAME_ENV=production`` turns those defaults into errors where they would be unsafe.
+A secret can be given directly (``SESAME_SECRET_KEY``) or as a file (``SESAME_SECRET_KEY_FILE``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SESAME_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    issuer: str = "http://localhost:8000"
+    rp_id: str = ""
+    rp_name: str = "Sesame"
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str | None = None
+    redis_prefix: str = "sesame:"
+
+    secret_key: str = ""
+    secret_key_file: Path | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+
+    session_idle_seconds: int = 7 * 24 * 3600
+    session_max_seconds: int = 30 * 24 * 3600
+    session_touch_seconds: int = 300
+    ceremony_timeout_seconds: int = 300
+    last_user_cookie_days: int = 400
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        parts = urlsplit(self.issuer)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("SESAME_ISSUER must be an absolute http(s) URL")
+        if parts.query or parts.fragment:
+            raise ValueError("SESAME_ISSUER must not have a query or fragment")
+        self.issuer = self.issuer.rstrip("/")
+        if not self.rp_id:
+            self.rp_id = parts.hostname
+        if not self.allowed_origins:
+            self.allowed_origins = [self.origin]
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'sesame.db'}"
+        if self.secret_key_file and not self.secret_key:
+            self.secret_key = self.secret_key_file.read_text().strip()
+        if self.env == "production":
+            self._check_production()
+        if self.workers > 1 and not self.redis_url:
+            raise ValueError(
+                "SESAME_WORKERS > 1 needs SESAME_REDIS_URL: the in-process store is valid for "
+                "one process only"
+            )
+        return self
+
+    def _check_production(self) -> None:
+        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+            raise ValueError(
+                "production needs SESAME_SECRET_KEY (or _FILE) of at least 32 random characters"
+            )
+        if not self.issuer.startswith("https://"):
+            raise ValueError("production needs an https:// SESAME_ISSUER")
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.issuer)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def is_local_http(self) -> bool:
+        """Plain http on localhost: the one place cookies may go without ``Secure``."""
+        parts = urlsplit(self.issuer)
+        return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def ensure_secret_key(self) -> bytes:
+        """The server key; in development it is generated once into the data directory."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        if self.env == "production":
+            raise ValueError("production needs SESAME_SECRET_KEY")
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        self.secret_key = path.read_text().strip()
+        return self.secret_key.encode()

@@ -1,0 +1,58 @@
+"""In-process store for the embedded default: valid for one process only.
+
+Every method runs without an ``await`` between read and write, so on one event loop each call is
+atomic, which is what ``take`` needs.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[bytes, float]] = {}
+
+    def _live(self, key: str) -> bytes | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires <= time.monotonic():
+            del self._data[key]
+            return None
+        return value
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, (_, exp) in self._data.items() if exp <= now]:
+            del self._data[key]
+
+    async def put(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        if len(self._data) > 10_000:
+            self._sweep()
+        self._data[key] = (value, time.monotonic() + ttl_seconds)
+
+    async def take(self, key: str) -> bytes | None:
+        value = self._live(key)
+        self._data.pop(key, None)
+        return value
+
+    async def get(self, key: str) -> bytes | None:
+        return self._live(key)
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    async def incr(self, key: str, ttl_seconds: int) -> int:
+        current = self._live(key)
+        count = int(current or b"0") + 1
+        expires = self._data[key][1] if current is not None else time.monotonic() + ttl_seconds
+        self._data[key] = (str(count).encode(), expires)
+        return count
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._data.clear()

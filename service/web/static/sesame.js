@@ -1,0 +1,243 @@
+// Sesame's passkey ceremonies: sign up, sign in (button, autofill, username-first), add a passkey.
+// Uses the browser's native WebAuthn JSON helpers where present, with a small fallback encoder.
+(() => {
+  "use strict";
+
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+  const supported = typeof window.PublicKeyCredential === "function";
+
+  const b64url = {
+    encode(buffer) {
+      const bytes = new Uint8Array(buffer);
+      let text = "";
+      for (const b of bytes) text += String.fromCharCode(b);
+      return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    },
+    decode(value) {
+      const text = atob(value.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((value.length + 3) % 4));
+      return Uint8Array.from(text, (c) => c.charCodeAt(0)).buffer;
+    },
+  };
+
+  const withIds = (list) => (list || []).map((c) => ({ ...c, id: b64url.decode(c.id) }));
+
+  function creationOptions(json) {
+    if (PublicKeyCredential.parseCreationOptionsFromJSON) {
+      return PublicKeyCredential.parseCreationOptionsFromJSON(json);
+    }
+    return {
+      ...json,
+      challenge: b64url.decode(json.challenge),
+      user: { ...json.user, id: b64url.decode(json.user.id) },
+      excludeCredentials: withIds(json.excludeCredentials),
+    };
+  }
+
+  function requestOptions(json) {
+    if (PublicKeyCredential.parseRequestOptionsFromJSON) {
+      return PublicKeyCredential.parseRequestOptionsFromJSON(json);
+    }
+    return { ...json, challenge: b64url.decode(json.challenge), allowCredentials: withIds(json.allowCredentials) };
+  }
+
+  function credentialJSON(cred) {
+    if (typeof cred.toJSON === "function") return cred.toJSON();
+    const r = cred.response;
+    const out = {
+      id: cred.id,
+      rawId: b64url.encode(cred.rawId),
+      type: cred.type,
+      authenticatorAttachment: cred.authenticatorAttachment || null,
+      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
+      response: { clientDataJSON: b64url.encode(r.clientDataJSON) },
+    };
+    if (r.attestationObject) {
+      out.response.attestationObject = b64url.encode(r.attestationObject);
+      out.response.transports = r.getTransports ? r.getTransports() : [];
+    } else {
+      out.response.authenticatorData = b64url.encode(r.authenticatorData);
+      out.response.signature = b64url.encode(r.signature);
+      out.response.userHandle = r.userHandle ? b64url.encode(r.userHandle) : null;
+    }
+    return out;
+  }
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (_) { data = {}; }
+    if (!response.ok) {
+      const error = new Error(data.message || `The server answered ${response.status}. Please try again.`);
+      error.server = data;
+      throw error;
+    }
+    return data;
+  }
+
+  function show(text, kind = "alert") {
+    const el = document.getElementById("message");
+    if (!el) return;
+    el.textContent = text || "";
+    el.className = kind;
+    el.hidden = !text;
+  }
+
+  function explain(err) {
+    if (err.server) return err.message;
+    switch (err.name) {
+      case "NotAllowedError":
+        return "The passkey dialog was closed or timed out. Nothing was changed; you can try again.";
+      case "InvalidStateError":
+        return "This device already holds a passkey for this account.";
+      case "SecurityError":
+        return "This site's address does not match its passkey settings.";
+      case "AbortError":
+        return "";
+      default:
+        return `Your browser could not use a passkey here (${err.message || err.name}).`;
+    }
+  }
+
+  function busy(button, on) {
+    if (!button) return;
+    button.disabled = on;
+    button.setAttribute("aria-busy", on ? "true" : "false");
+  }
+
+  // --- sign in -------------------------------------------------------------------------------
+  let autofill = null;
+
+  function stopAutofill() {
+    if (autofill) autofill.abort();
+    autofill = null;
+  }
+
+  async function finishSignin(ceremony, cred, next) {
+    const done = await post("/signin/finish", { ceremony, credential: credentialJSON(cred), next });
+    window.location.assign(done.redirect);
+  }
+
+  async function signIn(button, username, next) {
+    stopAutofill();
+    show("");
+    busy(button, true);
+    try {
+      const begun = await post("/signin/begin", username ? { username } : {});
+      const cred = await navigator.credentials.get({ publicKey: requestOptions(begun.publicKey) });
+      await finishSignin(begun.ceremony, cred, next);
+    } catch (err) {
+      show(explain(err));
+    } finally {
+      busy(button, false);
+    }
+  }
+
+  async function startAutofill(next) {
+    if (!PublicKeyCredential.isConditionalMediationAvailable) return;
+    if (!(await PublicKeyCredential.isConditionalMediationAvailable())) return;
+    const controller = new AbortController();
+    autofill = controller;
+    try {
+      const begun = await post("/signin/begin", {});
+      const cred = await navigator.credentials.get({
+        publicKey: requestOptions(begun.publicKey),
+        mediation: "conditional",
+        signal: controller.signal,
+      });
+      await finishSignin(begun.ceremony, cred, next);
+    } catch (err) {
+      if (!controller.signal.aborted) show(explain(err));
+    }
+  }
+
+  function setupSignin(root) {
+    const next = root.dataset.next || "/account";
+    const button = document.getElementById("passkey-signin");
+    button.addEventListener("click", () => signIn(button, null, next));
+    const form = document.getElementById("username-signin");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const username = form.elements.username.value.trim();
+      if (!username) {
+        show("Enter your username, or use the passkey button.");
+        return;
+      }
+      signIn(form.querySelector("button"), username, next);
+    });
+    startAutofill(next);
+  }
+
+  // --- sign up -------------------------------------------------------------------------------
+  function fieldErrors(form, fields) {
+    for (const name of ["username", "email", "name"]) {
+      const el = document.getElementById(`${name}-error`);
+      const input = form.elements[name];
+      const text = (fields || {})[name] || "";
+      if (el) { el.textContent = text; el.hidden = !text; }
+      if (input) input.setAttribute("aria-invalid", text ? "true" : "false");
+    }
+  }
+
+  function setupSignup() {
+    const form = document.getElementById("signup-form");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      show("");
+      fieldErrors(form, {});
+      busy(button, true);
+      try {
+        const begun = await post("/signup/begin", {
+          username: form.elements.username.value,
+          email: form.elements.email.value,
+          name: form.elements.name.value,
+        });
+        const cred = await navigator.credentials.create({ publicKey: creationOptions(begun.publicKey) });
+        const done = await post("/signup/finish", { ceremony: begun.ceremony, credential: credentialJSON(cred) });
+        window.location.assign(done.redirect);
+      } catch (err) {
+        if (err.server && err.server.fields) fieldErrors(form, err.server.fields);
+        show(explain(err));
+      } finally {
+        busy(button, false);
+      }
+    });
+  }
+
+  // --- account -------------------------------------------------------------------------------
+  function setupAccount() {
+    const button = document.getElementById("add-passkey");
+    if (!button) return;
+    button.addEventListener("click", async () => {
+      show("");
+      busy(button, true);
+      try {
+        const begun = await post("/account/passkeys/begin", {});
+        const cred = await navigator.credentials.create({ publicKey: creationOptions(begun.publicKey) });
+        const done = await post("/account/passkeys/finish", { ceremony: begun.ceremony, credential: credentialJSON(cred) });
+        window.location.assign(done.redirect);
+      } catch (err) {
+        show(explain(err));
+      } finally {
+        busy(button, false);
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const root = document.querySelector("[data-page]");
+    if (!root) return;
+    if (!supported) {
+      show("This browser does not support passkeys. Try a current version of Chrome, Safari, Firefox or Edge.");
+      return;
+    }
+    if (root.dataset.page === "signin") setupSignin(root);
+    if (root.dataset.page === "signup") setupSignup();
+    if (root.dataset.page === "account") setupAccount();
+  });
+})();
