@@ -1,0 +1,35 @@
+"""Reading the database directly, to assert what a refused request did not change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from service.db.models import PasskeyCredential, Session, User
+
+
+async def count_users(app: Any, username: str | None = None) -> int:
+    async with app.state.ctx.db.session() as db:
+        query = select(func.count()).select_from(User)
+        if username:
+            query = query.where(User.username_key == username.lower())
+        return int((await db.exec(query)).one())
+
+
+async def credentials_of(app: Any, username: str) -> list[PasskeyCredential]:
+    async with app.state.ctx.db.session() as db:
+        rows = await db.exec(
+            select(PasskeyCredential).join(User).where(User.username_key == username.lower())
+            .order_by(PasskeyCredential.id)
+        )
+        return list(rows.all())
+
+
+async def sessions_of(app: Any, username: str) -> list[Session]:
+    async with app.state.ctx.db.session() as db:
+        rows = await db.exec(
+            select(Session).join(User).where(User.username_key == username.lower())
+        )
+        return list(rows.all())

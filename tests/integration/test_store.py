@@ -1,0 +1,69 @@
+"""Both ephemeral stores pass the same tests; Redis runs against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+import pytest
+
+from service.store import MemoryStore, RedisStore, StoreUnavailable
+from tests.conftest import REDIS_URL, require_postgres_and_redis
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request):
+    if request.param == "memory":
+        impl = MemoryStore()
+    else:
+        require_postgres_and_redis()
+        impl = RedisStore.from_url(REDIS_URL, prefix=f"sesame-test-{secrets.token_hex(4)}:")
+    yield impl
+    await impl.close()
+
+
+async def test_put_get_take(store):
+    await store.put("k", b"v", 60)
+    assert await store.get("k") == b"v"
+    assert await store.take("k") == b"v"
+    assert await store.take("k") is None
+    assert await store.get("k") is None
+
+
+async def test_put_replaces(store):
+    await store.put("k", b"one", 60)
+    await store.put("k", b"two", 60)
+    assert await store.take("k") == b"two"
+
+
+async def test_concurrent_takes_have_one_winner(store):
+    await store.put("once", b"secret", 60)
+    results = await asyncio.gather(*(store.take("once") for _ in range(20)))
+    assert results.count(b"secret") == 1
+    assert results.count(None) == 19
+
+
+async def test_values_expire(store):
+    await store.put("short", b"v", 1)
+    await asyncio.sleep(1.2)
+    assert await store.get("short") is None
+    assert await store.take("short") is None
+
+
+async def test_incr_counts_and_expires(store):
+    assert [await store.incr("n", 1) for _ in range(3)] == [1, 2, 3]
+    await asyncio.sleep(1.2)
+    assert await store.incr("n", 1) == 1
+
+
+async def test_delete(store):
+    await store.put("d", b"v", 60)
+    await store.delete("d")
+    assert await store.get("d") is None
+
+
+async def test_unreachable_redis_raises_store_unavailable():
+    impl = RedisStore.from_url("redis://127.0.0.1:1/0", prefix="x:")
+    with pytest.raises(StoreUnavailable):
+        await impl.put("k", b"v", 5)
+    await impl.close()
