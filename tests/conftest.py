@@ -44,7 +44,7 @@ def run_sync(coro: Any) -> Any:
     def target() -> None:
         try:
             result["value"] = asyncio.run(coro)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as exc:
             result["error"] = exc
 
     thread = threading.Thread(target=target)
@@ -120,7 +120,7 @@ class Backend:
 def require_postgres_and_redis() -> None:
     try:
         run_sync(_pg("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         unavailable(
             f"PostgreSQL at {PG_ADMIN_URL} ({exc.__class__.__name__})",
             "start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) "
@@ -128,7 +128,7 @@ def require_postgres_and_redis() -> None:
         )
     try:
         run_sync(_redis_ping())
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         unavailable(
             f"Redis at {REDIS_URL} ({exc.__class__.__name__})",
             "start it (redis-server --daemonize yes) or point SESAME_TEST_REDIS at one",
@@ -136,13 +136,19 @@ def require_postgres_and_redis() -> None:
 
 
 @pytest.fixture(scope="session", params=["embedded", "postgres"])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[Backend]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
     run_id = secrets.token_hex(4)
     data_dir = tmp_path_factory.mktemp(f"sesame-{request.param}")
     if request.param == "embedded":
-        found = Backend("embedded", f"sqlite+aiosqlite:///{data_dir / 'sesame.db'}", None,
-                        f"sesame-test-{run_id}:", data_dir)
+        found = Backend(
+            "embedded",
+            f"sqlite+aiosqlite:///{data_dir / 'sesame.db'}",
+            None,
+            f"sesame-test-{run_id}:",
+            data_dir,
+        )
         run_sync_upgrade(found.database_url)
         yield found
         return
@@ -150,8 +156,7 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     db_name = f"sesame_test_{run_id}"
     run_sync(_pg(f'CREATE DATABASE "{db_name}"'))
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    found = Backend("postgres", f"{base}/{db_name}", REDIS_URL, f"sesame-test-{run_id}:",
-                    data_dir)
+    found = Backend("postgres", f"{base}/{db_name}", REDIS_URL, f"sesame-test-{run_id}:", data_dir)
     try:
         run_sync_upgrade(found.database_url)
         yield found
@@ -166,7 +171,7 @@ def run_sync_upgrade(database_url: str) -> None:
     def target() -> None:
         try:
             upgrade(database_url)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=target)

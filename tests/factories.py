@@ -32,28 +32,38 @@ class Browser:
     async def post(self, url: str, body: Any = None, **kwargs: Any) -> httpx.Response:
         headers = {"X-CSRF-Token": await self.csrf(), "Accept": "application/json"}
         headers.update(kwargs.pop("headers", {}))
-        return await self.client.post(url, json=body if body is not None else {}, headers=headers,
-                                      **kwargs)
+        return await self.client.post(
+            url, json=body if body is not None else {}, headers=headers, **kwargs
+        )
 
     async def form(self, url: str, data: dict[str, str] | None = None) -> httpx.Response:
         payload = {"csrf_token": await self.csrf(), **(data or {})}
         return await self.client.post(url, data=payload)
 
-    async def begin_signup(self, username: str | None = None, email: str | None = None,
-                           name: str = "") -> httpx.Response:
+    async def begin_signup(
+        self, username: str | None = None, email: str | None = None, name: str = ""
+    ) -> httpx.Response:
         username = username or new_username()
         email = email or f"{username}@example.com"
-        return await self.post("/signup/begin", {"username": username, "email": email,
-                                                 "name": name})
+        return await self.post(
+            "/signup/begin", {"username": username, "email": email, "name": name}
+        )
 
-    async def signup(self, auth: SoftAuthenticator, username: str | None = None,
-                     email: str | None = None, name: str = "", **create: Any) -> httpx.Response:
+    async def signup(
+        self,
+        auth: SoftAuthenticator,
+        username: str | None = None,
+        email: str | None = None,
+        name: str = "",
+        **create: Any,
+    ) -> httpx.Response:
         begun = await self.begin_signup(username, email, name)
         assert begun.status_code == 200, begun.text
         data = begun.json()
         credential = auth.create(data["publicKey"], **create)
-        return await self.post("/signup/finish", {"ceremony": data["ceremony"],
-                                                  "credential": credential})
+        return await self.post(
+            "/signup/finish", {"ceremony": data["ceremony"], "credential": credential}
+        )
 
     async def begin_signin(self, username: str | None = None) -> dict[str, Any]:
         begun = await self.post("/signin/begin", {"username": username} if username else {})
@@ -61,8 +71,13 @@ class Browser:
         data: dict[str, Any] = begun.json()
         return data
 
-    async def signin(self, auth: SoftAuthenticator, username: str | None = None,
-                     next: str | None = None, **get: Any) -> httpx.Response:
+    async def signin(
+        self,
+        auth: SoftAuthenticator,
+        username: str | None = None,
+        next: str | None = None,
+        **get: Any,
+    ) -> httpx.Response:
         data = await self.begin_signin(username)
         credential = auth.get(data["publicKey"], **get)
         body: dict[str, Any] = {"ceremony": data["ceremony"], "credential": credential}
@@ -75,5 +90,6 @@ class Browser:
         assert begun.status_code == 200, begun.text
         data = begun.json()
         credential = auth.create(data["publicKey"], **create)
-        return await self.post("/account/passkeys/finish",
-                               {"ceremony": data["ceremony"], "credential": credential})
+        return await self.post(
+            "/account/passkeys/finish", {"ceremony": data["ceremony"], "credential": credential}
+        )

@@ -80,18 +80,32 @@ class SoftAuthenticator:
         cred_id = credential_id or secrets.token_bytes(32)
         numbers = key.public_key().public_numbers()
         size = (curve.key_size + 7) // 8
-        cose = cbor2.dumps({1: 2, 3: alg, -1: crv, -2: numbers.x.to_bytes(size, "big"),
-                            -3: numbers.y.to_bytes(size, "big")})
+        cose = cbor2.dumps(
+            {
+                1: 2,
+                3: alg,
+                -1: crv,
+                -2: numbers.x.to_bytes(size, "big"),
+                -3: numbers.y.to_bytes(size, "big"),
+            }
+        )
         flags = self._flags(up=up, uv=uv, be=be, bs=bs, at=True)
         auth_data = (
-            hashlib.sha256(rp_id.encode()).digest() + bytes([flags]) + struct.pack(">I", 0)
-            + self.aaguid + struct.pack(">H", len(cred_id)) + cred_id + cose
+            hashlib.sha256(rp_id.encode()).digest()
+            + bytes([flags])
+            + struct.pack(">I", 0)
+            + self.aaguid
+            + struct.pack(">H", len(cred_id))
+            + cred_id
+            + cose
         )
-        client_data = self._client_data(ctype, challenge or options["challenge"], origin,
-                                         cross_origin)
+        client_data = self._client_data(
+            ctype, challenge or options["challenge"], origin, cross_origin
+        )
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
-        self.passkeys.append(Passkey(cred_id, key, unb64u(options["user"]["id"]), rp_id,
-                                     curve_alg=alg))
+        self.passkeys.append(
+            Passkey(cred_id, key, unb64u(options["user"]["id"]), rp_id, curve_alg=alg)
+        )
         return {
             "id": b64u(cred_id),
             "rawId": b64u(cred_id),
@@ -118,7 +132,7 @@ class SoftAuthenticator:
         be: bool | None = None,
         bs: bool | None = None,
         cross_origin: bool = False,
-        user_handle: bytes | None | bool = True,
+        user_handle: bytes | bool | None = True,
         sign_count: int | None = None,
         ctype: str = "webauthn.get",
     ) -> dict[str, Any]:
@@ -130,11 +144,13 @@ class SoftAuthenticator:
             sign_count = passkey.sign_count
         flags = self._flags(up=up, uv=uv, be=be, bs=bs, at=False)
         auth_data = (
-            hashlib.sha256((rp_id or passkey.rp_id).encode()).digest() + bytes([flags])
+            hashlib.sha256((rp_id or passkey.rp_id).encode()).digest()
+            + bytes([flags])
             + struct.pack(">I", sign_count)
         )
-        client_data = self._client_data(ctype, challenge or options["challenge"], origin,
-                                         cross_origin)
+        client_data = self._client_data(
+            ctype, challenge or options["challenge"], origin, cross_origin
+        )
         signature = passkey.key.sign(
             auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
         )
@@ -156,8 +172,11 @@ class SoftAuthenticator:
     def _client_data(
         self, ctype: str, challenge: str, origin: str | None, cross_origin: bool
     ) -> bytes:
-        data: dict[str, Any] = {"type": ctype, "challenge": challenge,
-                                "origin": origin or self.origin}
+        data: dict[str, Any] = {
+            "type": ctype,
+            "challenge": challenge,
+            "origin": origin or self.origin,
+        }
         if cross_origin:
             data["crossOrigin"] = True
             data["topOrigin"] = "https://evil.example"

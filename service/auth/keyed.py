@@ -34,14 +34,15 @@ class Keyring:
         return f"{value}.{mac}"
 
     def unsign(self, purpose: str, signed: str) -> str | None:
-        value, _, mac = signed.rpartition(".")
+        value, _, _mac = signed.rpartition(".")
         if not value:
             return None
         return value if hmac.compare_digest(self.sign(purpose, value), signed) else None
 
     def csrf_token(self, browser_id: str) -> str:
         """Bound to the browser id cookie (HttpOnly), which a cross-site page cannot read."""
-        return base64.urlsafe_b64encode(self._mac("csrf", browser_id.encode())).rstrip(b"=").decode()
+        mac = self._mac("csrf", browser_id.encode())
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
     def check_csrf(self, browser_id: str, token: str) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf_token(browser_id), token)

@@ -21,11 +21,22 @@ KNOWN_AAGUIDS = {
     "50726f74-6f6e-5061-7373-50726f746f6e": "Proton Pass",
 }
 
-_BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
-             ("Chrome/", "Chrome"), ("Safari/", "Safari")]
-_SYSTEMS = [("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"),
-            ("Mac OS X", "macOS"), ("Windows", "Windows"), ("CrOS", "ChromeOS"),
-            ("Linux", "Linux")]
+_BROWSERS = [
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+]
+_SYSTEMS = [
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Mac OS X", "macOS"),
+    ("Windows", "Windows"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+]
 
 
 def browser_label(user_agent: str) -> str:

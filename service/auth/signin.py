@@ -73,7 +73,9 @@ async def finish_signin(
             log.warning(
                 "sign counter did not increase for credential %s (stored %d, got %d): "
                 "possible cloned authenticator",
-                stored.id, stored.sign_count, assertion.new_sign_count,
+                stored.id,
+                stored.sign_count,
+                assertion.new_sign_count,
             )
             await credentials.flag_counter_regression(db, stored.id, now)
             raise InvalidPasskeyResponse(detail="sign counter regression")

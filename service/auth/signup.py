@@ -7,6 +7,7 @@ one transaction. An abandoned sign-up leaves nothing in the database.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -35,10 +36,8 @@ class SignupForm:
 def normalize_email(email: str) -> str:
     """Lower-cased, with an IDNA (punycode) domain: the form the uniqueness index compares."""
     local, _, domain = email.strip().rpartition("@")
-    try:
+    with contextlib.suppress(UnicodeError):
         domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
     return f"{local}@{domain}".lower()
 
 
@@ -84,8 +83,12 @@ async def begin_signup(
         ctx,
         "signup",
         browser_id,
-        {"username": form.username, "email": form.email, "name": form.name,
-         "public_id": str(public_id)},
+        {
+            "username": form.username,
+            "email": form.email,
+            "name": form.name,
+            "public_id": str(public_id),
+        },
     )
     options = creation_options(
         ctx.settings,

@@ -97,9 +97,7 @@ def _check_not_cross_origin(credential: dict[str, Any]) -> None:
         raise InvalidPasskeyResponse(detail="cross-origin ceremony")
 
 
-def verify_registration(
-    settings: Settings, credential: Any, challenge: bytes
-) -> RegisteredPasskey:
+def verify_registration(settings: Settings, credential: Any, challenge: bytes) -> RegisteredPasskey:
     """WebAuthn L3 7.1: a new credential, user verified, one of our algorithms, attestation none."""
     credential_id_of(credential)
     _check_not_cross_origin(credential)

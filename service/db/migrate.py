@@ -10,7 +10,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def _migrations_dir() -> Path:
+    """``migrations/`` beside the package in a checkout, else in the working directory (the
+    container runs from /app, where the Dockerfile copies it)."""
+    beside = Path(__file__).resolve().parents[2] / "migrations"
+    return beside if (beside / "env.py").exists() else Path.cwd() / "migrations"
+
+
+MIGRATIONS_DIR = _migrations_dir()
 
 
 def alembic_config(database_url: str) -> Config:

@@ -14,9 +14,7 @@ MAX_CREDENTIAL_ID_BYTES = 1023  # WebAuthn L3 5.1: credential IDs are at most 10
 
 
 def _fk_user() -> Column[int]:
-    return Column(
-        Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    return Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
 
 
 class User(SQLModel, table=True):

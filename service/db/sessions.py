@@ -27,9 +27,7 @@ async def with_user(session: AsyncSession, token_hash: bytes) -> tuple[Session, 
 
 
 async def touch(session: AsyncSession, session_pk: int, at: datetime) -> None:
-    await session.exec(
-        update(Session).where(col(Session.id) == session_pk).values(last_seen_at=at)
-    )
+    await session.exec(update(Session).where(col(Session.id) == session_pk).values(last_seen_at=at))
     await session.commit()
 
 

@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import PasskeyCredential, User
@@ -34,7 +34,7 @@ async def taken(session: AsyncSession, username_key: str, email_key: str) -> tup
     """Which of username and email are already in use."""
     result = await session.exec(
         select(User.username_key, User.email_key).where(
-            or_(User.username_key == username_key, User.email_key == email_key)
+            or_(col(User.username_key) == username_key, col(User.email_key) == email_key)
         )
     )
     rows = result.all()

@@ -55,7 +55,10 @@ async def _signed_in(
     response = JSONResponse({"redirect": redirect})
     set_cookie(response, names, names.session, token, ctx.settings.session_max_seconds)
     set_cookie(
-        response, names, names.last_user, ctx.keys.sign("last-user", str(user.public_id)),
+        response,
+        names,
+        names.last_user,
+        ctx.keys.sign("last-user", str(user.public_id)),
         ctx.settings.last_user_cookie_days * 86400,
     )
     return response
@@ -74,7 +77,10 @@ async def signup_finish(
     body: Finish, request: Request, ctx: Ctx, names: Cookies, browser_id: BrowserId
 ) -> JSONResponse:
     user = await signup.finish_signup(
-        ctx, browser_id, ceremony_id=body.ceremony, credential=body.credential,
+        ctx,
+        browser_id,
+        ceremony_id=body.ceremony,
+        credential=body.credential,
         user_agent=request.headers.get("user-agent", ""),
     )
     return await _signed_in(request, ctx, names, user, "/account?done=welcome")
@@ -97,9 +103,7 @@ async def signin_finish(
 
 
 @router.post("/account/passkeys/begin")
-async def add_passkey_begin(
-    ctx: Ctx, browser_id: BrowserId, session: SignedIn
-) -> dict[str, Any]:
+async def add_passkey_begin(ctx: Ctx, browser_id: BrowserId, session: SignedIn) -> dict[str, Any]:
     ceremony_id, options = await account.begin_add_passkey(ctx, browser_id, session.user)
     return _options(ceremony_id, options)
 
@@ -109,7 +113,11 @@ async def add_passkey_finish(
     body: Finish, request: Request, ctx: Ctx, browser_id: BrowserId, session: SignedIn
 ) -> dict[str, str]:
     await account.finish_add_passkey(
-        ctx, browser_id, session.user, ceremony_id=body.ceremony, credential=body.credential,
+        ctx,
+        browser_id,
+        session.user,
+        ceremony_id=body.ceremony,
+        credential=body.credential,
         user_agent=request.headers.get("user-agent", ""),
     )
     return {"redirect": "/account?done=added"}

@@ -63,7 +63,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _unavailable(request: Request, exc: Exception) -> Response:
     log.error("backend unavailable on %s: %s", request.url.path, exc)
     response = error_response(
-        request, 503, "temporarily_unavailable",
+        request,
+        503,
+        "temporarily_unavailable",
         "Sesame cannot reach its storage right now. Nothing was changed; try again shortly.",
     )
     response.headers["Retry-After"] = "5"

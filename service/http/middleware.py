@@ -27,7 +27,7 @@ def read_cookie(scope: Scope, name: str) -> str | None:
             jar: SimpleCookie = SimpleCookie()
             try:
                 jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed Cookie header is treated as absent
+            except Exception:
                 return None
             if name in jar:
                 return jar[name].value

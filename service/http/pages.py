@@ -29,6 +29,12 @@ def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+@router.get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    """Liveness only: the process answers. Readiness (database, Redis) is a separate check."""
+    return {"status": "ok"}
+
+
 @router.get("/")
 async def home(session: MaybeSession) -> Response:
     return _see_other("/account" if session else "/signin")
@@ -58,8 +64,12 @@ async def _account_page(
     passkeys = await account.list_passkeys(ctx, session.user)
     notice = NOTICES.get(request.query_params.get("done", ""))
     return page(
-        request, "account.html", status_code=error.status_code if error else 200,
-        user=session.user, passkeys=passkeys, notice=notice,
+        request,
+        "account.html",
+        status_code=error.status_code if error else 200,
+        user=session.user,
+        passkeys=passkeys,
+        notice=notice,
         error=error.message if error else None,
     )
 
@@ -71,8 +81,11 @@ async def account_page(request: Request, ctx: Ctx, session: SignedIn) -> Respons
 
 @router.post("/account/passkeys/{credential_pk}/rename", dependencies=[Csrf])
 async def rename_passkey(
-    request: Request, credential_pk: int, name: Annotated[str, Form(max_length=200)],
-    ctx: Ctx, session: SignedIn,
+    request: Request,
+    credential_pk: int,
+    name: Annotated[str, Form(max_length=200)],
+    ctx: Ctx,
+    session: SignedIn,
 ) -> Response:
     try:
         await account.rename_passkey(ctx, session.user, credential_pk, name)

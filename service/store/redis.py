@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import cast
 
 from redis.asyncio import Redis
@@ -58,7 +57,7 @@ class RedisStore:
 
     async def ping(self) -> None:
         try:
-            await cast(Awaitable[bool], self._redis.ping())
+            await self._redis.ping()
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 

@@ -21,7 +21,9 @@ async def count_users(app: Any, username: str | None = None) -> int:
 async def credentials_of(app: Any, username: str) -> list[PasskeyCredential]:
     async with app.state.ctx.db.session() as db:
         rows = await db.exec(
-            select(PasskeyCredential).join(User).where(User.username_key == username.lower())
+            select(PasskeyCredential)
+            .join(User)
+            .where(User.username_key == username.lower())
             .order_by(PasskeyCredential.id)
         )
         return list(rows.all())

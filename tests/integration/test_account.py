@@ -77,14 +77,14 @@ async def test_empty_rename_is_refused(app, client):
     assert (await credentials_of(app, username))[0].name == cred.name
 
 
-async def test_add_passkey_ceremony_cannot_be_finished_by_other_account(app, client,
-                                                                       other_client):
+async def test_add_passkey_ceremony_cannot_be_finished_by_other_account(app, client, other_client):
     alice, _, _ = await signed_up(client)
     begun = (await alice.post("/account/passkeys/begin")).json()
     credential = SoftAuthenticator().create(begun["publicKey"])
     bob, _, bob_name = await signed_up(other_client)
-    response = await bob.post("/account/passkeys/finish",
-                              {"ceremony": begun["ceremony"], "credential": credential})
+    response = await bob.post(
+        "/account/passkeys/finish", {"ceremony": begun["ceremony"], "credential": credential}
+    )
     assert response.json()["error"] == "ceremony_expired"
     assert len(await credentials_of(app, bob_name)) == 1
 
@@ -145,14 +145,18 @@ async def test_state_changing_requests_need_csrf(app, client, other_client):
 async def test_malformed_json_and_wrong_shapes_are_clear_400s(client):
     browser = Browser(client)
     token = await browser.csrf()
-    headers = {"X-CSRF-Token": token, "Content-Type": "application/json",
-               "Accept": "application/json"}
+    headers = {
+        "X-CSRF-Token": token,
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
     broken = await client.post("/signin/finish", content=b"{not json", headers=headers)
     assert broken.status_code == 400 and broken.json()["error"] == "invalid_request"
     wrong = await browser.post("/signin/finish", {"ceremony": 5, "credential": "x"})
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_request"
-    garbage = await browser.post("/signin/finish", {"ceremony": "abc",
-                                                    "credential": {"rawId": "!!"}})
+    garbage = await browser.post(
+        "/signin/finish", {"ceremony": "abc", "credential": {"rawId": "!!"}}
+    )
     assert garbage.status_code == 400
 
 
@@ -160,8 +164,9 @@ async def test_garbage_credential_with_live_ceremony_is_invalid_response(client)
     browser = Browser(client)
     options = await browser.begin_signin()
     for credential in ({"rawId": "AAAA"}, {"rawId": "AAAA", "response": {}}, {"rawId": ""}):
-        response = await browser.post("/signin/finish", {"ceremony": options["ceremony"],
-                                                         "credential": credential})
+        response = await browser.post(
+            "/signin/finish", {"ceremony": options["ceremony"], "credential": credential}
+        )
         assert response.status_code == 400
         options = await browser.begin_signin()
 
@@ -199,3 +204,8 @@ async def test_unknown_page_is_readable_404(client):
     response = await client.get("/nope")
     assert response.status_code == 404
     assert "This page does not exist." in response.text
+
+
+async def test_healthz_answers_without_touching_storage(client):
+    response = await client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}

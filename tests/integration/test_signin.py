@@ -45,8 +45,10 @@ async def test_unknown_username_gets_same_shaped_options_and_same_error(client, 
     unknown = await browser.begin_signin("nobody-" + new_username())
     assert len(unknown["publicKey"]["allowCredentials"]) == 1
     again = await browser.begin_signin(unknown_name := "nobody-x" + new_username())
-    assert again["publicKey"]["allowCredentials"] == (
-        await browser.begin_signin(unknown_name))["publicKey"]["allowCredentials"]
+    assert (
+        again["publicKey"]["allowCredentials"]
+        == (await browser.begin_signin(unknown_name))["publicKey"]["allowCredentials"]
+    )
     response = await browser.signin(auth, username=unknown_name)
     assert response.status_code == 400
     assert response.json()["error"] == "unknown_passkey"
@@ -72,7 +74,8 @@ async def test_user_handle_must_belong_to_the_credentials_owner(client, other_cl
     _, alice_auth = await registered(client)
     _, bob_auth = await registered(client)
     response = await Browser(other_client).signin(
-        alice_auth, user_handle=bob_auth.passkeys[0].user_handle)
+        alice_auth, user_handle=bob_auth.passkeys[0].user_handle
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "unknown_passkey"
 
@@ -86,9 +89,15 @@ async def test_discoverable_signin_needs_user_handle(client, other_client):
 
 @pytest.mark.parametrize(
     "bend",
-    [{"uv": False}, {"up": False}, {"origin": "http://localhost:9999"}, {"rp_id": "example.com"},
-     {"cross_origin": True}, {"challenge": "AAAAAAAAAAAAAAAAAAAAAA"},
-     {"ctype": "webauthn.create"}],
+    [
+        {"uv": False},
+        {"up": False},
+        {"origin": "http://localhost:9999"},
+        {"rp_id": "example.com"},
+        {"cross_origin": True},
+        {"challenge": "AAAAAAAAAAAAAAAAAAAAAA"},
+        {"ctype": "webauthn.create"},
+    ],
     ids=["no-uv", "no-up", "origin", "rp-id", "cross-origin", "challenge", "type"],
 )
 async def test_forged_assertion_is_refused_and_changes_nothing(app, client, other_client, bend):
@@ -110,8 +119,9 @@ async def test_tampered_signature_is_refused(client, other_client):
     sig = bytearray(credential["response"]["signature"].encode())
     sig[10] = ord("A") if sig[10] != ord("A") else ord("B")
     credential["response"]["signature"] = sig.decode()
-    response = await browser.post("/signin/finish", {"ceremony": options["ceremony"],
-                                                     "credential": credential})
+    response = await browser.post(
+        "/signin/finish", {"ceremony": options["ceremony"], "credential": credential}
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_response"
 
@@ -127,10 +137,15 @@ async def test_assertion_replay_and_other_ceremony_types_are_refused(client, oth
     # A sign-up ceremony id cannot be used to finish a sign-in.
     signup_ceremony = (await Browser(client).begin_signup()).json()
     fresh = await Browser(client).begin_signin()
-    wrong_type = await Browser(client).post("/signin/finish", {
-        "ceremony": signup_ceremony["ceremony"],
-        "credential": auth.get(fresh["publicKey"], challenge=signup_ceremony["publicKey"]
-                               ["challenge"])})
+    wrong_type = await Browser(client).post(
+        "/signin/finish",
+        {
+            "ceremony": signup_ceremony["ceremony"],
+            "credential": auth.get(
+                fresh["publicKey"], challenge=signup_ceremony["publicKey"]["challenge"]
+            ),
+        },
+    )
     assert wrong_type.status_code == 400
     assert wrong_type.json()["error"] == "ceremony_expired"
 
@@ -140,8 +155,10 @@ async def test_signin_ceremony_expires_by_the_clock(client, other_client, clock)
     browser = Browser(other_client)
     options = await browser.begin_signin()
     clock.advance(300)
-    response = await browser.post("/signin/finish", {
-        "ceremony": options["ceremony"], "credential": auth.get(options["publicKey"])})
+    response = await browser.post(
+        "/signin/finish",
+        {"ceremony": options["ceremony"], "credential": auth.get(options["publicKey"])},
+    )
     assert response.json()["error"] == "ceremony_expired"
 
 
@@ -190,8 +207,11 @@ async def test_disabled_user_cannot_sign_in(app, client, other_client):
 
     username, auth = await registered(client)
     async with app.state.ctx.db.session() as db:
-        await db.exec(update(User).where(User.username_key == username)
-                      .values(disabled_at=app.state.ctx.clock.now()))
+        await db.exec(
+            update(User)
+            .where(User.username_key == username)
+            .values(disabled_at=app.state.ctx.clock.now())
+        )
         await db.commit()
     response = await Browser(other_client).signin(auth)
     assert response.status_code == 403

@@ -45,8 +45,13 @@ async def test_creation_options_require_resident_key_uv_and_offer_our_algorithms
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("username", "ab"), ("username", "has space"), ("username", "-dash"),
-     ("email", "not-an-email"), ("email", "a@b")],
+    [
+        ("username", "ab"),
+        ("username", "has space"),
+        ("username", "-dash"),
+        ("email", "not-an-email"),
+        ("email", "a@b"),
+    ],
 )
 async def test_invalid_fields_are_named(client, field, value):
     body = {"username": new_username(), "email": "ok@example.com", "name": ""}
@@ -58,8 +63,11 @@ async def test_invalid_fields_are_named(client, field, value):
 
 async def test_duplicate_username_case_insensitive_and_email_normalized(app, client):
     browser, username = Browser(client), new_username()
-    assert (await browser.signup(SoftAuthenticator(), username=username,
-                                 email=f"{username}@Example.COM")).status_code == 200
+    assert (
+        await browser.signup(
+            SoftAuthenticator(), username=username, email=f"{username}@Example.COM"
+        )
+    ).status_code == 200
     other = Browser(client)
     response = await other.begin_signup(username.upper(), f"  {username.upper()}@example.com ")
     assert response.status_code == 409
@@ -69,15 +77,17 @@ async def test_duplicate_username_case_insensitive_and_email_normalized(app, cli
     assert await count_users(app, username) == 1
 
 
-async def test_username_taken_between_begin_and_finish_is_refused_cleanly(app, client,
-                                                                          other_client):
+async def test_username_taken_between_begin_and_finish_is_refused_cleanly(
+    app, client, other_client
+):
     username = new_username()
     first, second = Browser(client), Browser(other_client)
     begun = await first.begin_signup(username)
     assert (await second.signup(SoftAuthenticator(), username=username)).status_code == 200
     credential = SoftAuthenticator().create(begun.json()["publicKey"])
-    response = await first.post("/signup/finish", {"ceremony": begun.json()["ceremony"],
-                                                   "credential": credential})
+    response = await first.post(
+        "/signup/finish", {"ceremony": begun.json()["ceremony"], "credential": credential}
+    )
     assert response.status_code == 409
     assert "username" in response.json()["fields"]
     assert await count_users(app, username) == 1
@@ -86,8 +96,9 @@ async def test_username_taken_between_begin_and_finish_is_refused_cleanly(app, c
 
 async def test_signup_refuses_unsupported_algorithm(app, client):
     username = new_username()
-    response = await Browser(client).signup(SoftAuthenticator(), username=username,
-                                            curve=ec.SECP384R1())
+    response = await Browser(client).signup(
+        SoftAuthenticator(), username=username, curve=ec.SECP384R1()
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_response"
     assert await count_users(app, username) == 0
@@ -96,18 +107,27 @@ async def test_signup_refuses_unsupported_algorithm(app, client):
 @pytest.mark.parametrize(
     "bend",
     [
-        {"uv": False},                                  # user verification required
-        {"up": False},                                  # user presence required
-        {"origin": "http://evil.localhost:8000"},       # origin allowlist
-        {"rp_id": "evil.example"},                      # rpIdHash
-        {"cross_origin": True},                         # iframe
-        {"challenge": "AAAAAAAAAAAAAAAAAAAAAA"},        # wrong challenge
-        {"ctype": "webauthn.get"},                      # wrong ceremony in clientData
-        {"be": False, "bs": True},                      # BS=1 with BE=0
-        {"credential_id": b"x" * 1024},                 # credential id over 1023 bytes
+        {"uv": False},  # user verification required
+        {"up": False},  # user presence required
+        {"origin": "http://evil.localhost:8000"},  # origin allowlist
+        {"rp_id": "evil.example"},  # rpIdHash
+        {"cross_origin": True},  # iframe
+        {"challenge": "AAAAAAAAAAAAAAAAAAAAAA"},  # wrong challenge
+        {"ctype": "webauthn.get"},  # wrong ceremony in clientData
+        {"be": False, "bs": True},  # BS=1 with BE=0
+        {"credential_id": b"x" * 1024},  # credential id over 1023 bytes
     ],
-    ids=["no-uv", "no-up", "origin", "rp-id", "cross-origin", "challenge", "type", "bs-no-be",
-         "long-id"],
+    ids=[
+        "no-uv",
+        "no-up",
+        "origin",
+        "rp-id",
+        "cross-origin",
+        "challenge",
+        "type",
+        "bs-no-be",
+        "long-id",
+    ],
 )
 async def test_forged_registration_is_refused_and_creates_nothing(app, client, bend):
     username = new_username()
@@ -134,7 +154,8 @@ async def test_signup_ceremony_is_bound_to_the_browser(app, client, other_client
     begun = (await Browser(client).begin_signup(username)).json()
     credential = SoftAuthenticator().create(begun["publicKey"])
     stolen = await Browser(other_client).post(
-        "/signup/finish", {"ceremony": begun["ceremony"], "credential": credential})
+        "/signup/finish", {"ceremony": begun["ceremony"], "credential": credential}
+    )
     assert stolen.status_code == 400
     assert stolen.json()["error"] == "ceremony_expired"
     assert await count_users(app, username) == 0
@@ -145,8 +166,9 @@ async def test_signup_ceremony_expires(app, client, clock):
     begun = (await browser.begin_signup(username)).json()
     clock.advance(301)
     credential = SoftAuthenticator().create(begun["publicKey"])
-    late = await browser.post("/signup/finish", {"ceremony": begun["ceremony"],
-                                                 "credential": credential})
+    late = await browser.post(
+        "/signup/finish", {"ceremony": begun["ceremony"], "credential": credential}
+    )
     assert late.status_code == 400
     assert late.json()["error"] == "ceremony_expired"
     assert await count_users(app, username) == 0
@@ -158,7 +180,8 @@ async def test_same_credential_id_cannot_be_registered_twice(app, client, other_
     assert first.status_code == 200
     username = new_username()
     again = await Browser(other_client).signup(
-        SoftAuthenticator(), username=username, credential_id=auth.passkeys[0].credential_id)
+        SoftAuthenticator(), username=username, credential_id=auth.passkeys[0].credential_id
+    )
     assert again.status_code == 409
     assert again.json()["error"] == "passkey_exists"
     assert await count_users(app, username) == 0

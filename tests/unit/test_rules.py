@@ -18,8 +18,15 @@ from service.settings import Settings
 
 @pytest.mark.parametrize(
     ("stored", "new", "regressed"),
-    [(0, 0, False), (0, 1, False), (5, 6, False), (5, 5, True), (5, 4, True), (5, 0, True),
-     (0, 0, False)],
+    [
+        (0, 0, False),
+        (0, 1, False),
+        (5, 6, False),
+        (5, 5, True),
+        (5, 4, True),
+        (5, 0, True),
+        (0, 0, False),
+    ],
 )
 def test_counter_rule(stored, new, regressed):
     assert counter_regressed(stored, new) is regressed
@@ -27,10 +34,17 @@ def test_counter_rule(stored, new, regressed):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("/account", "/account"), ("/account?x=1#y", "/account?x=1#y"), (None, "/account"),
-     ("//evil.example", "/account"), ("/\\evil.example", "/account"),
-     ("https://evil.example/", "/account"), ("javascript:alert(1)", "/account"),
-     ("/ok\r\nSet-Cookie: x", "/account"), ("account", "/account")],
+    [
+        ("/account", "/account"),
+        ("/account?x=1#y", "/account?x=1#y"),
+        (None, "/account"),
+        ("//evil.example", "/account"),
+        ("/\\evil.example", "/account"),
+        ("https://evil.example/", "/account"),
+        ("javascript:alert(1)", "/account"),
+        ("/ok\r\nSet-Cookie: x", "/account"),
+        ("account", "/account"),
+    ],
 )
 def test_safe_next_accepts_same_origin_paths_only(value, expected):
     assert safe_next(value) == expected
@@ -46,7 +60,8 @@ def test_default_passkey_names():
     ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
     assert browser_label(ua) == "Chrome on Linux"
     assert default_passkey_name("00000000-0000-0000-0000-000000000000", ua) == (
-        "Passkey (Chrome on Linux)")
+        "Passkey (Chrome on Linux)"
+    )
 
 
 def test_keyring_sign_unsign_and_csrf():
@@ -100,8 +115,7 @@ def test_production_refuses_http_issuer():
 def test_secret_key_file(tmp_path: Path):
     path = tmp_path / "key"
     path.write_text("f" * 40 + "\n")
-    settings = Settings(env="production", issuer="https://id.example.com",
-                        secret_key_file=path)
+    settings = Settings(env="production", issuer="https://id.example.com", secret_key_file=path)
     assert settings.secret_key == "f" * 40
 
 

@@ -1,0 +1,159 @@
+"""A real Sesame process per backend, and real Chromium with a CDP virtual authenticator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Backend, unavailable
+
+CHROMIUM = os.environ.get("SESAME_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    backend: Backend
+    log_path: str
+
+    def log(self) -> str:
+        with open(self.log_path) as handle:
+            return handle.read()
+
+
+@pytest.fixture(scope="session")
+def live_server(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    port = free_port()
+    url = f"http://localhost:{port}"
+    log_path = tmp_path_factory.mktemp("server") / "sesame.log"
+    env = {**os.environ, **backend.env(), "SESAME_ISSUER": url, "SESAME_PORT": str(port)}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--log-level", "warning"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/signin", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Sesame did not start:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield LiveServer(url, backend, str(log_path))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        unavailable(
+            f"Chromium at {CHROMIUM}",
+            "install it with `apt-get install -y chromium` (browser tests need it)",
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package", "pip install playwright")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+class Authenticator:
+    """A CDP virtual authenticator attached to one page (DevTools protocol, WebAuthn domain)."""
+
+    def __init__(self, page: Any, *, user_verified: bool = True) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("WebAuthn.enable", {"enableUI": False})
+        self.id = self.cdp.send(
+            "WebAuthn.addVirtualAuthenticator",
+            {
+                "options": {
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": True,
+                    "hasUserVerification": True,
+                    "isUserVerified": user_verified,
+                    "automaticPresenceSimulation": True,
+                }
+            },
+        )["authenticatorId"]
+
+    def credentials(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.cdp.send(
+            "WebAuthn.getCredentials", {"authenticatorId": self.id}
+        )["credentials"]
+        return result
+
+    def remove(self) -> None:
+        self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": self.id})
+
+
+# Chromium's virtual authenticator answers a conditional (autofill) request by itself as soon
+# as the sign-in page starts one, so a test of the button or the username-first form runs in a
+# browser that reports no conditional mediation (as older browsers do). Autofill has its own test.
+NO_AUTOFILL = "PublicKeyCredential.isConditionalMediationAvailable = async () => false;"
+
+
+def _context(chromium: Any, *, autofill: bool) -> Any:
+    ctx = chromium.new_context()
+    ctx.set_default_timeout(15_000)
+    if not autofill:
+        ctx.add_init_script(NO_AUTOFILL)
+    return ctx
+
+
+@pytest.fixture
+def context(chromium: Any) -> Iterator[Any]:
+    ctx = _context(chromium, autofill=False)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def other_context(chromium: Any) -> Iterator[Any]:
+    ctx = _context(chromium, autofill=False)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def autofill_context(chromium: Any) -> Iterator[Any]:
+    ctx = _context(chromium, autofill=True)
+    yield ctx
+    ctx.close()
