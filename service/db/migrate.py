@@ -11,7 +11,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
-
 def _migrations_dir() -> Path:
     """``migrations/`` beside the package in a checkout, else in the working directory (the
     container runs from /app, where the Dockerfile copies it)."""

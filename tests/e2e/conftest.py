@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,50 +78,51 @@ def live_server(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+async def chromium() -> AsyncIterator[Any]:
+    if not shutil.which(CHROMIUM):
         unavailable(
             f"Chromium at {CHROMIUM}",
             "install it with `apt-get install -y chromium` (browser tests need it)",
         )
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.async_api import async_playwright
     except ImportError:
         unavailable("the playwright package", "pip install playwright")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
-        browser.close()
+        await browser.close()
 
 
 class Authenticator:
     """A CDP virtual authenticator attached to one page (DevTools protocol, WebAuthn domain)."""
 
-    def __init__(self, page: Any, *, user_verified: bool = True) -> None:
-        self.cdp = page.context.new_cdp_session(page)
-        self.cdp.send("WebAuthn.enable", {"enableUI": False})
-        self.id = self.cdp.send(
-            "WebAuthn.addVirtualAuthenticator",
-            {
-                "options": {
-                    "protocol": "ctap2",
-                    "transport": "internal",
-                    "hasResidentKey": True,
-                    "hasUserVerification": True,
-                    "isUserVerified": user_verified,
-                    "automaticPresenceSimulation": True,
-                }
-            },
-        )["authenticatorId"]
+    def __init__(self, cdp: Any, authenticator_id: str) -> None:
+        self.cdp = cdp
+        self.id = authenticator_id
 
-    def credentials(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.cdp.send(
-            "WebAuthn.getCredentials", {"authenticatorId": self.id}
-        )["credentials"]
+    @classmethod
+    async def attach(cls, page: Any, *, user_verified: bool = True) -> Authenticator:
+        cdp = await page.context.new_cdp_session(page)
+        await cdp.send("WebAuthn.enable", {"enableUI": False})
+        options = {
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": True,
+            "hasUserVerification": True,
+            "isUserVerified": user_verified,
+            "automaticPresenceSimulation": True,
+        }
+        found = await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+        return cls(cdp, found["authenticatorId"])
+
+    async def credentials(self) -> list[dict[str, Any]]:
+        found = await self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.id})
+        result: list[dict[str, Any]] = found["credentials"]
         return result
 
-    def remove(self) -> None:
-        self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": self.id})
+    async def remove(self) -> None:
+        await self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": self.id})
 
 
 # Chromium's virtual authenticator answers a conditional (autofill) request by itself as soon
@@ -130,30 +131,30 @@ class Authenticator:
 NO_AUTOFILL = "PublicKeyCredential.isConditionalMediationAvailable = async () => false;"
 
 
-def _context(chromium: Any, *, autofill: bool) -> Any:
-    ctx = chromium.new_context()
+async def _context(chromium: Any, *, autofill: bool) -> Any:
+    ctx = await chromium.new_context()
     ctx.set_default_timeout(15_000)
     if not autofill:
-        ctx.add_init_script(NO_AUTOFILL)
+        await ctx.add_init_script(NO_AUTOFILL)
     return ctx
 
 
 @pytest.fixture
-def context(chromium: Any) -> Iterator[Any]:
-    ctx = _context(chromium, autofill=False)
+async def context(chromium: Any) -> AsyncIterator[Any]:
+    ctx = await _context(chromium, autofill=False)
     yield ctx
-    ctx.close()
+    await ctx.close()
 
 
 @pytest.fixture
-def other_context(chromium: Any) -> Iterator[Any]:
-    ctx = _context(chromium, autofill=False)
+async def other_context(chromium: Any) -> AsyncIterator[Any]:
+    ctx = await _context(chromium, autofill=False)
     yield ctx
-    ctx.close()
+    await ctx.close()
 
 
 @pytest.fixture
-def autofill_context(chromium: Any) -> Iterator[Any]:
-    ctx = _context(chromium, autofill=True)
+async def autofill_context(chromium: Any) -> AsyncIterator[Any]:
+    ctx = await _context(chromium, autofill=True)
     yield ctx
-    ctx.close()
+    await ctx.close()
