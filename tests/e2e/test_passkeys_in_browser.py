@@ -123,6 +123,7 @@ async def test_duplicate_username_is_explained_on_the_form(live_server, context,
     await sign_up(again, live_server, username.upper())
     await expect(again.locator("#username-error")).to_have_text("This username is already taken.")
     await expect(again.locator("#email-error")).to_contain_text("already exists")
+    await expect(again.get_by_role("alert")).to_have_text("Please correct the highlighted fields.")
     field = again.get_by_label("Username", exact=True)
     await expect(field).to_have_attribute("aria-invalid", "true")
 
@@ -159,3 +160,32 @@ async def test_signin_field_is_marked_for_passkey_autofill(live_server, autofill
     field = page.get_by_label("Username", exact=True)
     await expect(field).to_have_attribute("autocomplete", "username webauthn")
     assert await page.evaluate("PublicKeyCredential.isConditionalMediationAvailable()") is True
+
+
+# A browser without the WebAuthn JSON helpers (parse*OptionsFromJSON, toJSON): the page's own
+# base64url encoder must carry the ceremony.
+NO_JSON_HELPERS = """
+delete PublicKeyCredential.parseCreationOptionsFromJSON;
+delete PublicKeyCredential.parseRequestOptionsFromJSON;
+delete PublicKeyCredential.prototype.toJSON;
+"""
+
+
+async def test_fallback_encoder_without_native_json_helpers(live_server, context):
+    await context.add_init_script(NO_JSON_HELPERS)
+    page = await context.new_page()
+    auth = await Authenticator.attach(page)
+    await page.goto(f"{live_server.url}/signin")
+    missing = await page.evaluate(
+        "[typeof PublicKeyCredential.parseCreationOptionsFromJSON,"
+        " typeof PublicKeyCredential.prototype.toJSON]"
+    )
+    assert missing == ["undefined", "undefined"]
+    username = f"gus{secrets.token_hex(3)}"
+    await sign_up(page, live_server, username)
+    await page.wait_for_url(re.compile(r"/account\?done=welcome$"))
+    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_label("Username", exact=True).fill(username)
+    await page.get_by_role("button", name="Continue").click()
+    await page.wait_for_url(re.compile(r"/account$"))
+    assert (await auth.credentials())[0]["signCount"] >= 1

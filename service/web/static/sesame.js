@@ -201,8 +201,12 @@
         const done = await post("/signup/finish", { ceremony: begun.ceremony, credential: credentialJSON(cred) });
         window.location.assign(done.redirect);
       } catch (err) {
-        if (err.server && err.server.fields) fieldErrors(form, err.server.fields);
-        show(explain(err));
+        if (err.server && err.server.fields) {
+          fieldErrors(form, err.server.fields);
+          show("Please correct the highlighted fields.");
+        } else {
+          show(explain(err));
+        }
       } finally {
         busy(button, false);
       }
