@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from service.auth.context import AuthContext
 from service.auth.keyed import new_token
 from service.db import sessions as session_rows
@@ -33,28 +35,37 @@ def _hash(ctx: AuthContext, token: str) -> bytes:
 
 
 async def start_session(
-    ctx: AuthContext, user: User, *, amr: str, user_agent: str, replacing: str | None
+    ctx: AuthContext,
+    db: AsyncSession,
+    user: User,
+    *,
+    amr: str,
+    user_agent: str,
+    replacing: str | None,
 ) -> str:
-    """Create a session for ``user`` and return the new cookie value."""
+    """Add a session for ``user`` to the caller's transaction and return the new cookie value.
+
+    The ceremony that signed the user in commits it together with its own writes (the passkey's
+    counter, or the new account), so a sign-in is recorded whole or not at all.
+    """
     assert user.id is not None
     now = ctx.clock.now()
     token = new_token()
-    async with ctx.db.session() as db:
-        if replacing:
-            await session_rows.delete_by_hash(db, _hash(ctx, replacing))
-        await session_rows.add(
-            db,
-            Session(
-                token_hash=_hash(ctx, token),
-                user_id=user.id,
-                created_at=now,
-                last_seen_at=now,
-                auth_time=now,
-                amr=amr,
-                expires_at=now + timedelta(seconds=ctx.settings.session_max_seconds),
-                user_agent=user_agent[:255],
-            ),
-        )
+    if replacing:
+        await session_rows.delete_by_hash(db, _hash(ctx, replacing))
+    await session_rows.add(
+        db,
+        Session(
+            token_hash=_hash(ctx, token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            auth_time=now,
+            amr=amr,
+            expires_at=now + timedelta(seconds=ctx.settings.session_max_seconds),
+            user_agent=user_agent[:255],
+        ),
+    )
     return token
 
 
@@ -71,6 +82,7 @@ async def resolve_session(ctx: AuthContext, token: str | None) -> CurrentSession
         assert row.id is not None
         if now >= row.expires_at or now >= row.last_seen_at + idle or user.disabled_at:
             await session_rows.delete_by_hash(db, row.token_hash)
+            await db.commit()
             return None
         # Write last_seen only every few minutes: one write per request would double the cost
         # of every page view for an idle limit measured in days.
@@ -86,3 +98,4 @@ async def end_session(ctx: AuthContext, token: str | None) -> None:
         return
     async with ctx.db.session() as db:
         await session_rows.delete_by_hash(db, _hash(ctx, token))
+        await db.commit()

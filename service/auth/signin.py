@@ -18,6 +18,7 @@ from service.auth.errors import (
     UnknownPasskey,
 )
 from service.auth.options import descriptor, request_options
+from service.auth.sessions import start_session
 from service.auth.verification import (
     counter_regressed,
     credential_id_of,
@@ -49,8 +50,16 @@ async def begin_signin(
 
 
 async def finish_signin(
-    ctx: AuthContext, browser_id: str, *, ceremony_id: str, credential: Any
-) -> User:
+    ctx: AuthContext,
+    browser_id: str,
+    *,
+    ceremony_id: str,
+    credential: Any,
+    user_agent: str,
+    replacing: str | None,
+) -> tuple[User, str]:
+    """Verify the assertion, then record the passkey's use and start a session in one commit.
+    Returns the user and the new session cookie value."""
     started = await ceremony.take(ctx, ceremony_id, "authenticate", browser_id)
     credential_id = credential_id_of(credential)
     async with ctx.db.session() as db:
@@ -92,4 +101,8 @@ async def finish_signin(
         )
         if not updated:
             raise InvalidPasskeyResponse(detail="credential used concurrently")
-    return owner
+        token = await start_session(
+            ctx, db, owner, amr="passkey", user_agent=user_agent, replacing=replacing
+        )
+        await db.commit()
+    return owner, token

@@ -18,6 +18,7 @@ from service.auth.context import AuthContext
 from service.auth.errors import PasskeyAlreadyRegistered, SignupRejected
 from service.auth.names import clean_name, default_passkey_name
 from service.auth.options import creation_options
+from service.auth.sessions import start_session
 from service.auth.verification import verify_registration
 from service.db import users
 from service.db.models import PasskeyCredential, User
@@ -102,8 +103,16 @@ async def begin_signup(
 
 
 async def finish_signup(
-    ctx: AuthContext, browser_id: str, *, ceremony_id: str, credential: Any, user_agent: str
-) -> User:
+    ctx: AuthContext,
+    browser_id: str,
+    *,
+    ceremony_id: str,
+    credential: Any,
+    user_agent: str,
+    replacing: str | None,
+) -> tuple[User, str]:
+    """Verify the new passkey, then write user, credential and first session in one commit.
+    Returns the user and the new session cookie value."""
     pending = await ceremony.take(ctx, ceremony_id, "signup", browser_id)
     passkey = verify_registration(ctx.settings, credential, pending.challenge)
     data = pending.data
@@ -131,7 +140,12 @@ async def finish_signup(
     )
     async with ctx.db.session() as db:
         try:
-            return await users.create_with_credential(db, user, row)
+            await users.create_with_credential(db, user, row)
+            token = await start_session(
+                ctx, db, user, amr="passkey", user_agent=user_agent, replacing=replacing
+            )
+            await db.commit()
+            return user, token
         except users.DuplicateUser:
             pass
     # Someone took the username or email between begin and finish, or the passkey exists.

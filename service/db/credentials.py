@@ -59,8 +59,10 @@ async def record_use(
 ) -> bool:
     """Store the new counter only if nobody else used the credential meanwhile.
 
-    The ``sign_count = previous`` guard makes two concurrent assertions with the same counter
-    value unable to both succeed. Returns whether the row was updated.
+    The ``sign_count = previous`` guard makes two concurrent assertions that carry counters
+    unable to both succeed (passkeys that always report 0 have no counter to race on; their
+    challenges are single use all the same). Returns whether the row was updated. Joins the
+    caller's transaction: sign-in commits it together with the new session.
     """
     result = await session.exec(
         update(PasskeyCredential)
@@ -68,7 +70,6 @@ async def record_use(
         .where(col(PasskeyCredential.sign_count) == previous_count)
         .values(sign_count=new_count, backup_state=backup_state, last_used_at=at)
     )
-    await session.commit()
     return bool(result.rowcount)
 
 

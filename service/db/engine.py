@@ -22,6 +22,10 @@ class Database:
         kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
         if url.startswith("sqlite"):
             _ensure_sqlite_dir(url)
+            # One connection: SQLite has a single writer anyway, and connections competing for
+            # the write lock wait in SQLite's busy handler (sleeps of up to 100 ms) instead of
+            # queueing. The embedded default is one process, so this costs nothing in parallelism.
+            kwargs.update(pool_size=1, max_overflow=0, pool_timeout=30)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -49,5 +53,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Cascading deletes need foreign keys on; WAL lets readers run beside the writer.
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # With WAL, NORMAL never corrupts the file; it only fsyncs at checkpoints, not every commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

@@ -12,8 +12,8 @@ from service.db.models import Session, User
 
 
 async def add(session: AsyncSession, row: Session) -> None:
+    """Joins the caller's transaction; the caller commits."""
     session.add(row)
-    await session.commit()
 
 
 async def with_user(session: AsyncSession, token_hash: bytes) -> tuple[Session, User] | None:
@@ -32,5 +32,5 @@ async def touch(session: AsyncSession, session_pk: int, at: datetime) -> None:
 
 
 async def delete_by_hash(session: AsyncSession, token_hash: bytes) -> None:
+    """Joins the caller's transaction; the caller commits."""
     await session.exec(delete(Session).where(col(Session.token_hash) == token_hash))
-    await session.commit()

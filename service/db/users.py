@@ -47,14 +47,14 @@ async def taken(session: AsyncSession, username_key: str, email_key: str) -> tup
 async def create_with_credential(
     session: AsyncSession, user: User, credential: PasskeyCredential
 ) -> User:
-    """Insert a user and its first passkey in one transaction: both or neither."""
+    """Insert a user and its first passkey; the caller commits both (with the first session)."""
     session.add(user)
     try:
         await session.flush()
         assert user.id is not None
         credential.user_id = user.id
         session.add(credential)
-        await session.commit()
+        await session.flush()
     except IntegrityError as exc:
         await session.rollback()
         raise DuplicateUser(str(exc.orig)) from exc

@@ -14,7 +14,6 @@ from starlette.responses import JSONResponse
 
 from service.auth import account, signin, signup
 from service.auth.context import AuthContext
-from service.auth.sessions import start_session
 from service.db.models import User
 from service.http.cookies import CookieNames, set_cookie
 from service.http.deps import BrowserId, Cookies, Csrf, Ctx, SignedIn, safe_next
@@ -42,16 +41,9 @@ def _options(ceremony_id: str, options: dict[str, Any]) -> dict[str, Any]:
     return {"ceremony": ceremony_id, "publicKey": options}
 
 
-async def _signed_in(
-    request: Request, ctx: AuthContext, names: CookieNames, user: User, redirect: str
+def _signed_in(
+    ctx: AuthContext, names: CookieNames, user: User, token: str, redirect: str
 ) -> JSONResponse:
-    token = await start_session(
-        ctx,
-        user,
-        amr="passkey",
-        user_agent=request.headers.get("user-agent", ""),
-        replacing=request.cookies.get(names.session),
-    )
     response = JSONResponse({"redirect": redirect})
     set_cookie(response, names, names.session, token, ctx.settings.session_max_seconds)
     set_cookie(
@@ -76,14 +68,15 @@ async def signup_begin(body: SignupBegin, ctx: Ctx, browser_id: BrowserId) -> di
 async def signup_finish(
     body: Finish, request: Request, ctx: Ctx, names: Cookies, browser_id: BrowserId
 ) -> JSONResponse:
-    user = await signup.finish_signup(
+    user, token = await signup.finish_signup(
         ctx,
         browser_id,
         ceremony_id=body.ceremony,
         credential=body.credential,
         user_agent=request.headers.get("user-agent", ""),
+        replacing=request.cookies.get(names.session),
     )
-    return await _signed_in(request, ctx, names, user, "/account?done=welcome")
+    return _signed_in(ctx, names, user, token, "/account?done=welcome")
 
 
 @router.post("/signin/begin")
@@ -96,10 +89,15 @@ async def signin_begin(body: SigninBegin, ctx: Ctx, browser_id: BrowserId) -> di
 async def signin_finish(
     body: Finish, request: Request, ctx: Ctx, names: Cookies, browser_id: BrowserId
 ) -> JSONResponse:
-    user = await signin.finish_signin(
-        ctx, browser_id, ceremony_id=body.ceremony, credential=body.credential
+    user, token = await signin.finish_signin(
+        ctx,
+        browser_id,
+        ceremony_id=body.ceremony,
+        credential=body.credential,
+        user_agent=request.headers.get("user-agent", ""),
+        replacing=request.cookies.get(names.session),
     )
-    return await _signed_in(request, ctx, names, user, safe_next(body.next))
+    return _signed_in(ctx, names, user, token, safe_next(body.next))
 
 
 @router.post("/account/passkeys/begin")
