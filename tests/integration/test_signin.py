@@ -97,8 +97,9 @@ async def test_discoverable_signin_needs_user_handle(client, other_client):
         {"cross_origin": True},
         {"challenge": "AAAAAAAAAAAAAAAAAAAAAA"},
         {"ctype": "webauthn.create"},
+        {"be": False, "bs": True},
     ],
-    ids=["no-uv", "no-up", "origin", "rp-id", "cross-origin", "challenge", "type"],
+    ids=["no-uv", "no-up", "origin", "rp-id", "cross-origin", "challenge", "type", "bs-no-be"],
 )
 async def test_forged_assertion_is_refused_and_changes_nothing(app, client, other_client, bend):
     username, auth = await registered(client, count_signatures=True)
