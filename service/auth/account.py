@@ -71,15 +71,8 @@ async def finish_add_passkey(
         raise CeremonyExpired(detail="add-passkey ceremony of another account")
     passkey = verify_registration(ctx.settings, credential, started.challenge)
     assert user.id is not None
-    row = PasskeyCredential(
+    row = passkey.as_row(
         user_id=user.id,
-        credential_id=passkey.credential_id,
-        public_key=passkey.public_key,
-        sign_count=passkey.sign_count,
-        transports=",".join(passkey.transports),
-        aaguid=passkey.aaguid,
-        backup_eligible=passkey.backup_eligible,
-        backup_state=passkey.backup_state,
         name=default_passkey_name(passkey.aaguid, user_agent),
         created_at=ctx.clock.now(),
     )

@@ -21,7 +21,7 @@ from service.auth.options import creation_options
 from service.auth.sessions import start_session
 from service.auth.verification import verify_registration
 from service.db import users
-from service.db.models import PasskeyCredential, User
+from service.db.models import User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -126,17 +126,9 @@ async def finish_signup(
         name=data["name"],
         created_at=now,
     )
-    row = PasskeyCredential(
-        user_id=0,
-        credential_id=passkey.credential_id,
-        public_key=passkey.public_key,
-        sign_count=passkey.sign_count,
-        transports=",".join(passkey.transports),
-        aaguid=passkey.aaguid,
-        backup_eligible=passkey.backup_eligible,
-        backup_state=passkey.backup_state,
-        name=default_passkey_name(passkey.aaguid, user_agent),
-        created_at=now,
+    # user_id is filled in once the user row has its id (same transaction).
+    row = passkey.as_row(
+        user_id=0, name=default_passkey_name(passkey.aaguid, user_agent), created_at=now
     )
     async with ctx.db.session() as db:
         try:

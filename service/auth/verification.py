@@ -12,6 +12,7 @@ import binascii
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from webauthn import verify_authentication_response, verify_registration_response
@@ -51,6 +52,20 @@ class RegisteredPasskey:
     backup_eligible: bool
     backup_state: bool
     transports: list[str]
+
+    def as_row(self, *, user_id: int, name: str, created_at: datetime) -> PasskeyCredential:
+        return PasskeyCredential(
+            user_id=user_id,
+            credential_id=self.credential_id,
+            public_key=self.public_key,
+            sign_count=self.sign_count,
+            transports=",".join(self.transports),
+            aaguid=self.aaguid,
+            backup_eligible=self.backup_eligible,
+            backup_state=self.backup_state,
+            name=name,
+            created_at=created_at,
+        )
 
 
 @dataclass(frozen=True)

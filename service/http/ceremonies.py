@@ -41,6 +41,15 @@ def _options(ceremony_id: str, options: dict[str, Any]) -> dict[str, Any]:
     return {"ceremony": ceremony_id, "publicKey": options}
 
 
+def _browser_facts(request: Request, names: CookieNames) -> dict[str, Any]:
+    """What a finished sign-in needs from the browser: its user agent and the session it
+    replaces (rotated, never reused)."""
+    return {
+        "user_agent": request.headers.get("user-agent", ""),
+        "replacing": request.cookies.get(names.session),
+    }
+
+
 def _signed_in(
     ctx: AuthContext, names: CookieNames, user: User, token: str, redirect: str
 ) -> JSONResponse:
@@ -73,8 +82,7 @@ async def signup_finish(
         browser_id,
         ceremony_id=body.ceremony,
         credential=body.credential,
-        user_agent=request.headers.get("user-agent", ""),
-        replacing=request.cookies.get(names.session),
+        **_browser_facts(request, names),
     )
     return _signed_in(ctx, names, user, token, "/account?done=welcome")
 
@@ -94,8 +102,7 @@ async def signin_finish(
         browser_id,
         ceremony_id=body.ceremony,
         credential=body.credential,
-        user_agent=request.headers.get("user-agent", ""),
-        replacing=request.cookies.get(names.session),
+        **_browser_facts(request, names),
     )
     return _signed_in(ctx, names, user, token, safe_next(body.next))
 
