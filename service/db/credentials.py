@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -96,28 +96,21 @@ async def rename(session: AsyncSession, user_id: int, credential_pk: int, name: 
 async def delete_unless_last(session: AsyncSession, user_id: int, credential_pk: int) -> str:
     """Delete one of the user's passkeys, refusing the last one.
 
-    Returns "deleted", "missing" or "last". The count and the delete run in one statement so
-    two concurrent deletes cannot remove the last two passkeys.
+    Returns "deleted", "missing" or "last". The user's row is locked first (``FOR UPDATE``; SQLite
+    has a single writer already), so concurrent deletes of an account's passkeys run one after
+    the other and each counts what the previous one left: they can never remove them all.
     """
-    others = (
-        select(func.count())
-        .select_from(PasskeyCredential)
-        .where(PasskeyCredential.user_id == user_id)
-        .where(col(PasskeyCredential.id) != credential_pk)
-        .scalar_subquery()
-    )
+    await session.exec(select(User.id).where(User.id == user_id).with_for_update())
     result = await session.exec(
-        delete(PasskeyCredential)
-        .where(col(PasskeyCredential.id) == credential_pk)
-        .where(col(PasskeyCredential.user_id) == user_id)
-        .where(others > 0)
+        select(PasskeyCredential.id).where(PasskeyCredential.user_id == user_id)
     )
+    owned = set(result.all())
+    if credential_pk not in owned:
+        await session.rollback()
+        return "missing"
+    if len(owned) == 1:
+        await session.rollback()
+        return "last"
+    await session.exec(delete(PasskeyCredential).where(col(PasskeyCredential.id) == credential_pk))
     await session.commit()
-    if result.rowcount:
-        return "deleted"
-    exists = await session.exec(
-        select(PasskeyCredential.id)
-        .where(PasskeyCredential.id == credential_pk)
-        .where(PasskeyCredential.user_id == user_id)
-    )
-    return "last" if exists.first() is not None else "missing"
+    return "deleted"

@@ -209,3 +209,19 @@ async def test_unknown_page_is_readable_404(client):
 async def test_healthz_answers_without_touching_storage(client):
     response = await client.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_concurrent_deletes_never_remove_the_last_passkey(app, client):
+    import asyncio
+
+    browser, _, username = await signed_up(client)
+    for _ in range(3):
+        assert (await browser.add_passkey(SoftAuthenticator())).status_code == 200
+    creds = await credentials_of(app, username)
+    assert len(creds) == 4
+    responses = await asyncio.gather(
+        *(browser.form(f"/account/passkeys/{cred.id}/delete") for cred in creds)
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [303, 303, 303, 409]
+    assert len(await credentials_of(app, username)) == 1
