@@ -25,7 +25,7 @@ from service.auth.verification import (
     user_handle_of,
     verify_assertion,
 )
-from service.db import credentials, users
+from service.db import credentials
 from service.db.models import User
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,7 @@ async def begin_signin(
     if username:
         key = username.strip().lower()
         async with ctx.db.session() as db:
-            user = await users.by_username_key(db, key)
-            rows = await credentials.for_user(db, user.id) if user and user.id else []
-        data["user_id"] = user.id if user else None
+            data["user_id"], rows = await credentials.for_username_key(db, key)
         allow = [descriptor(row.credential_id, row.transports) for row in rows]
         if not allow:
             allow = [descriptor(ctx.keys.hash("fake-credential", key)[:16])]

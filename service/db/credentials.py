@@ -25,6 +25,22 @@ async def for_user(session: AsyncSession, user_id: int) -> list[PasskeyCredentia
     return list(result.all())
 
 
+async def for_username_key(
+    session: AsyncSession, username_key: str
+) -> tuple[int | None, list[PasskeyCredential]]:
+    """The user id and passkeys for a username in one query, whether or not it exists (the
+    same work either way, so timing does not tell)."""
+    result = await session.exec(
+        select(User.id, PasskeyCredential)
+        .select_from(User)
+        .join(PasskeyCredential, col(PasskeyCredential.user_id) == col(User.id))
+        .where(User.username_key == username_key)
+        .order_by(col(PasskeyCredential.id))
+    )
+    rows = result.all()
+    return (rows[0][0] if rows else None), [row[1] for row in rows]
+
+
 async def with_owner(
     session: AsyncSession, credential_id: bytes
 ) -> tuple[PasskeyCredential, User] | None:

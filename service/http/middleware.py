@@ -19,6 +19,21 @@ CSP = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 BROWSER_COOKIE_SECONDS = 400 * 24 * 3600
+# The largest honest body is a WebAuthn registration with an attestation certificate chain,
+# a few KiB. Bodies must say their length (browsers always do), so the cap holds before reading.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def body_refusal(scope: Scope) -> tuple[int, bytes] | None:
+    if scope["method"] not in {"POST", "PUT", "PATCH", "DELETE"}:
+        return None
+    headers = dict(scope.get("headers", []))
+    if b"transfer-encoding" in headers:
+        return 411, b'{"error":"invalid_request","message":"Send a Content-Length."}'
+    length = headers.get(b"content-length", b"0")
+    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        return 413, b'{"error":"invalid_request","message":"The request body is too large."}'
+    return None
 
 
 def read_cookie(scope: Scope, name: str) -> str | None:
@@ -42,6 +57,21 @@ class SecurityMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        refusal = body_refusal(scope)
+        if refusal is not None:
+            status, body = refusal
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
             return
         browser_id = read_cookie(scope, self.names.browser)
         fresh = not browser_id or len(browser_id) != 43

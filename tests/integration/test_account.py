@@ -225,3 +225,18 @@ async def test_concurrent_deletes_never_remove_the_last_passkey(app, client):
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [303, 303, 303, 409]
     assert len(await credentials_of(app, username)) == 1
+
+
+async def test_oversized_and_unsized_bodies_are_refused_before_reading(client):
+    browser = Browser(client)
+    token = await browser.csrf()
+    headers = {"X-CSRF-Token": token, "Content-Type": "application/json"}
+    big = await client.post("/signin/begin", content=b"{" + b" " * 70_000 + b"}", headers=headers)
+    assert big.status_code == 413 and big.json()["error"] == "invalid_request"
+
+    async def chunks():
+        yield b"{}"
+
+    chunked = await client.post("/signin/begin", content=chunks(), headers=headers)
+    assert chunked.status_code == 411
+    assert (await browser.post("/signin/begin")).status_code == 200
