@@ -126,6 +126,10 @@ def require_postgres_and_redis() -> None:
             "start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) "
             "or point SESAME_TEST_POSTGRES at one",
         )
+    require_redis()
+
+
+def require_redis() -> None:
     try:
         run_sync(_redis_ping())
     except Exception as exc:

@@ -8,7 +8,7 @@ import secrets
 import pytest
 
 from service.store import MemoryStore, RedisStore, StoreUnavailable
-from tests.conftest import REDIS_URL, require_postgres_and_redis
+from tests.conftest import REDIS_URL, require_redis
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -16,7 +16,7 @@ async def store(request):
     if request.param == "memory":
         impl = MemoryStore()
     else:
-        require_postgres_and_redis()
+        require_redis()
         impl = RedisStore.from_url(REDIS_URL, prefix=f"sesame-test-{secrets.token_hex(4)}:")
     yield impl
     await impl.close()
