@@ -28,6 +28,7 @@ def serve(args: argparse.Namespace) -> int:
     if settings.env == "development":
         # Embedded default: bring the schema up to date before serving. Production never
         # migrates implicitly (replicas would race); run `sesame migrate` as its own step.
+        # The key is generated here, once, so that several workers never race to write it.
         settings.ensure_secret_key()
         upgrade(settings.database_url)
     host = args.host or settings.host

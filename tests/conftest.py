@@ -190,27 +190,40 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
+def asgi_client(app: Any, base_url: str = "http://localhost:8000") -> httpx.AsyncClient:
+    """A browser-like client (its own cookies) talking to ``app`` in process."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+
+
 @pytest.fixture
-async def app(backend: Backend, clock: FrozenClock) -> AsyncIterator[Any]:
-    application = create_app(backend.settings(), clock=clock)
-    yield application
-    ctx = application.state.ctx
-    await ctx.store.close()
-    await ctx.db.dispose()
+async def make_app(backend: Backend, clock: FrozenClock) -> AsyncIterator[Any]:
+    """Builds apps on this backend with settings overrides; closes them all afterwards."""
+    made: list[Any] = []
+
+    def make(**overrides: Any) -> Any:
+        application = create_app(backend.settings(**overrides), clock=clock)
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        await application.state.ctx.store.close()
+        await application.state.ctx.db.dispose()
+
+
+@pytest.fixture
+def app(make_app: Any) -> Any:
+    return make_app()
 
 
 @pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000"
-    ) as c:
+    async with asgi_client(app) as c:
         yield c
 
 
 @pytest.fixture
 async def other_client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A second browser (its own cookies) talking to the same Sesame."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000"
-    ) as c:
+    async with asgi_client(app) as c:
         yield c

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,10 +14,6 @@ from service.db.models import PasskeyCredential, User
 
 class DuplicateUser(Exception):
     """Username or email already taken (raised from the unique indexes, so races lose too)."""
-
-
-async def by_id(session: AsyncSession, user_id: int) -> User | None:
-    return await session.get(User, user_id)
 
 
 async def by_public_id(session: AsyncSession, public_id: uuid.UUID) -> User | None:
@@ -59,8 +55,3 @@ async def create_with_credential(
         await session.rollback()
         raise DuplicateUser(str(exc.orig)) from exc
     return user
-
-
-async def count(session: AsyncSession) -> int:
-    result = await session.exec(select(func.count()).select_from(User))
-    return int(result.one())

@@ -32,6 +32,16 @@ async def sign_up(page, server, username: str, name: str = "Ada Lovelace") -> No
     await page.get_by_role("button", name="Create account with a passkey").click()
 
 
+async def signed_up_page(context, server, prefix: str):
+    """A page of ``context`` with its own authenticator, signed up and on the account page."""
+    page = await context.new_page()
+    auth = await Authenticator.attach(page)
+    username = f"{prefix}{secrets.token_hex(3)}"
+    await sign_up(page, server, username)
+    await page.wait_for_url(re.compile(r"/account"))
+    return page, auth, username
+
+
 async def test_passkey_journey(live_server, context):
     page = await context.new_page()
     first = await Authenticator.attach(page)
@@ -93,11 +103,7 @@ async def test_cancelled_ceremony_shows_error_and_creates_nothing(live_server, c
 async def test_second_browser_without_the_passkey_cannot_sign_in(
     live_server, context, other_context
 ):
-    page = await context.new_page()
-    await Authenticator.attach(page)
-    username = f"cy{secrets.token_hex(3)}"
-    await sign_up(page, live_server, username)
-    await page.wait_for_url(re.compile(r"/account"))
+    _, _, username = await signed_up_page(context, live_server, "cy")
 
     stranger = await other_context.new_page()
     await Authenticator.attach(stranger)
@@ -112,11 +118,7 @@ async def test_second_browser_without_the_passkey_cannot_sign_in(
 
 
 async def test_duplicate_username_is_explained_on_the_form(live_server, context, other_context):
-    page = await context.new_page()
-    await Authenticator.attach(page)
-    username = f"dup{secrets.token_hex(3)}"
-    await sign_up(page, live_server, username)
-    await page.wait_for_url(re.compile(r"/account"))
+    _, _, username = await signed_up_page(context, live_server, "dup")
 
     again = await other_context.new_page()
     await Authenticator.attach(again)
@@ -129,10 +131,7 @@ async def test_duplicate_username_is_explained_on_the_form(live_server, context,
 
 
 async def test_account_redirects_to_signin_and_back(live_server, context):
-    page = await context.new_page()
-    auth = await Authenticator.attach(page)
-    await sign_up(page, live_server, f"eve{secrets.token_hex(3)}")
-    await page.wait_for_url(re.compile(r"/account"))
+    page, auth, _ = await signed_up_page(context, live_server, "eve")
     await page.get_by_role("button", name="Sign out").click()
     await page.goto(f"{live_server.url}/account")
     await page.wait_for_url(re.compile(r"/signin\?next=/account$"))
@@ -142,10 +141,7 @@ async def test_account_redirects_to_signin_and_back(live_server, context):
 
 
 async def test_passkey_autofill_signs_in_without_a_click(live_server, autofill_context):
-    page = await autofill_context.new_page()
-    auth = await Authenticator.attach(page)
-    await sign_up(page, live_server, f"fay{secrets.token_hex(3)}")
-    await page.wait_for_url(re.compile(r"/account"))
+    page, auth, _ = await signed_up_page(autofill_context, live_server, "fay")
     await page.get_by_role("button", name="Sign out").click()
     # The sign-in page starts a conditional-mediation request for the username field's
     # autofill; the virtual authenticator picks the passkey, and the page finishes sign-in.

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
 from sqlalchemy import delete
 
-from service.app import create_app
 from service.db.models import User
+from tests.conftest import asgi_client
 from tests.factories import Browser, new_username
 from tests.integration.helpers import credentials_of, sessions_of
 from tests.softauthn import SoftAuthenticator
@@ -24,32 +23,19 @@ async def test_deleting_a_user_removes_passkeys_and_sessions(app, client):
     assert (await client.get("/account")).status_code == 303
 
 
-async def _client_for(app):
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000"
-    )
+async def test_unreachable_redis_answers_503_not_500(make_app):
+    app = make_app(redis_url="redis://127.0.0.1:1/0")
+    async with asgi_client(app) as client:
+        response = await Browser(client).post("/signin/begin")
+        assert response.status_code == 503
+        assert response.json()["error"] == "temporarily_unavailable"
+        assert response.headers["retry-after"] == "5"
 
 
-async def test_unreachable_redis_answers_503_not_500(backend, clock):
-    app = create_app(backend.settings(redis_url="redis://127.0.0.1:1/0"), clock=clock)
-    try:
-        async with await _client_for(app) as client:
-            response = await Browser(client).post("/signin/begin")
-            assert response.status_code == 503
-            assert response.json()["error"] == "temporarily_unavailable"
-            assert response.headers["retry-after"] == "5"
-    finally:
-        await app.state.ctx.db.dispose()
-
-
-async def test_unreachable_database_answers_503_page(backend, clock):
-    settings = backend.settings(database_url="postgresql+asyncpg://postgres@127.0.0.1:1/none")
-    app = create_app(settings, clock=clock)
-    try:
-        async with await _client_for(app) as client:
-            client.cookies.set("sesame_session", "x" * 43)
-            response = await client.get("/account")
-            assert response.status_code == 503
-            assert "cannot reach its storage" in response.text
-    finally:
-        await app.state.ctx.store.close()
+async def test_unreachable_database_answers_503_page(make_app):
+    app = make_app(database_url="postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    async with asgi_client(app) as client:
+        client.cookies.set("sesame_session", "x" * 43)
+        response = await client.get("/account")
+        assert response.status_code == 503
+        assert "cannot reach its storage" in response.text
