@@ -9,29 +9,48 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from service.auth.context import AuthContext
-from service.auth.keyed import Keyring
 from service.clock import Clock, SystemClock
 from service.db.engine import Database
-from service.http import ceremonies, pages
+from service.http import ceremonies, interaction, pages
+from service.http import oidc as oidc_routes
 from service.http.cookies import CookieNames
 from service.http.errors import install_error_handlers
 from service.http.middleware import SecurityMiddleware
 from service.http.render import WEB_DIR
+from service.keys.keyed import Keyring
+from service.keys.signing import Signer
+from service.oidc.context import OidcContext
 from service.settings import Settings
 from service.store import open_store
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
-    ctx = AuthContext(
-        settings=settings,
-        db=Database(settings.database_url),
-        store=open_store(settings.redis_url, settings.redis_prefix),
-        clock=clock or SystemClock(),
-        keys=Keyring(settings.ensure_secret_key()),
+def build_contexts(
+    settings: Settings, clock: Clock | None = None
+) -> tuple[AuthContext, OidcContext]:
+    """The shared parts (database, store, clock, keys) seen by auth and by the protocol."""
+    clock = clock or SystemClock()
+    keys = Keyring(settings.ensure_secret_key())
+    db = Database(settings.database_url)
+    store = open_store(settings.redis_url, settings.redis_prefix)
+    signer = Signer(
+        db,
+        clock,
+        keys.derive("signing-key-encryption"),
+        cache_seconds=settings.signing_key_cache_seconds,
+        max_token_seconds=settings.max_token_seconds,
     )
+    auth = AuthContext(settings=settings, db=db, store=store, clock=clock, keys=keys)
+    oidc = OidcContext(settings=settings, db=db, store=store, clock=clock, keys=keys, signer=signer)
+    return auth, oidc
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    ctx, oidc = build_contexts(settings, clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # First start: signing keys are created once and shared through the database.
+        await oidc.signer.ensure()
         yield
         await ctx.store.close()
         await ctx.db.dispose()
@@ -44,10 +63,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.ctx = ctx
+    app.state.oidc = oidc
     app.state.cookies = CookieNames(settings)
     install_error_handlers(app)
     app.include_router(pages.router)
     app.include_router(ceremonies.router)
+    app.include_router(oidc_routes.router)
+    app.include_router(interaction.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     app.add_middleware(SecurityMiddleware, names=app.state.cookies)
     return app

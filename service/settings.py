@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     ceremony_timeout_seconds: int = 300
     last_user_cookie_days: int = 400
 
+    # OpenID Connect provider
+    admin_token: str = ""
+    admin_token_file: Path | None = None
+    code_seconds: int = Field(default=60, ge=1, le=60)
+    access_token_seconds: int = Field(default=600, ge=30, le=3600)
+    id_token_seconds: int = Field(default=600, ge=30, le=3600)
+    refresh_idle_seconds: int = 14 * 24 * 3600
+    refresh_max_seconds: int = 30 * 24 * 3600
+    interaction_seconds: int = 900
+    signing_key_cache_seconds: int = Field(default=60, ge=0, le=3600)
+
     @model_validator(mode="after")
     def _derive(self) -> Settings:
         parts = urlsplit(self.issuer)
@@ -61,6 +72,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'sesame.db'}"
         if self.secret_key_file and not self.secret_key:
             self.secret_key = self.secret_key_file.read_text().strip()
+        if self.admin_token_file and not self.admin_token:
+            self.admin_token = self.admin_token_file.read_text().strip()
         if self.env == "production":
             self._check_production()
         if self.workers > 1 and not self.redis_url:
@@ -77,6 +90,8 @@ class Settings(BaseSettings):
             )
         if not self.issuer.startswith("https://"):
             raise ValueError("production needs an https:// SESAME_ISSUER")
+        if self.admin_token and len(self.admin_token) < 32:
+            raise ValueError("SESAME_ADMIN_TOKEN must be at least 32 characters (or unset)")
 
     @property
     def origin(self) -> str:
@@ -88,6 +103,11 @@ class Settings(BaseSettings):
         """Plain http on localhost: the one place cookies may go without ``Secure``."""
         parts = urlsplit(self.issuer)
         return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
+
+    @property
+    def max_token_seconds(self) -> int:
+        """The longest a signed token lives: how long a retired key stays in JWKS."""
+        return max(self.access_token_seconds, self.id_token_seconds)
 
     @property
     def uses_sqlite(self) -> bool:

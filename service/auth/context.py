@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.auth.keyed import Keyring
 from service.clock import Clock
 from service.db.engine import Database
+from service.keys.keyed import Keyring
 from service.settings import Settings
 from service.store import EphemeralStore
 

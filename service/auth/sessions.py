@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.context import AuthContext
-from service.auth.keyed import new_token
 from service.db import sessions as session_rows
 from service.db.models import Session, User
+from service.keys.keyed import new_token
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class CurrentSession:
     auth_time: datetime
     amr: list[str]
     session_pk: int
+    sid: str
 
 
 def _hash(ctx: AuthContext, token: str) -> bytes:
@@ -51,8 +52,13 @@ async def start_session(
     assert user.id is not None
     now = ctx.clock.now()
     token = new_token()
+    sid = new_token()
     if replacing:
-        await session_rows.delete_by_hash(db, _hash(ctx, replacing))
+        old = await session_rows.take_by_hash(db, _hash(ctx, replacing))
+        if old is not None and old[1] == user.id:
+            # The same person signing in again in this browser: a new cookie value, the same
+            # browser session for the apps it signed into (their refresh tokens live on).
+            sid = old[0]
     await session_rows.add(
         db,
         Session(
@@ -64,6 +70,7 @@ async def start_session(
             amr=amr,
             expires_at=now + timedelta(seconds=ctx.settings.session_max_seconds),
             user_agent=user_agent[:255],
+            sid=sid,
         ),
     )
     return token
@@ -89,7 +96,7 @@ async def resolve_session(ctx: AuthContext, token: str | None) -> CurrentSession
         if now - row.last_seen_at >= timedelta(seconds=ctx.settings.session_touch_seconds):
             await session_rows.touch(db, row.id, now)
     return CurrentSession(
-        user=user, auth_time=row.auth_time, amr=row.amr.split(), session_pk=row.id
+        user=user, auth_time=row.auth_time, amr=row.amr.split(), session_pk=row.id, sid=row.sid
     )
 
 
@@ -98,4 +105,13 @@ async def end_session(ctx: AuthContext, token: str | None) -> None:
         return
     async with ctx.db.session() as db:
         await session_rows.delete_by_hash(db, _hash(ctx, token))
+        await db.commit()
+
+
+async def end_all_sessions(ctx: AuthContext, user: User) -> None:
+    """ "Sign out everywhere": every browser session of the user ends, and with them the
+    refresh tokens apps hold through those sessions."""
+    assert user.id is not None
+    async with ctx.db.session() as db:
+        await session_rows.delete_for_user(db, user.id)
         await db.commit()

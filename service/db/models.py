@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, LargeBinary, String, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlmodel import Field, SQLModel
 
 from service.db.types import UTCDateTime
@@ -55,6 +65,7 @@ class PasskeyCredential(SQLModel, table=True):
 
 class Session(SQLModel, table=True):
     __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("sid", name="uq_sessions_sid"),)
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: bytes = Field(sa_column=Column(LargeBinary(32), unique=True, nullable=False))
@@ -65,3 +76,94 @@ class Session(SQLModel, table=True):
     amr: str = Field(sa_column=Column(String(64), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     user_agent: str = Field(default="", sa_column=Column(String(255), nullable=False))
+    # The browser session's public id (OIDC ``sid``): kept when the same user signs in again in
+    # this browser (the cookie value still rotates), new for a new user. Grants issued to apps
+    # carry it, so ending the session ends their refresh tokens.
+    sid: str = Field(sa_column=Column(String(43), nullable=False))
+
+
+class OAuthClient(SQLModel, table=True):
+    """A relying app. Lists are stored space-separated (URIs cannot contain spaces)."""
+
+    __tablename__ = "oauth_clients"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    type: str = Field(sa_column=Column(String(16), nullable=False))  # public | confidential
+    secret_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32)))
+    redirect_uris: str = Field(sa_column=Column(Text, nullable=False))
+    post_logout_redirect_uris: str = Field(default="", sa_column=Column(Text, nullable=False))
+    scopes: str = Field(sa_column=Column(String(200), nullable=False))
+    grant_types: str = Field(sa_column=Column(String(200), nullable=False))
+    id_token_alg: str = Field(sa_column=Column(String(16), nullable=False))
+    first_party: bool = Field(nullable=False)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+def _fk_client() -> Column[int]:
+    return Column(
+        Integer, ForeignKey("oauth_clients.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
+class Grant(SQLModel, table=True):
+    """What one authorization (or client_credentials request) issued: the token family.
+
+    Access tokens name it (``gid``) and are honoured only while it stands; its refresh token is
+    ``<refresh_lookup>.<secret>`` with only the keyed hash of the whole stored, replaced on every
+    use (rotation). ``revoked_at`` ends the family at once.
+    """
+
+    __tablename__ = "oauth_grants"
+
+    id: int | None = Field(default=None, primary_key=True)
+    gid: str = Field(sa_column=Column(String(43), unique=True, nullable=False))
+    client_pk: int = Field(sa_column=_fk_client())
+    user_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True),
+    )
+    sid: str | None = Field(default=None, sa_column=Column(String(43), index=True))
+    scope: str = Field(sa_column=Column(String(200), nullable=False))
+    auth_time: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    amr: str = Field(default="", sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    refresh_lookup: str | None = Field(
+        default=None, sa_column=Column(String(22), unique=True, nullable=True)
+    )
+    refresh_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32)))
+    refresh_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class Consent(SQLModel, table=True):
+    __tablename__ = "oauth_consents"
+    __table_args__ = (UniqueConstraint("user_id", "client_pk"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=_fk_user())
+    client_pk: int = Field(sa_column=_fk_client())
+    scope: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class SigningKey(SQLModel, table=True):
+    """A JOSE signing key. The private JWK is stored encrypted under the server key.
+
+    A key is published from ``created_at``, signs from ``not_before`` (so every instance and
+    every relying app's JWKS cache has seen it first), and is published until ``retired_at``
+    plus the longest token lifetime.
+    """
+
+    __tablename__ = "signing_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kid: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    alg: str = Field(sa_column=Column(String(16), nullable=False))
+    private_jwk: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    public_jwk: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    not_before: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    retired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

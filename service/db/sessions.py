@@ -31,6 +31,27 @@ async def touch(session: AsyncSession, session_pk: int, at: datetime) -> None:
     await session.commit()
 
 
+async def take_by_hash(session: AsyncSession, token_hash: bytes) -> tuple[str, int] | None:
+    """Delete the session and return its ``(sid, user_id)``. Joins the caller's transaction."""
+    result = await session.exec(
+        delete(Session)
+        .where(col(Session.token_hash) == token_hash)
+        .returning(col(Session.sid), col(Session.user_id))
+    )
+    row = result.first()
+    return (row[0], row[1]) if row else None
+
+
+async def by_sid(session: AsyncSession, sid: str) -> Session | None:
+    result = await session.exec(select(Session).where(Session.sid == sid))
+    return result.first()
+
+
+async def delete_for_user(session: AsyncSession, user_id: int) -> None:
+    """Joins the caller's transaction; the caller commits."""
+    await session.exec(delete(Session).where(col(Session.user_id) == user_id))
+
+
 async def delete_by_hash(session: AsyncSession, token_hash: bytes) -> None:
     """Joins the caller's transaction; the caller commits."""
     await session.exec(delete(Session).where(col(Session.token_hash) == token_hash))

@@ -84,7 +84,7 @@ async def signup_finish(
         credential=body.credential,
         **_browser_facts(request, names),
     )
-    return _signed_in(ctx, names, user, token, "/account?done=welcome")
+    return _signed_in(ctx, names, user, token, safe_next(body.next, "/account?done=welcome"))
 
 
 @router.post("/signin/begin")

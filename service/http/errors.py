@@ -17,12 +17,19 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.auth.errors import AuthError, NotSignedIn, SignupRejected
 from service.http.render import page
+from service.oidc.codes import with_query
+from service.oidc.errors import ErrorRedirect, InvalidClient, InvalidToken, OAuthError
 from service.store import StoreUnavailable
+
+# Back-channel protocol endpoints: errors are RFC 6749 5.2 JSON, never pages.
+PROTOCOL_JSON_PATHS = {"/token", "/userinfo", "/revoke", "/introspect"}
 
 log = logging.getLogger("sesame.http")
 
 
 def wants_json(request: Request) -> bool:
+    if request.url.path in PROTOCOL_JSON_PATHS:
+        return True
     return "application/json" in request.headers.get("accept", "") or request.headers.get(
         "content-type", ""
     ).startswith("application/json")
@@ -72,7 +79,48 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _oauth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    log.info("oauth error on %s: %s (%s)", request.url.path, exc.error, exc.description)
+    if request.url.path not in PROTOCOL_JSON_PATHS:
+        return page(
+            request, "error.html", status_code=400, error=exc.error, message=exc.description
+        )
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if isinstance(exc, InvalidToken):
+        # RFC 6750 3: the challenge says what was wrong with the bearer token.
+        description = exc.description.replace('"', "'")
+        headers["WWW-Authenticate"] = (
+            f'Bearer error="invalid_token", error_description="{description}"'
+        )
+    elif isinstance(exc, InvalidClient):
+        headers["WWW-Authenticate"] = 'Basic realm="sesame"'
+    return JSONResponse(
+        {"error": exc.error, "error_description": exc.description},
+        status_code=exc.status_code,
+        headers=headers,
+    )
+
+
+async def _error_redirect(request: Request, exc: Exception) -> Response:
+    """RFC 6749 4.1.2.1 with RFC 9207: the error, the client's state and Sesame's issuer."""
+    assert isinstance(exc, ErrorRedirect)
+    log.info("authorization error sent to client: %s (%s)", exc.cause.error, exc.cause.description)
+    location = with_query(
+        exc.redirect_uri,
+        {
+            "error": exc.cause.error,
+            "error_description": exc.cause.description,
+            "state": exc.state,
+            "iss": request.app.state.oidc.settings.issuer,
+        },
+    )
+    return RedirectResponse(location, status_code=303)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(OAuthError, _oauth_error)
+    app.add_exception_handler(ErrorRedirect, _error_redirect)
     app.add_exception_handler(AuthError, _auth_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -11,8 +11,8 @@ from http.cookies import SimpleCookie
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.auth.keyed import new_token
 from service.http.cookies import CookieNames
+from service.keys.keyed import new_token
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

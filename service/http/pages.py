@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from service.auth import account
 from service.auth.errors import AuthError
-from service.auth.sessions import end_session
+from service.auth.sessions import end_all_sessions, end_session
 from service.http.cookies import clear_cookie
-from service.http.deps import Cookies, Csrf, Ctx, MaybeSession, SignedIn, safe_next
+from service.http.deps import BrowserId, Cookies, Csrf, Ctx, MaybeSession, SignedIn, safe_next
+from service.http.oidc import Oidc
 from service.http.render import page
+from service.oidc import consent, interactions
+from service.oidc.context import OidcContext
 
 router = APIRouter()
 
@@ -21,6 +24,7 @@ NOTICES = {
     "added": "Passkey added.",
     "renamed": "Passkey renamed.",
     "deleted": "Passkey deleted.",
+    "app-revoked": "Access removed. The app has to ask again next time.",
 }
 
 
@@ -40,28 +44,58 @@ async def home(session: MaybeSession) -> Response:
     return _see_other("/account" if session else "/signin")
 
 
+async def _for_app(oidc: OidcContext, uid: str | None, browser_id: str) -> dict[str, Any]:
+    """When an app sent the person here: its name, the login hint, and where to go after."""
+    if uid is None:
+        return {}
+    parked = await interactions.load(oidc, uid, browser_id)
+    return {
+        "interaction": uid,
+        "app_name": parked.request.client_name,
+        "login_hint": parked.request.login_hint,
+        "next": f"/interaction/{uid}",
+    }
+
+
 @router.get("/signin")
 async def signin_page(
-    request: Request, ctx: Ctx, names: Cookies, session: MaybeSession, next: str | None = None
+    request: Request,
+    ctx: Ctx,
+    oidc: Oidc,
+    names: Cookies,
+    session: MaybeSession,
+    browser_id: BrowserId,
+    next: str | None = None,
+    interaction: str | None = None,
 ) -> Response:
     target = safe_next(next)
-    if session:
+    # An app's request that needs a (fresh) sign-in shows the form even to a signed-in person.
+    if session and interaction is None:
         return _see_other(target)
     returning = await account.returning_user(ctx, request.cookies.get(names.last_user))
-    return page(request, "signin.html", returning=returning, next=target)
+    app = await _for_app(oidc, interaction, browser_id)
+    return page(request, "signin.html", returning=returning, **{"next": target, **app})
 
 
 @router.get("/signup")
-async def signup_page(request: Request, session: MaybeSession) -> Response:
-    if session:
+async def signup_page(
+    request: Request,
+    oidc: Oidc,
+    session: MaybeSession,
+    browser_id: BrowserId,
+    interaction: str | None = None,
+) -> Response:
+    if session and interaction is None:
         return _see_other("/account")
-    return page(request, "signup.html")
+    return page(request, "signup.html", **await _for_app(oidc, interaction, browser_id))
 
 
 async def _account_page(
     request: Request, ctx: Ctx, session: SignedIn, *, error: AuthError | None = None
 ) -> Response:
     passkeys = await account.list_passkeys(ctx, session.user)
+    assert session.user.id is not None
+    apps = await consent.allowed_apps(request.app.state.oidc, session.user.id)
     notice = NOTICES.get(request.query_params.get("done", ""))
     return page(
         request,
@@ -69,6 +103,7 @@ async def _account_page(
         status_code=error.status_code if error else 200,
         user=session.user,
         passkeys=passkeys,
+        apps=apps,
         notice=notice,
         error=error.message if error else None,
     )
@@ -103,6 +138,21 @@ async def delete_passkey(
     except AuthError as exc:
         return await _account_page(request, ctx, session, error=exc)
     return _see_other("/account?done=deleted")
+
+
+@router.post("/account/apps/{client_id}/revoke", dependencies=[Csrf])
+async def revoke_app(client_id: str, oidc: Oidc, session: SignedIn) -> Response:
+    assert session.user.id is not None
+    await consent.revoke(oidc, session.user.id, client_id)
+    return _see_other("/account?done=app-revoked")
+
+
+@router.post("/account/signout-everywhere", dependencies=[Csrf])
+async def signout_everywhere(ctx: Ctx, names: Cookies, session: SignedIn) -> Response:
+    await end_all_sessions(ctx, session.user)
+    response = _see_other("/signin")
+    clear_cookie(response, names, names.session)
+    return response
 
 
 @router.post("/signout", dependencies=[Csrf])

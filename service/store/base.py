@@ -16,6 +16,10 @@ class EphemeralStore(Protocol):
     async def take(self, key: str) -> bytes | None:
         """Atomically read and delete ``key``: of two concurrent takes, only one gets the value."""
 
+    async def swap(self, key: str, value: bytes, ttl_seconds: int) -> bytes | None:
+        """Atomically set ``key`` to ``value`` and return what it held before (None if nothing):
+        of two concurrent swaps, only one sees the original value."""
+
     async def get(self, key: str) -> bytes | None: ...
 
     async def delete(self, key: str) -> None: ...

@@ -38,6 +38,11 @@ class MemoryStore:
         self._data.pop(key, None)
         return value
 
+    async def swap(self, key: str, value: bytes, ttl_seconds: int) -> bytes | None:
+        previous = self._live(key)
+        self._data[key] = (value, time.monotonic() + ttl_seconds)
+        return previous
+
     async def get(self, key: str) -> bytes | None:
         return self._live(key)
 

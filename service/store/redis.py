@@ -33,6 +33,14 @@ class RedisStore:
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
+    async def swap(self, key: str, value: bytes, ttl_seconds: int) -> bytes | None:
+        try:
+            # SET ... GET (Redis >= 6.2): one atomic step that returns the old value.
+            old = await self._redis.set(self._prefix + key, value, ex=ttl_seconds, get=True)
+            return cast(bytes | None, old)
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
     async def get(self, key: str) -> bytes | None:
         try:
             return cast(bytes | None, await self._redis.get(self._prefix + key))

@@ -43,6 +43,15 @@ async def test_concurrent_takes_have_one_winner(store):
     assert results.count(None) == 19
 
 
+async def test_swap_returns_the_previous_value_once(store):
+    assert await store.swap("fresh", b"new", 60) is None
+    await store.put("code", b"original", 60)
+    results = await asyncio.gather(*(store.swap("code", b"used", 60) for _ in range(10)))
+    assert results.count(b"original") == 1
+    assert results.count(b"used") == 9
+    assert await store.get("code") == b"used"
+
+
 async def test_values_expire(store):
     await store.put("short", b"v", 1)
     await asyncio.sleep(1.2)

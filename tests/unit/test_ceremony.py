@@ -7,7 +7,7 @@ import pytest
 from service.auth import ceremony
 from service.auth.context import AuthContext
 from service.auth.errors import CeremonyExpired
-from service.auth.keyed import Keyring
+from service.keys.keyed import Keyring
 from service.clock import FrozenClock
 from service.db.engine import Database
 from service.settings import Settings

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from service.auth.keyed import Keyring
+from service.keys.keyed import Keyring
 from service.auth.names import browser_label, default_passkey_name
 from service.auth.signup import normalize_email
 from service.auth.verification import counter_regressed

@@ -198,7 +198,8 @@
           name: form.elements.name.value,
         });
         const cred = await navigator.credentials.create({ publicKey: creationOptions(begun.publicKey) });
-        const done = await post("/signup/finish", { ceremony: begun.ceremony, credential: credentialJSON(cred) });
+        const next = form.closest("[data-page]").dataset.next || null;
+        const done = await post("/signup/finish", { ceremony: begun.ceremony, credential: credentialJSON(cred), next });
         window.location.assign(done.redirect);
       } catch (err) {
         if (err.server && err.server.fields) {

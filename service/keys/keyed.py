@@ -23,6 +23,10 @@ class Keyring:
     def _mac(self, purpose: str, data: bytes) -> bytes:
         return hmac.new(self._secret, purpose.encode() + b"\x00" + data, hashlib.sha256).digest()
 
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for one purpose (e.g. encrypting stored private keys)."""
+        return self._mac(purpose, b"")
+
     def hash(self, purpose: str, value: str) -> bytes:
         return self._mac(purpose, value.encode())
 

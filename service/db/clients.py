@@ -1,0 +1,32 @@
+"""OAuth clients repository."""
+
+from __future__ import annotations
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db.models import OAuthClient
+
+
+async def by_client_id(session: AsyncSession, client_id: str) -> OAuthClient | None:
+    result = await session.exec(select(OAuthClient).where(OAuthClient.client_id == client_id))
+    return result.first()
+
+
+async def by_pk(session: AsyncSession, pk: int) -> OAuthClient | None:
+    return await session.get(OAuthClient, pk)
+
+
+async def all_clients(session: AsyncSession) -> list[OAuthClient]:
+    result = await session.exec(select(OAuthClient).order_by(col(OAuthClient.id)))
+    return list(result.all())
+
+
+async def add(session: AsyncSession, row: OAuthClient) -> None:
+    """Joins the caller's transaction; the caller commits."""
+    session.add(row)
+
+
+async def delete_by_client_id(session: AsyncSession, client_id: str) -> bool:
+    result = await session.exec(delete(OAuthClient).where(col(OAuthClient.client_id) == client_id))
+    return bool(result.rowcount)

@@ -1,0 +1,166 @@
+"""OpenID Connect endpoints: thin adapters over ``service.oidc``.
+
+Protocol errors become responses in ``service.http.errors`` (RFC 6749 JSON on the back-channel
+endpoints, a redirect to the client once its redirect URI is known good, a page otherwise).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from service.auth.sessions import CurrentSession
+from service.http.deps import BrowserId, MaybeSession
+from service.http.render import page
+from service.oidc import authorize, discovery, introspection, revocation, token, userinfo
+from service.oidc.authorize import Step
+from service.oidc.context import OidcContext
+from service.oidc.model import Authentication
+
+router = APIRouter()
+
+
+def get_oidc(request: Request) -> OidcContext:
+    oidc: OidcContext = request.app.state.oidc
+    return oidc
+
+
+Oidc = Annotated[OidcContext, Depends(get_oidc)]
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def authentication(session: CurrentSession | None) -> Authentication | None:
+    """The hand-over from the hosted sign-in to the protocol."""
+    if session is None:
+        return None
+    assert session.user.id is not None
+    return Authentication(
+        user_id=session.user.id,
+        subject=str(session.user.public_id),
+        auth_time=session.auth_time,
+        amr=tuple(session.amr),
+        sid=session.sid,
+    )
+
+
+def form_action_csp(*targets: str | None) -> str:
+    """CSP for a page whose form POST ends in a redirect to the app: Chromium applies
+    ``form-action`` to the redirect too, so the app's origin must be listed."""
+    origins = []
+    for target in targets:
+        if target:
+            parts = urlsplit(target)
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'; form-action 'self' {' '.join(origins)}; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ).replace("  ", " ")
+
+
+def see_other(url: str) -> RedirectResponse:
+    # 303: after a POST the browser follows with a GET and never re-sends the form (RFC 9700
+    # 4.12), and an authorization response never carries credentials onwards.
+    return RedirectResponse(url, status_code=303)
+
+
+def step_response(request: Request, step: Step) -> Response:
+    if step.kind == "done":
+        return see_other(step.location)
+    if step.kind == "login":
+        return see_other(f"/signin?interaction={step.interaction}")
+    response = page(
+        request,
+        "consent.html",
+        request_=step.request,
+        interaction=step.interaction,
+    )
+    response.headers["Content-Security-Policy"] = form_action_csp(step.request.redirect_uri)
+    return response
+
+
+async def request_pairs(request: Request) -> list[tuple[str, str]]:
+    if request.method == "POST":
+        form = await request.form()
+        return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    return list(request.query_params.multi_items())
+
+
+@router.api_route("/authorize", methods=["GET", "POST"])
+async def authorize_endpoint(
+    request: Request, oidc: Oidc, session: MaybeSession, browser_id: BrowserId
+) -> Response:
+    """OIDC Core 3.1.2.1: GET and POST (form) both accepted."""
+    validated = await authorize.validate_authorization_request(oidc, await request_pairs(request))
+    step = await authorize.begin_authorization(oidc, validated, authentication(session), browser_id)
+    return step_response(request, step)
+
+
+@router.post("/token")
+async def token_endpoint(request: Request, oidc: Oidc) -> Response:
+    body = await token.handle_token_request(
+        oidc, await request_pairs(request), request.headers.get("authorization")
+    )
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@router.api_route("/userinfo", methods=["GET", "POST"])
+async def userinfo_endpoint(request: Request, oidc: Oidc) -> Response:
+    form_token = None
+    if request.method == "POST" and request.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        field = (await request.form()).get("access_token")
+        form_token = field if isinstance(field, str) else None
+    bearer = userinfo.bearer_token(request.headers.get("authorization"), form_token)
+    return JSONResponse(await userinfo.userinfo(oidc, bearer), headers=NO_STORE)
+
+
+@router.post("/revoke")
+async def revoke_endpoint(request: Request, oidc: Oidc) -> Response:
+    await revocation.revoke(
+        oidc, await request_pairs(request), request.headers.get("authorization")
+    )
+    return Response(status_code=200, headers=NO_STORE)
+
+
+@router.post("/introspect")
+async def introspect_endpoint(request: Request, oidc: Oidc) -> Response:
+    body = await introspection.introspect(
+        oidc, await request_pairs(request), request.headers.get("authorization")
+    )
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@router.get("/.well-known/openid-configuration")
+async def discovery_endpoint(oidc: Oidc) -> Response:
+    body: dict[str, Any] = discovery.provider_metadata(oidc.settings)
+    return JSONResponse(
+        body,
+        headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.get("/.well-known/oauth-authorization-server")
+async def oauth_metadata_endpoint(oidc: Oidc) -> Response:
+    """RFC 8414 3: the same metadata at the OAuth well-known path."""
+    return await discovery_endpoint(oidc)
+
+
+@router.get("/jwks.json")
+async def jwks_endpoint(oidc: Oidc) -> Response:
+    # Cached no longer than a rotation waits before signing with a new key, so relying apps
+    # always hold a key before they meet a token signed with it.
+    max_age = oidc.settings.signing_key_cache_seconds
+    return JSONResponse(
+        await oidc.signer.jwks(),
+        headers={
+            "Cache-Control": f"public, max-age={max_age}",
+            "Access-Control-Allow-Origin": "*",
+        },
+        media_type="application/jwk-set+json",
+    )

@@ -1,0 +1,191 @@
+"""JOSE signing keys: generation, rotation, JWKS (RFC 7517) and signing/verifying JWTs (RFC 7519).
+
+Keys live in the database so every instance signs with the same key and publishes the same set.
+Life of a key:
+
+* ``created_at``: published in JWKS from now on;
+* ``not_before``: signs from then on. Rotation sets it a little in the future so that every
+  instance's cache and every relying app's cached JWKS hold the new key before any token signed
+  with it exists;
+* ``retired_at``: the moment a newer key took over. The old key stays published until every token
+  it signed has expired (``retired_at`` + the longest token lifetime), then drops out of JWKS.
+
+The private JWK is stored encrypted (AES-256-GCM under a key derived from the server key), so a
+database dump alone cannot mint tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeyParameters, KeySet, OKPKey, RSAKey, import_key
+
+from service.clock import Clock
+from service.db import signing_keys as key_rows
+from service.db.engine import Database
+from service.db.models import SigningKey
+
+# RFC 9864 deprecates the polymorphic "EdDSA" name in favour of "Ed25519"; relying-party
+# libraries still ask for "EdDSA", so Sesame keeps it and silences joserfc's notice.
+warnings.filterwarnings("ignore", message="EdDSA is deprecated")
+
+ALGORITHMS = ("RS256", "ES256", "EdDSA")
+DEFAULT_ALG = "RS256"
+
+
+class TokenInvalid(Exception):
+    """A JWT that is malformed, signed by an unknown key, or badly signed."""
+
+
+def _generate(alg: str, kid: str) -> RSAKey | ECKey | OKPKey:
+    params: KeyParameters = {"kid": kid, "alg": alg, "use": "sig"}
+    if alg == "RS256":
+        return RSAKey.generate_key(2048, parameters=params, private=True)
+    if alg == "ES256":
+        return ECKey.generate_key("P-256", parameters=params, private=True)
+    if alg == "EdDSA":
+        return OKPKey.generate_key("Ed25519", parameters=params, private=True)
+    raise ValueError(f"unsupported signing algorithm {alg}")
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    rows: list[SigningKey]
+    loaded_at: datetime
+
+
+class Signer:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        encryption_key: bytes,
+        *,
+        cache_seconds: int,
+        max_token_seconds: int,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._aead = AESGCM(encryption_key[:32])
+        self._cache_seconds = cache_seconds
+        self._max_token = timedelta(seconds=max_token_seconds)
+        self._loaded: _Loaded | None = None
+        self._private: dict[str, Any] = {}  # kid -> joserfc key (immutable once made)
+
+    # -- storage -------------------------------------------------------------------------------
+
+    def _new_row(self, alg: str, now: datetime, not_before: datetime) -> SigningKey:
+        kid = f"{alg.lower()}-{now:%Y%m%d}-{secrets.token_hex(4)}"
+        key = _generate(alg, kid)
+        nonce = secrets.token_bytes(12)
+        sealed = nonce + self._aead.encrypt(
+            nonce, json.dumps(key.as_dict(private=True)).encode(), kid.encode()
+        )
+        return SigningKey(
+            kid=kid,
+            alg=alg,
+            private_jwk=sealed,
+            public_jwk=json.dumps(key.as_dict(private=False)),
+            created_at=now,
+            not_before=not_before,
+        )
+
+    def _open(self, row: SigningKey) -> Any:
+        key = self._private.get(row.kid)
+        if key is None:
+            plain = self._aead.decrypt(row.private_jwk[:12], row.private_jwk[12:], row.kid.encode())
+            key = import_key(json.loads(plain))
+            self._private[row.kid] = key
+        return key
+
+    async def ensure(self) -> list[str]:
+        """First start: create a key for every algorithm that has none. Returns the new kids."""
+        now = self._clock.now()
+        async with self._db.session() as db:
+            have = {row.alg for row in await key_rows.current(db)}
+            made = [self._new_row(alg, now, now) for alg in ALGORITHMS if alg not in have]
+            for row in made:
+                await key_rows.add(db, row)
+            await db.commit()
+        self._loaded = None
+        return [row.kid for row in made]
+
+    async def rotate(self, *, delay_seconds: int) -> list[str]:
+        """Publish a new key per algorithm now; it signs after ``delay_seconds``, and the keys
+        it replaces retire then."""
+        now = self._clock.now()
+        starts = now + timedelta(seconds=delay_seconds)
+        async with self._db.session() as db:
+            made = [self._new_row(alg, now, starts) for alg in ALGORITHMS]
+            await key_rows.retire_current(db, at=starts)
+            for row in made:
+                await key_rows.add(db, row)
+            await db.commit()
+        self._loaded = None
+        return [row.kid for row in made]
+
+    async def _rows(self) -> list[SigningKey]:
+        now = self._clock.now()
+        loaded = self._loaded
+        if loaded is None or now - loaded.loaded_at >= timedelta(seconds=self._cache_seconds):
+            async with self._db.session() as db:
+                rows = await key_rows.published(db, now - self._max_token)
+            loaded = _Loaded(rows=rows, loaded_at=now)
+            self._loaded = loaded
+        return loaded.rows
+
+    # -- use -----------------------------------------------------------------------------------
+
+    async def jwks(self) -> dict[str, Any]:
+        """RFC 7517 section 5: every published public key, signing or not yet / no longer."""
+        rows = await self._rows()
+        return {"keys": [json.loads(row.public_jwk) for row in rows]}
+
+    async def _signing_row(self, alg: str) -> SigningKey:
+        now = self._clock.now()
+        usable = [
+            row
+            for row in await self._rows()
+            if row.alg == alg
+            and row.not_before <= now
+            and (row.retired_at is None or now < row.retired_at)
+        ]
+        if not usable:
+            # A rotation that retired the old key before any instance could load the new one,
+            # or a database without keys: look again without the cache.
+            self._loaded = None
+            usable = [r for r in await self._rows() if r.alg == alg and r.not_before <= now]
+        if not usable:
+            raise RuntimeError(f"no {alg} signing key: run `sesame keys rotate` or restart")
+        return max(usable, key=lambda r: (r.not_before, r.id or 0))
+
+    async def sign(self, claims: dict[str, Any], *, alg: str, typ: str = "JWT") -> str:
+        row = await self._signing_row(alg)
+        header = {"alg": alg, "kid": row.kid, "typ": typ}
+        return jwt.encode(header, claims, self._open(row), algorithms=[alg])
+
+    async def verify(
+        self, token: str, *, algorithms: Sequence[str] = ALGORITHMS, typ: str | None = None
+    ) -> dict[str, Any]:
+        """Check the signature against the published keys (and the ``typ`` header when given);
+        the claims are the caller's to check."""
+        if len(token) > 8192 or token.count(".") != 2:
+            raise TokenInvalid("not a compact JWS")
+        rows = await self._rows()
+        try:
+            keys = KeySet([import_key(json.loads(row.public_jwk)) for row in rows])
+            decoded = jwt.decode(token, keys, algorithms=list(algorithms))
+        except (JoseError, ValueError, TypeError, KeyError) as exc:
+            raise TokenInvalid(str(exc)) from exc
+        if typ is not None and decoded.header.get("typ") != typ:
+            raise TokenInvalid(f"typ is not {typ}")
+        return dict(decoded.claims)

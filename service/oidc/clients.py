@@ -1,0 +1,257 @@
+"""Relying apps: registration rules, secrets and client authentication.
+
+* Redirect URIs (RFC 9700 section 4.1, RFC 8252 section 7.3): absolute, no fragment, no
+  userinfo, no wildcard; https, or http on a loopback host only. They are compared as exact
+  strings, except that a loopback IP literal may come back on any port (native apps).
+* Secrets: 256 random bits, shown once, stored as a keyed hash (HMAC-SHA256), compared in
+  constant time.
+* Client authentication (RFC 6749 section 2.3.1, OIDC Core 9): ``client_secret_basic``,
+  ``client_secret_post``, or ``none`` for public clients (which then must use PKCE).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy.exc import IntegrityError
+
+from service.db import clients as client_rows
+from service.db.models import OAuthClient
+from service.keys.signing import ALGORITHMS, DEFAULT_ALG
+from service.oidc.context import OidcContext
+from service.oidc.errors import InvalidClient, InvalidRequest
+
+SCOPES = ("openid", "profile", "email")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+CLIENT_TYPES = ("public", "confidential")
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+LOOPBACK_IPS = {"127.0.0.1", "::1"}
+
+
+class ClientRejected(ValueError):
+    """A client registration that breaks a rule; the message says which."""
+
+
+@dataclass
+class ClientSpec:
+    name: str
+    redirect_uris: list[str]
+    type: str = "confidential"
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    scopes: list[str] = field(default_factory=lambda: list(SCOPES))
+    grant_types: list[str] = field(default_factory=lambda: ["authorization_code", "refresh_token"])
+    id_token_alg: str = DEFAULT_ALG
+    first_party: bool = False
+    client_id: str | None = None
+
+
+def redirect_uri_problem(uri: str) -> str | None:
+    """Why ``uri`` cannot be registered, or None when it can."""
+    if not uri or len(uri) > 2000 or any(ch.isspace() for ch in uri) or "*" in uri:
+        return "must be a single absolute URI without spaces or wildcards"
+    parts = urlsplit(uri)
+    if parts.scheme not in {"https", "http"}:
+        return "must use https (or http on a loopback host)"
+    if not parts.hostname:
+        return "must name a host"
+    if "@" in parts.netloc:
+        return "must not contain userinfo (user@host)"
+    if parts.fragment or "#" in uri:
+        return "must not contain a fragment"
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        return "http is allowed only on a loopback host (localhost, 127.0.0.1, [::1])"
+    return None
+
+
+def redirect_uri_matches(registered: list[str], given: str) -> bool:
+    """Exact string comparison (no normalising, no unescaping, no prefix match). The one
+    exception, RFC 8252 7.3: a loopback IP literal matches on any port, because a native app
+    gets its port from the OS at run time."""
+    if given in registered:
+        return True
+    try:
+        parts = urlsplit(given)
+        if parts.port is None:
+            return False
+    except ValueError:
+        return False
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK_IPS or "@" in parts.netloc:
+        return False
+    for uri in registered:
+        reg = urlsplit(uri)
+        same = (reg.scheme, reg.hostname, reg.path, reg.query)
+        if same == ("http", parts.hostname, parts.path, parts.query) and not parts.fragment:
+            return True
+    return False
+
+
+def _check(spec: ClientSpec) -> None:
+    if not spec.name.strip() or len(spec.name) > 100:
+        raise ClientRejected("name: 1 to 100 characters")
+    if spec.type not in CLIENT_TYPES:
+        raise ClientRejected(f"type: one of {', '.join(CLIENT_TYPES)}")
+    kinds = (
+        ("redirect URI", spec.redirect_uris),
+        ("post-logout redirect URI", spec.post_logout_redirect_uris),
+    )
+    for kind, uris in kinds:
+        for uri in uris:
+            problem = redirect_uri_problem(uri)
+            if problem:
+                raise ClientRejected(f"{kind} {uri!r} {problem}")
+    unknown = set(spec.scopes) - set(SCOPES)
+    if unknown or "openid" not in spec.scopes:
+        raise ClientRejected(f"scopes: a subset of {' '.join(SCOPES)} that includes openid")
+    if set(spec.grant_types) - set(GRANT_TYPES) or not spec.grant_types:
+        raise ClientRejected(f"grant types: a subset of {' '.join(GRANT_TYPES)}")
+    if "authorization_code" in spec.grant_types and not spec.redirect_uris:
+        raise ClientRejected("the authorization_code grant needs at least one redirect URI")
+    if "client_credentials" in spec.grant_types and spec.type != "confidential":
+        raise ClientRejected("client_credentials is for confidential clients only")
+    if "refresh_token" in spec.grant_types and "authorization_code" not in spec.grant_types:
+        raise ClientRejected("refresh_token comes with authorization_code")
+    if spec.id_token_alg not in ALGORITHMS:
+        raise ClientRejected(f"ID token algorithm: one of {', '.join(ALGORITHMS)}")
+    if spec.client_id is not None and not (
+        0 < len(spec.client_id) <= 64 and all(c.isalnum() or c in "-_." for c in spec.client_id)
+    ):
+        raise ClientRejected("client id: 1 to 64 letters, digits, '-', '_' or '.'")
+
+
+def _new_secret(ctx: OidcContext) -> tuple[str, bytes]:
+    secret = secrets.token_urlsafe(32)
+    return secret, ctx.keys.hash("client-secret", secret)
+
+
+async def create_client(ctx: OidcContext, spec: ClientSpec) -> tuple[OAuthClient, str | None]:
+    """Register a client; returns it and its secret (confidential clients), shown only now."""
+    _check(spec)
+    secret, secret_hash = _new_secret(ctx) if spec.type == "confidential" else (None, None)
+    row = OAuthClient(
+        client_id=spec.client_id or secrets.token_urlsafe(16),
+        name=spec.name.strip(),
+        type=spec.type,
+        secret_hash=secret_hash,
+        redirect_uris=" ".join(dict.fromkeys(spec.redirect_uris)),
+        post_logout_redirect_uris=" ".join(dict.fromkeys(spec.post_logout_redirect_uris)),
+        scopes=" ".join(s for s in SCOPES if s in spec.scopes),
+        grant_types=" ".join(g for g in GRANT_TYPES if g in spec.grant_types),
+        id_token_alg=spec.id_token_alg,
+        first_party=spec.first_party,
+        created_at=ctx.clock.now(),
+    )
+    async with ctx.db.session() as db:
+        await client_rows.add(db, row)
+        try:
+            await db.commit()
+        except IntegrityError as exc:
+            raise ClientRejected(f"client id {row.client_id!r} is already registered") from exc
+    return row, secret
+
+
+async def get_client(ctx: OidcContext, client_id: str) -> OAuthClient | None:
+    async with ctx.db.session() as db:
+        return await client_rows.by_client_id(db, client_id)
+
+
+async def list_clients(ctx: OidcContext) -> list[OAuthClient]:
+    async with ctx.db.session() as db:
+        return await client_rows.all_clients(db)
+
+
+async def delete_client(ctx: OidcContext, client_id: str) -> bool:
+    """Deleting a client ends everything issued to it (grants and consents cascade)."""
+    async with ctx.db.session() as db:
+        deleted = await client_rows.delete_by_client_id(db, client_id)
+        await db.commit()
+    return deleted
+
+
+async def rotate_secret(ctx: OidcContext, client_id: str) -> str | None:
+    """A new secret replaces the old one at once; None when there is no such confidential
+    client."""
+    async with ctx.db.session() as db:
+        row = await client_rows.by_client_id(db, client_id)
+        if row is None or row.type != "confidential":
+            return None
+        secret, row.secret_hash = _new_secret(ctx)
+        db.add(row)
+        await db.commit()
+    return secret
+
+
+def client_view(row: OAuthClient) -> dict[str, Any]:
+    """What the CLI and the admin API show of a client (never its secret or hash)."""
+    return {
+        "client_id": row.client_id,
+        "name": row.name,
+        "type": row.type,
+        "redirect_uris": row.redirect_uris.split(),
+        "post_logout_redirect_uris": row.post_logout_redirect_uris.split(),
+        "scopes": row.scopes.split(),
+        "grant_types": row.grant_types.split(),
+        "id_token_signed_response_alg": row.id_token_alg,
+        "token_endpoint_auth_method": auth_method(row),
+        "first_party": row.first_party,
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+def auth_method(row: OAuthClient) -> str:
+    return "client_secret_basic" if row.type == "confidential" else "none"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request to the token, revocation or introspection endpoint said about its
+    client."""
+
+    authorization: str | None
+    client_id: str | None
+    client_secret: str | None
+
+
+def _from_basic(header: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidClient("malformed Basic authorization header") from exc
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise InvalidClient("malformed Basic authorization header")
+    # RFC 6749 2.3.1: both parts are form-urlencoded before base64.
+    return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
+
+
+async def authenticate_client(ctx: OidcContext, creds: Credentials) -> OAuthClient:
+    """RFC 6749 2.3: exactly one method; a confidential client proves its secret, a public one
+    only names itself (and is then held to PKCE by the grant)."""
+    header = creds.authorization or ""
+    if header[:6].lower() == "basic ":
+        if creds.client_secret is not None:
+            raise InvalidRequest("use one client authentication method, not two")
+        client_id, secret = _from_basic(header)
+        if creds.client_id is not None and creds.client_id != client_id:
+            raise InvalidClient("client_id does not match the authorization header")
+        given_secret: str | None = secret
+    else:
+        client_id, given_secret = creds.client_id or "", creds.client_secret
+    if not client_id:
+        raise InvalidClient("client authentication is required")
+    client = await get_client(ctx, client_id)
+    if client is None:
+        raise InvalidClient("unknown client")
+    if client.type == "public":
+        if given_secret:
+            raise InvalidClient("this public client has no secret")
+        return client
+    if not given_secret or client.secret_hash is None:
+        raise InvalidClient("client authentication failed")
+    if not hmac.compare_digest(ctx.keys.hash("client-secret", given_secret), client.secret_hash):
+        raise InvalidClient("client authentication failed")
+    return client

@@ -1,0 +1,46 @@
+"""Provider metadata (OIDC Discovery 1.0 section 3, RFC 8414 section 2), derived from what the
+code actually does: grant types from the token endpoint's table, algorithms from the signer,
+scopes and authentication methods from the client rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.keys.signing import ALGORITHMS
+from service.oidc.authorize import PROMPTS
+from service.oidc.claims import CLAIMS_SUPPORTED
+from service.oidc.clients import SCOPES
+from service.oidc.token import GRANTS
+from service.settings import Settings
+
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+def provider_metadata(settings: Settings) -> dict[str, Any]:
+    issuer = settings.issuer
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
+        "token_endpoint": f"{issuer}/token",
+        "userinfo_endpoint": f"{issuer}/userinfo",
+        "jwks_uri": f"{issuer}/jwks.json",
+        "revocation_endpoint": f"{issuer}/revoke",
+        "introspection_endpoint": f"{issuer}/introspect",
+        "end_session_endpoint": f"{issuer}/logout",
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": list(GRANTS),
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": list(ALGORITHMS),
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": AUTH_METHODS[:2],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": list(CLAIMS_SUPPORTED),
+        "prompt_values_supported": sorted(PROMPTS),
+        "authorization_response_iss_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "claims_parameter_supported": False,
+    }

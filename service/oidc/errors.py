@@ -1,0 +1,114 @@
+"""Protocol errors (RFC 6749 sections 4.1.2.1 and 5.2, OIDC Core 3.1.2.6, RFC 6750 section 3.1).
+
+Each carries its ``error`` code, an HTTP status and whether it may be sent to the client's
+redirect URI: only once the client and redirect URI were validated (RFC 6749 4.1.2.1), never
+before. ``service.http.oidc_errors`` turns them into responses, in one place.
+"""
+
+from __future__ import annotations
+
+
+class OAuthError(Exception):
+    error = "invalid_request"
+    status_code = 400
+    redirectable = True
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    error = "invalid_client"
+    status_code = 401
+    redirectable = False
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class UnsupportedResponseType(OAuthError):
+    error = "unsupported_response_type"
+
+
+class UnsupportedTokenType(OAuthError):
+    error = "unsupported_token_type"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
+
+
+class AccessDenied(OAuthError):
+    error = "access_denied"
+
+
+class LoginRequired(OAuthError):
+    error = "login_required"
+
+
+class ConsentRequired(OAuthError):
+    error = "consent_required"
+
+
+class RequestNotSupported(OAuthError):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuthError):
+    error = "request_uri_not_supported"
+
+
+class InvalidToken(OAuthError):
+    """RFC 6750 3.1: a bearer token that is missing, expired, revoked or malformed."""
+
+    error = "invalid_token"
+    status_code = 401
+    redirectable = False
+
+
+class BadAuthorizationRequest(OAuthError):
+    """Unknown client or unregistered redirect URI: shown to the person, never redirected
+    (RFC 6749 4.1.2.1), so Sesame cannot be used as an open redirector."""
+
+    error = "invalid_request"
+    redirectable = False
+
+
+class InteractionGone(OAuthError):
+    """The parked authorization request expired, was finished, or belongs to another browser."""
+
+    error = "interaction_expired"
+    redirectable = False
+
+
+class ErrorRedirect(Exception):
+    """An authorization error for the client, sent to its validated redirect URI with ``state``
+    and ``iss`` (RFC 6749 4.1.2.1, RFC 9207)."""
+
+    def __init__(self, cause: OAuthError, redirect_uri: str, state: str | None) -> None:
+        super().__init__(cause.description)
+        self.cause = cause
+        self.redirect_uri = redirect_uri
+        self.state = state
+
+
+class BadLogoutRequest(OAuthError):
+    """An RP-initiated logout request Sesame will not follow back to the app (shown as a
+    page)."""
+
+    error = "invalid_request"
+    redirectable = False

@@ -1,0 +1,87 @@
+"""Token introspection (RFC 7662) for confidential clients and resource servers.
+
+Only a confidential client may ask (2.1: the endpoint must be protected). An inactive answer is
+just ``{"active": false}`` whatever the reason (2.2). Refresh tokens are introspected only by the
+client they were issued to.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable
+from typing import Any
+
+from service.db import grants as grant_rows
+from service.oidc.access import check_access_token
+from service.oidc.clients import Credentials, authenticate_client
+from service.oidc.context import OidcContext
+from service.oidc.errors import InvalidClient, InvalidRequest, InvalidToken
+from service.oidc.params import single_values
+from service.oidc.token import session_alive, user_active
+from service.oidc.tokens import refresh_hash
+
+INACTIVE: dict[str, Any] = {"active": False}
+
+
+async def introspect(
+    ctx: OidcContext, pairs: Iterable[tuple[str, str]], authorization: str | None
+) -> dict[str, Any]:
+    params, repeated = single_values(pairs)
+    if repeated:
+        raise InvalidRequest(f"parameters given more than once: {', '.join(sorted(repeated))}")
+    client = await authenticate_client(
+        ctx, Credentials(authorization, params.get("client_id"), params.get("client_secret"))
+    )
+    if client.type != "confidential":
+        raise InvalidClient("introspection is for confidential clients")
+    token = params.get("token")
+    if token is None:
+        raise InvalidRequest("token is required")
+    lookup, dot, _ = token.partition(".")
+    if dot and token.count(".") == 1:
+        return await _refresh(ctx, client.id, lookup, token)
+    try:
+        standing = await check_access_token(ctx, token)
+    except InvalidToken:
+        return INACTIVE
+    claims = standing.claims
+    return {
+        "active": True,
+        "token_type": "Bearer",
+        **{k: claims[k] for k in ("scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti")},
+    }
+
+
+async def _refresh(
+    ctx: OidcContext, client_pk: int | None, lookup: str, token: str
+) -> dict[str, Any]:
+    if len(lookup) != 22:
+        return INACTIVE
+    now = ctx.clock.now()
+    async with ctx.db.session() as db:
+        found = await grant_rows.standing(db, refresh_lookup=lookup)
+    if found is None:
+        return INACTIVE
+    grant, owner, user, session = found
+    if (
+        owner.id != client_pk
+        or grant.refresh_hash is None
+        or not hmac.compare_digest(grant.refresh_hash, refresh_hash(ctx, token))
+        or grant.revoked_at is not None
+        or grant.refresh_expires_at is None
+        or now >= min(grant.refresh_expires_at, grant.expires_at)
+        or not user_active(user)
+        or not session_alive(ctx, session, now)
+    ):
+        return INACTIVE
+    assert user is not None
+    return {
+        "active": True,
+        "token_type": "refresh_token",
+        "scope": grant.scope,
+        "client_id": owner.client_id,
+        "sub": str(user.public_id),
+        "exp": int(min(grant.refresh_expires_at, grant.expires_at).timestamp()),
+        "iat": int(grant.created_at.timestamp()),
+        "iss": ctx.settings.issuer,
+    }

@@ -1,0 +1,48 @@
+"""The values the protocol passes around: who signed in, and what a client asked for."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """What the hosted sign-in tells the protocol: the login route finishes a ceremony and hands
+    this over (the protocol never looks at a passkey or a cookie)."""
+
+    user_id: int
+    subject: str  # the user's public id: the stable, non-reassigned ``sub`` (OIDC Core 2)
+    auth_time: datetime
+    amr: tuple[str, ...]
+    sid: str
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """A validated authorization request (``authorize.validate_authorization_request``)."""
+
+    client_id: str
+    client_name: str
+    first_party: bool
+    id_token_alg: str
+    redirect_uri: str
+    scope: tuple[str, ...]
+    state: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    prompt: tuple[str, ...] = ()
+    max_age: int | None = None
+    login_hint: str | None = None
+    hint_subject: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AuthorizationRequest:
+        data = dict(data)
+        data["scope"] = tuple(data["scope"])
+        data["prompt"] = tuple(data["prompt"])
+        return cls(**data)

@@ -1,0 +1,32 @@
+"""The UserInfo endpoint (OIDC Core 5.3): GET or POST with the access token as a bearer
+(RFC 6750 2.1; on POST also as the form field ``access_token``, 2.2), answering the claims of the
+token's scopes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.oidc.access import check_access_token
+from service.oidc.claims import user_claims
+from service.oidc.context import OidcContext
+from service.oidc.errors import InvalidRequest, InvalidToken
+
+
+def bearer_token(authorization: str | None, form_token: str | None) -> str:
+    header = authorization or ""
+    from_header = header[7:].strip() if header[:7].lower() == "bearer " else None
+    if from_header and form_token:
+        raise InvalidRequest("send the access token once (header or body), not twice")
+    token = from_header or form_token
+    if not token:
+        raise InvalidToken("an access token is required (Authorization: Bearer ...)")
+    return token
+
+
+async def userinfo(ctx: OidcContext, token: str) -> dict[str, Any]:
+    standing = await check_access_token(ctx, token)
+    if standing.user is None:
+        raise InvalidToken("this access token does not represent a user")
+    if "openid" not in standing.claims.get("scope", "").split():
+        raise InvalidToken("this access token was not issued with the openid scope")
+    return user_claims(standing.user, standing.claims["scope"].split())
