@@ -13,6 +13,7 @@ import secrets
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +188,9 @@ def run_sync_upgrade(database_url: str) -> None:
 
 @pytest.fixture
 def clock() -> FrozenClock:
-    return FrozenClock()
+    """Frozen at the real time, so relying-party libraries that check ``exp`` and ``iat``
+    against the wall clock accept the tokens."""
+    return FrozenClock(datetime.now(UTC))
 
 
 def asgi_client(app: Any, base_url: str = "http://localhost:8000") -> httpx.AsyncClient:

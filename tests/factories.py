@@ -93,3 +93,13 @@ class Browser:
         return await self.post(
             "/account/passkeys/finish", {"ceremony": data["ceremony"], "credential": credential}
         )
+
+
+async def signed_up(
+    client: httpx.AsyncClient, name: str = "Grace"
+) -> tuple[Browser, SoftAuthenticator, str]:
+    """A browser with a new account and its passkey, signed in."""
+    browser, auth, username = Browser(client), SoftAuthenticator(), new_username()
+    response = await browser.signup(auth, username=username, name=name)
+    assert response.status_code == 200, response.text
+    return browser, auth, username

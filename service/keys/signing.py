@@ -148,6 +148,9 @@ class Signer:
     async def jwks(self) -> dict[str, Any]:
         """RFC 7517 section 5: every published public key, signing or not yet / no longer."""
         rows = await self._rows()
+        if not rows:
+            await self.ensure()
+            rows = await self._rows()
         return {"keys": [json.loads(row.public_jwk) for row in rows]}
 
     async def _signing_row(self, alg: str) -> SigningKey:
@@ -160,12 +163,13 @@ class Signer:
             and (row.retired_at is None or now < row.retired_at)
         ]
         if not usable:
-            # A rotation that retired the old key before any instance could load the new one,
-            # or a database without keys: look again without the cache.
+            # A rotation that retired the old key before this instance loaded the new one, or
+            # a database without keys yet: look again without the cache, creating if needed.
             self._loaded = None
             usable = [r for r in await self._rows() if r.alg == alg and r.not_before <= now]
-        if not usable:
-            raise RuntimeError(f"no {alg} signing key: run `sesame keys rotate` or restart")
+            if not usable:
+                await self.ensure()
+                usable = [r for r in await self._rows() if r.alg == alg and r.not_before <= now]
         return max(usable, key=lambda r: (r.not_before, r.id or 0))
 
     async def sign(self, claims: dict[str, Any], *, alg: str, typ: str = "JWT") -> str:

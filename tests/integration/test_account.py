@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import Browser, new_username
+from tests.factories import Browser, signed_up
 from tests.integration.helpers import credentials_of, sessions_of
 from tests.softauthn import SoftAuthenticator
-
-
-async def signed_up(client):
-    browser, auth, username = Browser(client), SoftAuthenticator(), new_username()
-    assert (await browser.signup(auth, username=username, name="Grace")).status_code == 200
-    return browser, auth, username
 
 
 async def test_account_requires_sign_in_and_comes_back(client):

@@ -7,9 +7,9 @@ import pytest
 from service.auth import ceremony
 from service.auth.context import AuthContext
 from service.auth.errors import CeremonyExpired
-from service.keys.keyed import Keyring
 from service.clock import FrozenClock
 from service.db.engine import Database
+from service.keys.keyed import Keyring
 from service.settings import Settings
 from service.store import MemoryStore
 
