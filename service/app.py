@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from service.auth.context import AuthContext
 from service.clock import Clock, SystemClock
 from service.db.engine import Database
-from service.http import ceremonies, interaction, pages
+from service.http import admin, ceremonies, interaction, pages
 from service.http import oidc as oidc_routes
 from service.http.cookies import CookieNames
 from service.http.errors import install_error_handlers
@@ -58,9 +58,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(
         title="Sesame",
         lifespan=lifespan,
+        version="0.2.0",
+        description="Passwordless identity service and OpenID Connect provider. The schema "
+        "documents the admin API; the protocol endpoints follow their RFCs.",
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,
+        openapi_url="/openapi.json",
     )
     app.state.ctx = ctx
     app.state.oidc = oidc
@@ -70,6 +73,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(ceremonies.router)
     app.include_router(oidc_routes.router)
     app.include_router(interaction.router)
+    app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     app.add_middleware(SecurityMiddleware, names=app.state.cookies)
     return app

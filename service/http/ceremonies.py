@@ -18,7 +18,7 @@ from service.db.models import User
 from service.http.cookies import CookieNames, set_cookie
 from service.http.deps import BrowserId, Cookies, Csrf, Ctx, SignedIn, safe_next
 
-router = APIRouter(dependencies=[Csrf])
+router = APIRouter(dependencies=[Csrf], include_in_schema=False)
 
 
 class SignupBegin(BaseModel):

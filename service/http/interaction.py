@@ -22,7 +22,7 @@ from service.http.oidc import (
 from service.http.render import page
 from service.oidc import authorize, logout
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 @router.get("/interaction/{uid}")

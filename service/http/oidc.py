@@ -20,7 +20,7 @@ from service.oidc.authorize import Step
 from service.oidc.context import OidcContext
 from service.oidc.model import Authentication
 
-router = APIRouter()
+router = APIRouter(tags=["OpenID Connect"])
 
 
 def get_oidc(request: Request) -> OidcContext:

@@ -17,7 +17,7 @@ from service.http.render import page
 from service.oidc import consent, interactions
 from service.oidc.context import OidcContext
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 NOTICES = {
     "welcome": "Welcome! Your account and its first passkey are ready.",

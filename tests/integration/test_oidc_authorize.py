@@ -9,6 +9,7 @@ import pytest
 
 from tests.factories import Browser, signed_up
 from tests.rp import REDIRECT, RelyingParty, query_of
+from tests.softauthn import SoftAuthenticator
 
 
 @pytest.fixture
@@ -165,12 +166,12 @@ async def test_request_objects_are_refused_explicitly(rp, browser):
 
 async def test_repeated_parameters_are_refused(rp, browser):
     flow = rp.new_flow()
-    params = list(rp.authorize_params(flow).items()) + [("scope", "openid")]
+    params = [*list(rp.authorize_params(flow).items()), ("scope", "openid")]
     response = await browser.client.get(f"/authorize?{urlencode(params)}")
     found = query_of(response.headers["location"])
     assert found["error"] == "invalid_request"
     assert "scope" in found["error_description"]
-    twice = list(rp.authorize_params(flow).items()) + [("redirect_uri", "https://evil.example/")]
+    twice = [*list(rp.authorize_params(flow).items()), ("redirect_uri", "https://evil.example/")]
     response = await browser.client.get(f"/authorize?{urlencode(twice)}")
     assert response.status_code == 400
     assert "location" not in response.headers
@@ -231,7 +232,7 @@ async def test_interaction_is_bound_to_the_browser_that_started_it(rp, client, o
 
 async def test_sign_in_during_the_request_returns_to_the_app(rp, app, other_client, client):
     # An account exists (made in one browser); a fresh browser signs in through the app.
-    owner, auth, username = await signed_up(client)
+    _owner, auth, username = await signed_up(client)
     browser = Browser(other_client)
     flow = rp.new_flow()
     started = await rp.start(browser, flow)
@@ -256,8 +257,6 @@ async def test_sign_up_during_the_request_returns_to_the_app(rp, other_client):
     page = await browser.client.get(f"/signup?interaction={interaction}")
     assert f'data-next="/interaction/{interaction}"' in page.text
     begun = await browser.begin_signup()
-    from tests.softauthn import SoftAuthenticator
-
     credential = SoftAuthenticator().create(begun.json()["publicKey"])
     done = await browser.post(
         "/signup/finish",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import uuid
 
 import pytest
 from sqlalchemy import update
@@ -224,9 +225,7 @@ async def test_refresh_stops_for_a_disabled_user(app, rp, browser, clock):
     sub = (await rp.id_claims(body["id_token"]))["sub"]
     async with app.state.ctx.db.session() as db:
         await db.exec(
-            update(User)
-            .where(User.public_id == __import__("uuid").UUID(sub))
-            .values(disabled_at=clock.now())
+            update(User).where(User.public_id == uuid.UUID(sub)).values(disabled_at=clock.now())
         )
         await db.commit()
     assert_oauth_error(await rp.refresh(body["refresh_token"]), 400, "invalid_grant")

@@ -1,0 +1,121 @@
+"""The admin API: manage relying apps over HTTP (the same operations as ``sesame clients``).
+
+Every route needs ``Authorization: Bearer <SESAME_ADMIN_TOKEN>``; without a configured token
+the API answers 404, as if it did not exist. Documented in the OpenAPI schema at
+``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+
+from service.http.oidc import Oidc
+from service.keys.signing import ALGORITHMS, DEFAULT_ALG
+from service.oidc import clients
+from service.oidc.clients import ClientRejected, ClientSpec
+
+
+async def require_admin(request: Request, oidc: Oidc) -> None:
+    expected = oidc.settings.admin_token
+    if not expected:
+        raise HTTPException(404)
+    header = request.headers.get("authorization", "")
+    given = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(401, "admin token required")
+
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class ClientIn(BaseModel):
+    """A client registration."""
+
+    name: str = Field(max_length=100, examples=["Example app"])
+    type: Literal["confidential", "public"] = "confidential"
+    redirect_uris: list[str] = Field(
+        default_factory=list, max_length=20, examples=[["https://app.example/callback"]]
+    )
+    post_logout_redirect_uris: list[str] = Field(default_factory=list, max_length=20)
+    scopes: list[str] = Field(default_factory=lambda: list(clients.SCOPES))
+    grant_types: list[str] = Field(default_factory=lambda: ["authorization_code", "refresh_token"])
+    id_token_signed_response_alg: str = Field(default=DEFAULT_ALG, examples=list(ALGORITHMS))
+    first_party: bool = False
+    client_id: str | None = Field(default=None, max_length=64)
+
+
+class ClientOut(BaseModel):
+    client_id: str
+    name: str
+    type: str
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    scopes: list[str]
+    grant_types: list[str]
+    id_token_signed_response_alg: str
+    token_endpoint_auth_method: str
+    first_party: bool
+    created_at: str
+    client_secret: str | None = Field(
+        default=None, description="Only in the answer that creates it; stored hashed."
+    )
+
+
+@router.get("/clients", response_model=list[ClientOut])
+async def list_clients(oidc: Oidc) -> list[dict[str, Any]]:
+    return [clients.client_view(row) for row in await clients.list_clients(oidc)]
+
+
+@router.post("/clients", response_model=ClientOut, status_code=201)
+async def create_client(body: ClientIn, oidc: Oidc) -> Response:
+    spec = ClientSpec(
+        name=body.name,
+        type=body.type,
+        redirect_uris=body.redirect_uris,
+        post_logout_redirect_uris=body.post_logout_redirect_uris,
+        scopes=body.scopes,
+        grant_types=body.grant_types,
+        id_token_alg=body.id_token_signed_response_alg,
+        first_party=body.first_party,
+        client_id=body.client_id,
+    )
+    try:
+        row, secret = await clients.create_client(oidc, spec)
+    except ClientRejected as exc:
+        return JSONResponse(
+            {"error": "invalid_client_metadata", "message": str(exc)}, status_code=400
+        )
+    return JSONResponse(
+        {**clients.client_view(row), "client_secret": secret}, status_code=201, headers=NO_STORE
+    )
+
+
+@router.get("/clients/{client_id}", response_model=ClientOut)
+async def show_client(client_id: str, oidc: Oidc) -> dict[str, Any]:
+    row = await clients.get_client(oidc, client_id)
+    if row is None:
+        raise HTTPException(404)
+    return clients.client_view(row)
+
+
+@router.delete("/clients/{client_id}", status_code=204)
+async def delete_client(client_id: str, oidc: Oidc) -> Response:
+    if not await clients.delete_client(oidc, client_id):
+        raise HTTPException(404)
+    return Response(status_code=204)
+
+
+@router.post("/clients/{client_id}/rotate-secret")
+async def rotate_secret(client_id: str, oidc: Oidc) -> Response:
+    secret = await clients.rotate_secret(oidc, client_id)
+    if secret is None:
+        raise HTTPException(404)
+    return JSONResponse({"client_id": client_id, "client_secret": secret}, headers=NO_STORE)

@@ -1,0 +1,141 @@
+"""Managing clients: the ``sesame clients`` / ``sesame keys`` commands and the admin API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import asgi_client
+from tests.factories import signed_up
+from tests.rp import RelyingParty
+
+ADMIN = "admin-token-" + "y" * 32
+
+
+def sesame(backend, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **backend.env()}
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_cli_client_lifecycle(backend, app, client):
+    created = sesame(
+        backend,
+        "clients",
+        "create",
+        "--name",
+        "CLI app",
+        "--redirect-uri",
+        "https://cli.example/cb",
+        "--first-party",
+    )
+    assert created.returncode == 0, created.stderr
+    info = json.loads(created.stdout)
+    assert info["client_secret"] and "shown only now" in created.stderr
+    client_id = info["client_id"]
+    listed = json.loads(sesame(backend, "clients", "list").stdout)
+    assert client_id in {c["client_id"] for c in listed}
+    assert all("client_secret" not in c and "secret_hash" not in c for c in listed)
+    shown = json.loads(sesame(backend, "clients", "show", client_id).stdout)
+    assert shown["redirect_uris"] == ["https://cli.example/cb"]
+
+    # The printed secret works at the token endpoint, and stops working once rotated.
+    browser, _, _ = await signed_up(client)
+    rp = RelyingParty(app, client_id, info["client_secret"], "https://cli.example/cb")
+    assert (await rp.exchange(await rp.authorize(browser))).status_code == 200
+    rotated = json.loads(sesame(backend, "clients", "rotate-secret", client_id).stdout)
+    flow = await rp.authorize(browser)
+    assert (await rp.exchange(flow)).status_code == 401
+    rp.secret = rotated["client_secret"]
+    assert (await rp.exchange(flow)).status_code == 200
+
+    pending = await rp.authorize(browser)
+    assert sesame(backend, "clients", "delete", client_id).returncode == 0
+    assert sesame(backend, "clients", "show", client_id).returncode == 1
+    assert (await rp.exchange(pending)).status_code == 401
+    assert (await rp.start(browser, rp.new_flow())).status_code == 400
+
+
+def test_cli_refuses_bad_registrations(backend):
+    bad = sesame(
+        backend, "clients", "create", "--name", "x", "--redirect-uri", "http://evil.example/cb"
+    )
+    assert bad.returncode == 2
+    assert "loopback" in bad.stderr
+    public_cc = sesame(
+        backend, "clients", "create", "--name", "x", "--type", "public", "--grant",
+        "client_credentials",
+    )  # fmt: skip
+    assert public_cc.returncode == 2
+
+
+def test_cli_keys_rotate_publishes_new_keys(backend):
+    before = {k["kid"] for k in json.loads(sesame(backend, "keys", "list").stdout)["keys"]}
+    rotated = sesame(backend, "keys", "rotate", "--now")
+    assert rotated.returncode == 0, rotated.stderr
+    after = {k["kid"] for k in json.loads(sesame(backend, "keys", "list").stdout)["keys"]}
+    assert before < after
+    assert len(after - before) == 3
+
+
+async def test_admin_api_absent_without_a_token(client):
+    assert (await client.get("/admin/clients")).status_code == 404
+
+
+@pytest.fixture
+async def admin(make_app):
+    async with asgi_client(make_app(admin_token=ADMIN)) as c:
+        yield c
+
+
+async def test_admin_api_needs_the_token(admin):
+    assert (await admin.get("/admin/clients")).status_code == 401
+    wrong = await admin.get("/admin/clients", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+
+
+async def test_admin_api_client_lifecycle(admin):
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    created = await admin.post(
+        "/admin/clients",
+        json={"name": "API app", "redirect_uris": ["https://api.example/cb"]},
+        headers=auth,
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["client_secret"]
+    assert body["token_endpoint_auth_method"] == "client_secret_basic"
+    cid = body["client_id"]
+    shown = await admin.get(f"/admin/clients/{cid}", headers=auth)
+    assert shown.json()["client_secret"] is None
+    rotated = await admin.post(f"/admin/clients/{cid}/rotate-secret", headers=auth)
+    assert rotated.json()["client_secret"] != body["client_secret"]
+    listed = await admin.get("/admin/clients", headers=auth)
+    assert cid in {c["client_id"] for c in listed.json()}
+    assert (await admin.delete(f"/admin/clients/{cid}", headers=auth)).status_code == 204
+    assert (await admin.get(f"/admin/clients/{cid}", headers=auth)).status_code == 404
+    bad = await admin.post(
+        "/admin/clients",
+        json={"name": "x", "redirect_uris": ["https://good@evil.example/cb"]},
+        headers=auth,
+    )
+    assert bad.status_code == 400
+    assert "userinfo" in bad.json()["message"]
+
+
+async def test_admin_api_is_in_the_openapi_schema(client):
+    schema = (await client.get("/openapi.json")).json()
+    assert "/admin/clients" in schema["paths"]
+    assert "/admin/clients/{client_id}/rotate-secret" in schema["paths"]
+    assert "/token" in schema["paths"]
+    assert "/signin" not in schema["paths"]
