@@ -90,7 +90,8 @@ async def request_pairs(request: Request) -> list[tuple[str, str]]:
     return list(request.query_params.multi_items())
 
 
-@router.api_route("/authorize", methods=["GET", "POST"])
+@router.get("/authorize")
+@router.post("/authorize")
 async def authorize_endpoint(
     request: Request, oidc: Oidc, session: MaybeSession, browser_id: BrowserId
 ) -> Response:
@@ -108,7 +109,8 @@ async def token_endpoint(request: Request, oidc: Oidc) -> Response:
     return JSONResponse(body, headers=NO_STORE)
 
 
-@router.api_route("/userinfo", methods=["GET", "POST"])
+@router.get("/userinfo")
+@router.post("/userinfo")
 async def userinfo_endpoint(request: Request, oidc: Oidc) -> Response:
     form_token = None
     if request.method == "POST" and request.headers.get("content-type", "").startswith(

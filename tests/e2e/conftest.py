@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import socket
@@ -10,6 +12,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -158,3 +161,104 @@ async def autofill_context(chromium: Any) -> AsyncIterator[Any]:
     ctx = await _context(chromium, autofill=True)
     yield ctx
     await ctx.close()
+
+
+def wait_until_up(proc: subprocess.Popen[bytes], url: str, log_path: Any) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not start:\n{Path(log_path).read_text()}")
+        time.sleep(0.1)
+
+
+def register_client(server: LiveServer, *args: str) -> dict[str, Any]:
+    """``sesame clients create`` against the live server's database."""
+    env = {**os.environ, **server.backend.env(), "SESAME_ISSUER": server.url}
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli", "clients", "create", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    found: dict[str, Any] = json.loads(done.stdout)
+    return found
+
+
+@dataclass(frozen=True)
+class RelyingApp:
+    url: str
+    client_id: str
+
+
+@contextlib.contextmanager
+def running(cmd: list[str], env: dict[str, str], url: str, log_path: Any) -> Iterator[None]:
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(proc, url, log_path)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def demo_app(
+    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RelyingApp]:
+    """examples/demo_rp (Authlib, public client with PKCE), registered like scripts/run does."""
+    url = f"http://localhost:{free_port()}"
+    client = register_client(
+        live_server,
+        "--name", "Sesame demo app", "--type", "public",
+        "--redirect-uri", f"{url}/callback", "--post-logout-redirect-uri", f"{url}/",
+    )  # fmt: skip
+    env = {
+        **os.environ,
+        "SESAME_ISSUER": live_server.url,
+        "DEMO_URL": url,
+        "DEMO_CLIENT_ID": client["client_id"],
+    }
+    log = tmp_path_factory.mktemp("demo") / "demo.log"
+    with running([sys.executable, "-m", "examples.demo_rp.app"], env, url, log):
+        yield RelyingApp(url, client["client_id"])
+
+
+NODE_RP = Path(__file__).parent / "node"
+
+
+@pytest.fixture(scope="session")
+def node_app(
+    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RelyingApp]:
+    """tests/e2e/node/rp.mjs (openid-client, confidential client with client_secret_basic)."""
+    if not shutil.which("node") or not (NODE_RP / "node_modules" / "openid-client").exists():
+        unavailable(
+            "Node.js with openid-client",
+            "install Node.js, then `npm install --no-package-lock` in tests/e2e/node "
+            "(scripts/test does it)",
+        )
+    port = free_port()
+    url = f"http://localhost:{port}"
+    client = register_client(
+        live_server,
+        "--name", "openid-client app", "--first-party",
+        "--redirect-uri", f"{url}/cb", "--post-logout-redirect-uri", f"{url}/bye",
+    )  # fmt: skip
+    env = {
+        **os.environ,
+        "ISSUER": live_server.url,
+        "PORT": str(port),
+        "CLIENT_ID": client["client_id"],
+        "CLIENT_SECRET": client["client_secret"],
+    }
+    log = tmp_path_factory.mktemp("node") / "node.log"
+    with running(["node", str(NODE_RP / "rp.mjs")], env, f"{url}/bye", log):
+        yield RelyingApp(url, client["client_id"])

@@ -1,0 +1,180 @@
+"""A small relying app that signs its users in through Sesame with Authlib.
+
+It is what any web app does with a standard OIDC library: discovery, authorization code with
+PKCE (a public client, so no secret), ID token validation (signature against JWKS, iss, aud,
+exp, nonce), userinfo, refresh, revocation and RP-initiated logout.
+
+    SESAME_ISSUER=http://localhost:8000 DEMO_URL=http://localhost:8001 \
+        python -m examples.demo_rp.app
+
+Register it first (``./scripts/run`` does both):
+
+    sesame clients create --client-id sesame-demo --type public --name "Sesame demo app" \
+        --redirect-uri http://localhost:8001/callback --post-logout-redirect-uri http://localhost:8001/
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import secrets
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from authlib.integrations.starlette_client import OAuth, OAuthError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+ISSUER = os.environ.get("SESAME_ISSUER", "http://localhost:8000").rstrip("/")
+DEMO_URL = os.environ.get("DEMO_URL", "http://localhost:8001").rstrip("/")
+CLIENT_ID = os.environ.get("DEMO_CLIENT_ID", "sesame-demo")
+
+oauth = OAuth()
+oauth.register(
+    "sesame",
+    client_id=CLIENT_ID,
+    server_metadata_url=f"{ISSUER}/.well-known/openid-configuration",
+    client_kwargs={
+        "scope": "openid profile email",
+        "code_challenge_method": "S256",
+        "token_endpoint_auth_method": "none",
+    },
+)
+
+
+def _page(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Sesame demo app</title>"
+        "<style>body{font:16px system-ui;max-width:46rem;margin:2rem auto;padding:0 1rem}"
+        "pre{background:#f4f4f4;padding:1rem;overflow:auto}a,button{margin-right:1rem}</style>"
+        f"</head><body><h1>Sesame demo app</h1>{body}</body></html>",
+        status_code=status,
+    )
+
+
+def _json(value: Any) -> str:
+    return f"<pre>{html.escape(json.dumps(value, indent=2, sort_keys=True))}</pre>"
+
+
+async def home(request: Request) -> Response:
+    error = request.session.pop("error", None)
+    user = request.session.get("user")
+    notice = f'<p role="alert" id="error">{html.escape(error)}</p>' if error else ""
+    if not user:
+        return _page(
+            f"{notice}<p>You are not signed in.</p>"
+            '<p><a id="login" href="/login">Sign in with Sesame</a>'
+            '<a id="silent" href="/login?prompt=none">Check silently (prompt=none)</a></p>'
+        )
+    name = user["userinfo"].get("preferred_username", user["claims"]["sub"])
+    return _page(
+        f'{notice}<p id="greeting">Signed in as {html.escape(name)}</p>'
+        "<h2>ID token claims (validated by Authlib)</h2>"
+        f'<div id="claims">{_json(user["claims"])}</div>'
+        f'<h2>Userinfo</h2><div id="userinfo">{_json(user["userinfo"])}</div>'
+        f'<p>Refreshed <span id="refreshes">{user.get("refreshes", 0)}</span> times.</p>'
+        '<form method="post" action="/refresh"><button id="refresh">Refresh tokens</button></form>'
+        '<p><a id="again" href="/login?max_age=0">Sign in again (max_age=0)</a>'
+        '<a id="silent" href="/login?prompt=none">Check silently (prompt=none)</a></p>'
+        '<form method="post" action="/logout"><button id="logout">Sign out</button></form>'
+    )
+
+
+async def login(request: Request) -> Response:
+    extra = {k: v for k, v in request.query_params.items() if k in {"prompt", "max_age"}}
+    # Authlib adds state, nonce and the PKCE challenge and keeps them in the session.
+    return await oauth.sesame.authorize_redirect(request, f"{DEMO_URL}/callback", **extra)
+
+
+async def callback(request: Request) -> Response:
+    try:
+        token = await oauth.sesame.authorize_access_token(request)
+    except OAuthError as exc:
+        request.session["error"] = f"{exc.error}: {exc.description}"
+        return RedirectResponse("/", status_code=303)
+    info = await oauth.sesame.userinfo(token=token)
+    request.session["user"] = {
+        "claims": dict(token["userinfo"]),
+        "userinfo": dict(info),
+        "refresh_token": token.get("refresh_token"),
+        "id_token": token["id_token"],
+        "refreshes": 0,
+    }
+    return RedirectResponse("/", status_code=303)
+
+
+async def refresh(request: Request) -> Response:
+    user = request.session.get("user")
+    if not user:
+        return RedirectResponse("/", status_code=303)
+    try:
+        token = await oauth.sesame.fetch_access_token(
+            grant_type="refresh_token", refresh_token=user["refresh_token"]
+        )
+    except OAuthError as exc:
+        request.session.pop("user", None)
+        request.session["error"] = f"{exc.error}: {exc.description}"
+        return RedirectResponse("/", status_code=303)
+    user["refresh_token"] = token["refresh_token"]
+    user["userinfo"] = dict(await oauth.sesame.userinfo(token=token))
+    user["refreshes"] = user.get("refreshes", 0) + 1
+    request.session["user"] = user
+    return RedirectResponse("/", status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    user = request.session.pop("user", None)
+    metadata = await oauth.sesame.load_server_metadata()
+    if not user:
+        return RedirectResponse("/", status_code=303)
+    async with httpx.AsyncClient() as client:  # RFC 7009: the app gives its token back
+        await client.post(
+            metadata["revocation_endpoint"],
+            data={"token": user["refresh_token"], "client_id": CLIENT_ID},
+        )
+    state = secrets.token_urlsafe(8)
+    query = urlencode(
+        {
+            "id_token_hint": user["id_token"],
+            "post_logout_redirect_uri": f"{DEMO_URL}/",
+            "state": state,
+        }
+    )
+    return RedirectResponse(f"{metadata['end_session_endpoint']}?{query}", status_code=303)
+
+
+app = Starlette(
+    routes=[
+        Route("/", home),
+        Route("/login", login),
+        Route("/callback", callback),
+        Route("/refresh", refresh, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+    ],
+    middleware=[
+        Middleware(
+            SessionMiddleware,
+            secret_key=os.environ.get("DEMO_SESSION_KEY") or secrets.token_urlsafe(32),
+            session_cookie="demo_session",
+            https_only=urlsplit(DEMO_URL).scheme == "https",
+        )
+    ],
+)
+
+
+def main() -> None:
+    import uvicorn
+
+    port = urlsplit(DEMO_URL).port or 8001
+    print(f"Sesame demo app: open {DEMO_URL} (signs in through {ISSUER})", flush=True)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

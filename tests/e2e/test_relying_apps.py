@@ -1,0 +1,118 @@
+"""Real relying-party libraries sign people in through a running Sesame, in Chromium with a
+virtual authenticator: Authlib (the demo app, Python, public client + PKCE) and openid-client
+(Node, confidential client with client_secret_basic). The libraries do every validation."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+
+import pytest
+from playwright.async_api import expect
+
+from tests.e2e.conftest import Authenticator
+from tests.e2e.test_passkeys_in_browser import sign_up
+
+pytestmark = pytest.mark.browser
+
+
+async def json_in(page, selector: str):
+    return json.loads(await page.locator(selector).inner_text())
+
+
+async def test_authlib_demo_app_full_flow(live_server, demo_app, context):
+    page = await context.new_page()
+    await Authenticator.attach(page)
+    await page.goto(demo_app.url)
+    await page.get_by_role("link", name="Sign in with Sesame").click()
+    await page.wait_for_url(re.compile(r"/signin\?interaction="))
+    await expect(page.locator(".app-context")).to_have_text("to continue to Sesame demo app")
+
+    # A newcomer: create the account on the way, then consent, then back at the app.
+    await page.get_by_role("link", name="Create an account").click()
+    username = f"rp{secrets.token_hex(3)}"
+    await page.get_by_label("Name (optional)").fill("Rita Parker")
+    await page.get_by_label("Username", exact=True).fill(username)
+    await page.get_by_label("Email", exact=True).fill(f"{username}@example.com")
+    await page.get_by_role("button", name="Create account with a passkey").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Allow Sesame demo app to use your Sesame account?"
+    )
+    await page.get_by_role("button", name="Allow").click()
+    await expect(page.locator("#greeting")).to_have_text(f"Signed in as {username}")
+    claims = await json_in(page, "#claims pre")
+    assert claims["iss"] == live_server.url
+    assert claims["aud"] == demo_app.client_id
+    assert claims["amr"] == ["passkey"]
+    assert {"sub", "nonce", "auth_time", "sid", "exp", "iat", "at_hash"} <= set(claims)
+    info = await json_in(page, "#userinfo pre")
+    assert info["sub"] == claims["sub"]
+    assert info["email"] == f"{username}@example.com"
+    assert info["name"] == "Rita Parker"
+
+    await page.get_by_role("button", name="Refresh tokens").click()
+    await expect(page.locator("#refreshes")).to_have_text("1")
+
+    # prompt=none with a Sesame session and consent: silent, same person and auth_time.
+    await page.locator("#silent").click()
+    await expect(page.locator("#greeting")).to_have_text(f"Signed in as {username}")
+    silent = await json_in(page, "#claims pre")
+    assert silent["sub"] == claims["sub"] and silent["auth_time"] == claims["auth_time"]
+
+    # max_age=0: Sesame asks for the passkey again, and auth_time moves.
+    await page.wait_for_timeout(1100)
+    await page.locator("#again").click()
+    await page.wait_for_url(re.compile(r"/signin\?interaction="))
+    await page.get_by_role("button", name="Sign in with a passkey").click()
+    await expect(page.locator("#greeting")).to_have_text(f"Signed in as {username}")
+    again = await json_in(page, "#claims pre")
+    assert again["sub"] == claims["sub"] and again["auth_time"] > claims["auth_time"]
+
+    # Sign out: the app revokes its refresh token and sends the browser to Sesame's logout.
+    await page.get_by_role("button", name="Sign out").click()
+    await page.wait_for_url(re.compile(re.escape(demo_app.url) + r"/(\?.*)?$"))
+    await expect(page.get_by_text("You are not signed in.")).to_be_visible()
+    await page.goto(f"{live_server.url}/account")
+    await page.wait_for_url(re.compile(r"/signin"))
+
+    # prompt=none without a session: login_required, no Sesame page shown.
+    await page.goto(demo_app.url)
+    await page.locator("#silent").click()
+    await expect(page.locator("#error")).to_contain_text("login_required")
+
+
+async def test_openid_client_full_flow(live_server, node_app, context):
+    page = await context.new_page()
+    await Authenticator.attach(page)
+    username = f"oc{secrets.token_hex(3)}"
+    await sign_up(page, live_server, username)
+    await page.wait_for_url(re.compile(r"/account"))
+
+    await page.goto(f"{node_app.url}/login")
+    await page.wait_for_url(re.compile(re.escape(node_app.url) + r"/cb\?"))
+    result = await json_in(page, "#result")
+    assert "error" not in result, result
+    assert result["claims"]["iss"] == live_server.url
+    assert result["claims"]["aud"] == node_app.client_id
+    assert result["userinfo"]["preferred_username"] == username
+    assert result["refreshed"] is True
+    assert result["refreshedSub"] == result["claims"]["sub"]
+    assert result["afterRevoke"] == "invalid_grant"
+
+    await page.locator("#logout").click()
+    await page.wait_for_url(re.compile(re.escape(node_app.url) + r"/bye\?"))
+    assert (await json_in(page, "#result")) == {"signedOut": True, "state": "bye-state"}
+
+    await page.goto(f"{node_app.url}/login?prompt=none")
+    await page.wait_for_url(re.compile(re.escape(node_app.url) + r"/cb\?"))
+    assert (await json_in(page, "#result"))["error"] == "login_required"
+
+    # max_age=0 after signing out: the sign-in page, then the library checks auth_time.
+    await page.goto(f"{node_app.url}/login?max_age=0")
+    await page.wait_for_url(re.compile(r"/signin\?interaction="))
+    await page.get_by_role("button", name="Sign in with a passkey").click()
+    await page.wait_for_url(re.compile(re.escape(node_app.url) + r"/cb\?"))
+    again = await json_in(page, "#result")
+    assert again["claims"]["sub"] == result["claims"]["sub"]
+    assert again["claims"]["auth_time"] >= result["claims"]["auth_time"]
