@@ -12,82 +12,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
-import socket
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.server import pct, running_sesame  # noqa: E402
 from tests.factories import Browser  # noqa: E402
 from tests.softauthn import SoftAuthenticator  # noqa: E402
 
-PG_ADMIN = os.environ.get("SESAME_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS = os.environ.get("SESAME_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-async def pg(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
 
 async def run(args: argparse.Namespace) -> None:
-    port = free_port()
-    url = f"http://localhost:{port}"
-    data_dir = tempfile.mkdtemp(prefix="sesame-bench-")
-    env = {
-        **os.environ,
-        "SESAME_ISSUER": url,
-        "SESAME_PORT": str(port),
-        "SESAME_DATA_DIR": data_dir,
-        "SESAME_SECRET_KEY": secrets.token_urlsafe(32),
-    }
-    db_name = f"sesame_bench_{secrets.token_hex(4)}"
-    if args.backend == "postgres":
-        await pg(f'CREATE DATABASE "{db_name}"')
-        base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        env["SESAME_DATABASE_URL"] = f"{base}/{db_name}"
-        env["SESAME_REDIS_URL"] = REDIS
-        env["SESAME_REDIS_PREFIX"] = f"sesame-bench-{db_name}:"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "service.cli", "serve", "--log-level", "warning", env=env, cwd=ROOT
-    )
-    try:
-        async with httpx.AsyncClient(base_url=url) as probe:
-            for _ in range(300):
-                try:
-                    if (await probe.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+    async with running_sesame(args.backend) as (url, _env):
         await bench(url, args)
-    finally:
-        proc.terminate()
-        await proc.wait()
-        if args.backend == "postgres":
-            await pg(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 async def bench(url: str, args: argparse.Namespace) -> None:

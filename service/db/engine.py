@@ -21,7 +21,7 @@ class Database:
         self.url = url
         kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
         if url.startswith("sqlite"):
-            _ensure_sqlite_dir(url)
+            ensure_sqlite_dir(url)
             # One connection: SQLite has a single writer anyway, and connections competing for
             # the write lock wait in SQLite's busy handler (sleeps of up to 100 ms) instead of
             # queueing. The embedded default is one process, so this costs nothing in parallelism.
@@ -42,7 +42,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _ensure_sqlite_dir(url: str) -> None:
+def ensure_sqlite_dir(url: str) -> None:
     path = url.split(":///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

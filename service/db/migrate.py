@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.db.engine import ensure_sqlite_dir
+
 
 def _migrations_dir() -> Path:
     """``migrations/`` beside the package in a checkout, else in the working directory (the
@@ -30,6 +32,8 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Blocking: run from a thread or before the event loop starts (Alembic's env runs its own)."""
+    if database_url.startswith("sqlite"):
+        ensure_sqlite_dir(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 

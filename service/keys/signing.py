@@ -169,7 +169,10 @@ class Signer:
             usable = [r for r in await self._rows() if r.alg == alg and r.not_before <= now]
             if not usable:
                 await self.ensure()
+                now = self._clock.now()
                 usable = [r for r in await self._rows() if r.alg == alg and r.not_before <= now]
+        if not usable:
+            raise RuntimeError(f"no {alg} signing key could be loaded or created")
         return max(usable, key=lambda r: (r.not_before, r.id or 0))
 
     async def sign(self, claims: dict[str, Any], *, alg: str, typ: str = "JWT") -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db import clients as client_rows
 from service.db.models import OAuthClient
@@ -228,7 +229,9 @@ def _from_basic(header: str) -> tuple[str, str]:
     return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
 
 
-async def authenticate_client(ctx: OidcContext, creds: Credentials) -> OAuthClient:
+async def authenticate_client(
+    ctx: OidcContext, creds: Credentials, db: AsyncSession | None = None
+) -> OAuthClient:
     """RFC 6749 2.3: exactly one method; a confidential client proves its secret, a public one
     only names itself (and is then held to PKCE by the grant)."""
     header = creds.authorization or ""
@@ -243,7 +246,12 @@ async def authenticate_client(ctx: OidcContext, creds: Credentials) -> OAuthClie
         client_id, given_secret = creds.client_id or "", creds.client_secret
     if not client_id:
         raise InvalidClient("client authentication is required")
-    client = await get_client(ctx, client_id)
+    if len(client_id) > 64:
+        raise InvalidClient("unknown client")
+    if db is None:
+        client = await get_client(ctx, client_id)
+    else:
+        client = await client_rows.by_client_id(db, client_id)
     if client is None:
         raise InvalidClient("unknown client")
     if client.type == "public":

@@ -4,8 +4,10 @@
 advertises it. Every handler runs after client authentication (``clients.authenticate_client``)
 and after checking that the client registered the grant type.
 
-Round trips on the hot path (code exchange): one store swap for the code, one query for the
-client, one for the user, one insert for the grant; signing uses keys cached in memory.
+Round trips on the hot path (code exchange), on one pooled connection: the client's row, one
+store swap for the code, the user's row, the grant's insert and its commit; signing uses keys
+cached in memory. A refresh is the client, one joined read (grant, client, user, session), one
+compare-and-set update and the commit.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import hmac
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db import grants as grant_rows
 from service.db.models import Grant, OAuthClient, Session, User
@@ -31,7 +35,7 @@ from service.oidc.errors import (
 from service.oidc.params import single_values
 
 Response = dict[str, Any]
-Handler = Callable[[OidcContext, OAuthClient, dict[str, str]], Awaitable[Response]]
+Handler = Callable[[OidcContext, AsyncSession, OAuthClient, dict[str, str]], Awaitable[Response]]
 
 
 def _pk(client: OAuthClient) -> int:
@@ -101,7 +105,7 @@ async def _tokens_for_user(
 
 
 async def authorization_code(
-    ctx: OidcContext, client: OAuthClient, params: dict[str, str]
+    ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
 ) -> Response:
     """RFC 6749 4.1.3 and OIDC Core 3.1.3.2: the code is single use, unexpired, issued to this
     client for this redirect URI, and its PKCE challenge is met."""
@@ -111,9 +115,8 @@ async def authorization_code(
     found, first_gid = await codes.redeem_code(ctx, code, gid)
     if found is None:
         assert first_gid is not None
-        async with ctx.db.session() as db:
-            await grant_rows.revoke_by_gid(db, first_gid, ctx.clock.now())
-            await db.commit()
+        await grant_rows.revoke_by_gid(db, first_gid, ctx.clock.now())
+        await db.commit()
         raise InvalidGrant("the code was already used; the tokens issued for it are revoked")
     if found.client_id != client.client_id:
         raise InvalidGrant("the code was issued to another client")
@@ -141,13 +144,12 @@ async def authorization_code(
         if refresh
         else None,
     )
-    async with ctx.db.session() as db:
-        user = await db.get(User, found.user_id)
-        if not user_active(user):
-            raise InvalidGrant("the user account is not active")
-        assert user is not None
-        await grant_rows.add(db, grant)
-        await db.commit()
+    user = await db.get(User, found.user_id)
+    if not user_active(user):
+        raise InvalidGrant("the user account is not active")
+    assert user is not None
+    await grant_rows.add(db, grant)
+    await db.commit()
     response = await _tokens_for_user(
         ctx, client, grant, user, found.scope, nonce=found.nonce, now=now
     )
@@ -171,7 +173,9 @@ def _narrowed(granted: str, asked: str | None) -> tuple[str, ...]:
     return tuple(s for s in scope if s in wanted)
 
 
-async def refresh_token(ctx: OidcContext, client: OAuthClient, params: dict[str, str]) -> Response:
+async def refresh_token(
+    ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
+) -> Response:
     """RFC 6749 6 with rotation (RFC 9700 4.14.2): each use returns a new refresh token and
     voids the old one; presenting a voided one revokes the whole family, since either the
     client or an attacker holds a copy it should not."""
@@ -180,52 +184,49 @@ async def refresh_token(ctx: OidcContext, client: OAuthClient, params: dict[str,
     if not dot or len(lookup) != 22 or len(token) > 200:
         raise InvalidGrant("the refresh token is invalid")
     now = ctx.clock.now()
-    async with ctx.db.session() as db:
-        found = await grant_rows.standing(db, refresh_lookup=lookup)
-        if found is None:
-            raise InvalidGrant("the refresh token is invalid")
-        grant, owner, user, session = found
-        assert grant.id is not None and grant.refresh_hash is not None
-        if owner.id != client.id:
-            raise InvalidGrant("the refresh token was issued to another client")
-        if grant.revoked_at is not None:
-            raise InvalidGrant("the refresh token has been revoked")
-        old_hash = tokens.refresh_hash(ctx, token)
-        if not hmac.compare_digest(old_hash, grant.refresh_hash):
-            await grant_rows.revoke_by_pk(db, grant.id, now)
-            await db.commit()
-            raise InvalidGrant("the refresh token was already used; its family is revoked")
-        if grant.refresh_expires_at is None or now >= min(
-            grant.refresh_expires_at, grant.expires_at
-        ):
-            raise InvalidGrant("the refresh token has expired")
-        if not user_active(user):
-            raise InvalidGrant("the user account is not active")
-        if not session_alive(ctx, session, now):
-            raise InvalidGrant("the user has signed out")
-        assert user is not None
-        scope = _narrowed(grant.scope, params.get("scope"))
-        new_token_value = f"{lookup}.{new_token()}"
-        rotated = await grant_rows.rotate_refresh(
-            db,
-            grant.id,
-            old_hash,
-            tokens.refresh_hash(ctx, new_token_value),
-            _refresh_expiry(ctx, now, grant.expires_at),
-        )
-        if not rotated:
-            # Another request rotated this very token a moment ago: a concurrent reuse.
-            await grant_rows.revoke_by_pk(db, grant.id, now)
-            await db.commit()
-            raise InvalidGrant("the refresh token was already used; its family is revoked")
+    found = await grant_rows.standing(db, refresh_lookup=lookup)
+    if found is None:
+        raise InvalidGrant("the refresh token is invalid")
+    grant, owner, user, session = found
+    assert grant.id is not None and grant.refresh_hash is not None
+    if owner.id != client.id:
+        raise InvalidGrant("the refresh token was issued to another client")
+    if grant.revoked_at is not None:
+        raise InvalidGrant("the refresh token has been revoked")
+    old_hash = tokens.refresh_hash(ctx, token)
+    if not hmac.compare_digest(old_hash, grant.refresh_hash):
+        await grant_rows.revoke_by_pk(db, grant.id, now)
         await db.commit()
+        raise InvalidGrant("the refresh token was already used; its family is revoked")
+    if grant.refresh_expires_at is None or now >= min(grant.refresh_expires_at, grant.expires_at):
+        raise InvalidGrant("the refresh token has expired")
+    if not user_active(user):
+        raise InvalidGrant("the user account is not active")
+    if not session_alive(ctx, session, now):
+        raise InvalidGrant("the user has signed out")
+    assert user is not None
+    scope = _narrowed(grant.scope, params.get("scope"))
+    new_token_value = f"{lookup}.{new_token()}"
+    rotated = await grant_rows.rotate_refresh(
+        db,
+        grant.id,
+        old_hash,
+        tokens.refresh_hash(ctx, new_token_value),
+        _refresh_expiry(ctx, now, grant.expires_at),
+    )
+    if not rotated:
+        # Another request rotated this very token a moment ago: a concurrent reuse.
+        await grant_rows.revoke_by_pk(db, grant.id, now)
+        await db.commit()
+        raise InvalidGrant("the refresh token was already used; its family is revoked")
+    await db.commit()
     response = await _tokens_for_user(ctx, client, grant, user, scope, nonce=None, now=now)
     response["refresh_token"] = new_token_value
     return response
 
 
 async def client_credentials(
-    ctx: OidcContext, client: OAuthClient, params: dict[str, str]
+    ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
 ) -> Response:
     """RFC 6749 4.4: a confidential client acting for itself; no user, so no ID token and no
     refresh token, and user scopes are not granted."""
@@ -239,9 +240,8 @@ async def client_credentials(
         created_at=now,
         expires_at=now + timedelta(seconds=ctx.settings.access_token_seconds),
     )
-    async with ctx.db.session() as db:
-        await grant_rows.add(db, grant)
-        await db.commit()
+    await grant_rows.add(db, grant)
+    await db.commit()
     access = await tokens.access_token(
         ctx,
         client_id=client.client_id,
@@ -275,9 +275,13 @@ async def handle_token_request(
     handler = GRANTS.get(grant_type)
     if handler is None:
         raise UnsupportedGrantType(f"grant_type {grant_type[:40]!r} is not supported")
-    client = await authenticate_client(
-        ctx, Credentials(authorization, params.get("client_id"), params.get("client_secret"))
-    )
-    if grant_type not in client.grant_types.split():
-        raise UnauthorizedClient(f"this client is not registered for {grant_type}")
-    return await handler(ctx, client, params)
+    # One database session (one pooled connection) serves the whole request.
+    async with ctx.db.session() as db:
+        client = await authenticate_client(
+            ctx,
+            Credentials(authorization, params.get("client_id"), params.get("client_secret")),
+            db,
+        )
+        if grant_type not in client.grant_types.split():
+            raise UnauthorizedClient(f"this client is not registered for {grant_type}")
+        return await handler(ctx, db, client, params)
