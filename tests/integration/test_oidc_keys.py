@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from joserfc import jws
 
 from tests.factories import signed_up
-from tests.rp import RelyingParty
+from tests.rp import RelyingParty, query_of
 
 
 async def test_discovery_document(client):
@@ -47,6 +50,9 @@ async def test_discovery_uses_configured_issuer_not_host_headers(make_app):
         ).json()
     assert meta["issuer"] == "https://id.example.com"
     assert all("evil" not in str(v) for v in meta.values())
+    endpoints = [v for k, v in meta.items() if k.endswith(("_endpoint", "_uri"))]
+    assert len(endpoints) == 7
+    assert all(v.startswith("https://id.example.com/") for v in endpoints)
 
 
 async def test_jwks_has_distinct_kids_and_no_private_parts(client):
@@ -104,3 +110,16 @@ async def test_key_rotation_publishes_first_signs_later_and_keeps_the_old_key(ap
     remaining = {k["kid"] for k in (await client.get("/jwks.json")).json()["keys"]}
     assert old_kid not in remaining
     assert new_kid in remaining
+
+
+async def test_unsigned_id_token_hint_is_refused(app, client):
+    browser, _, _ = await signed_up(client)
+    rp = await RelyingParty.register(app)
+    sub = (await rp.id_claims((await rp.tokens(browser))["id_token"]))["sub"]
+    header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+    claims = json.dumps({"iss": "http://localhost:8000", "aud": rp.client_id, "sub": sub})
+    payload = base64.urlsafe_b64encode(claims.encode()).rstrip(b"=").decode()
+    response = await rp.start(
+        browser, rp.new_flow(), prompt="none", id_token_hint=f"{header}.{payload}."
+    )
+    assert query_of(response.headers["location"])["error"] == "invalid_request"

@@ -365,3 +365,30 @@ async def test_repeated_token_parameters_are_refused(rp, browser):
             },
         )
     assert_oauth_error(response, 400, "invalid_request")
+
+
+async def test_no_access_token_in_the_query_string(rp, browser):
+    body = await rp.tokens(browser)
+    async with rp.back_channel() as c:
+        response = await c.get("/userinfo", params={"access_token": body["access_token"]})
+    assert response.status_code == 401
+
+
+async def test_revoked_refresh_token_stays_revoked_after_a_restart(make_app, app, rp, browser):
+    body = await rp.tokens(browser)
+    assert (await _revoke(rp, body["refresh_token"])).status_code == 200
+    restarted = RelyingParty(make_app(), rp.client_id, rp.secret, rp.redirect_uri)
+    assert_oauth_error(await restarted.refresh(body["refresh_token"]), 400, "invalid_grant")
+    assert (await restarted.userinfo(body["access_token"])).status_code == 401
+
+
+async def test_revocation_with_storage_down_is_an_error_not_a_success(make_app):
+    broken = make_app(database_url="postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    rp = RelyingParty(broken, "some-client", "some-secret")
+    raw = base64.b64encode(b"some-client:some-secret").decode()
+    async with rp.back_channel() as c:
+        response = await c.post(
+            "/revoke", data={"token": "x" * 22 + ".y"}, headers={"Authorization": f"Basic {raw}"}
+        )
+    assert response.status_code == 503
+    assert response.json()["error"] == "temporarily_unavailable"

@@ -1,0 +1,112 @@
+"""Client registration and redirect-URI rules (RFC 9700 4.1, RFC 8252 7.3), as pure functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.oidc.clients import (
+    ClientRejected,
+    ClientSpec,
+    _check,
+    redirect_uri_matches,
+    redirect_uri_problem,
+)
+from service.oidc.errors import InvalidGrant, InvalidRequest
+from service.oidc.params import single_values
+from service.oidc.pkce import check_challenge, check_verifier
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example/cb",
+        "https://app.example/cb?tenant=1",
+        "http://localhost:3000/cb",
+        "http://127.0.0.1/cb",
+        "http://[::1]:8080/cb",
+    ],
+)
+def test_acceptable_redirect_uris(uri):
+    assert redirect_uri_problem(uri) is None
+
+
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        ("http://app.example/cb", "loopback"),
+        ("https://*.app.example/cb", "wildcards"),
+        ("https://app.example/cb#x", "fragment"),
+        ("https://good@evil.example/cb", "userinfo"),
+        ("javascript:alert(1)", "https"),
+        ("data:text/html,hi", "https"),
+        ("/relative", "https"),
+        ("https:///nohost", "host"),
+        ("https://app.example/a b", "spaces"),
+    ],
+)
+def test_refused_redirect_uris(uri, reason):
+    problem = redirect_uri_problem(uri)
+    assert problem is not None and reason in problem
+
+
+def test_redirect_uris_match_as_exact_strings():
+    registered = ["https://app.example/cb", "http://127.0.0.1/native"]
+    assert redirect_uri_matches(registered, "https://app.example/cb")
+    for given in (
+        "https://app.example/cb/",
+        "https://APP.example/cb",
+        "https://app.example/c%62",
+        "https://app.example/cb?",
+        "https://app.example:443/cb",
+        "https://app.example.evil.example/cb",
+    ):
+        assert not redirect_uri_matches(registered, given), given
+    # RFC 8252 7.3: only a loopback IP literal's port may vary.
+    assert redirect_uri_matches(registered, "http://127.0.0.1:61234/native")
+    assert not redirect_uri_matches(registered, "http://127.0.0.1:61234/other")
+    assert not redirect_uri_matches(registered, "http://user@127.0.0.1:61234/native")
+    assert not redirect_uri_matches(["http://localhost/cb"], "http://localhost:9/cb")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"id_token_alg": "none"},
+        {"id_token_alg": "HS256"},
+        {"scopes": ["profile"]},
+        {"grant_types": ["password"]},
+        {"grant_types": ["implicit"]},
+        {"type": "public", "grant_types": ["client_credentials"]},
+        {"redirect_uris": []},
+        {"name": ""},
+        {"client_id": "has space"},
+    ],
+)
+def test_registration_rules(change):
+    values = {"name": "App", "redirect_uris": ["https://app.example/cb"], **change}
+    with pytest.raises(ClientRejected):
+        _check(ClientSpec(**values))
+
+
+def test_repeated_parameters_are_reported_and_empty_ones_ignored():
+    values, repeated = single_values([("a", "1"), ("b", ""), ("a", "2"), ("c", "3")])
+    assert repeated == {"a"}
+    assert "b" not in values and values["c"] == "3"
+
+
+def test_pkce_rules():
+    challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    assert check_challenge(challenge, "S256", required=True) == challenge
+    assert check_challenge(None, None, required=False) is None
+    for args in ((challenge, "plain"), (challenge, None), (None, "S256"), ("x" * 42, "S256")):
+        with pytest.raises(InvalidRequest):
+            check_challenge(*args, required=False)
+    with pytest.raises(InvalidRequest):
+        check_challenge(None, None, required=True)
+    # RFC 7636 appendix B's example pair.
+    check_verifier(challenge, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+    for verifier in (None, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj", "short"):
+        with pytest.raises(InvalidGrant):
+            check_verifier(challenge, verifier)
+    with pytest.raises(InvalidGrant):
+        check_verifier(None, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
