@@ -53,7 +53,7 @@ async def test_passkey_journey(live_server, context):
     stored = await first.credentials()
     assert len(stored) == 1 and stored[0]["isResidentCredential"]
 
-    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("button", name="Sign out", exact=True).click()
     await page.wait_for_url(re.compile(r"/signin$"))
     heading = page.get_by_role("heading", level=1)
     await expect(heading).to_have_text("Welcome back, Ada Lovelace")
@@ -83,7 +83,7 @@ async def test_passkey_journey(live_server, context):
     await expect(page.get_by_text("This is your only passkey")).to_be_visible()
 
     # The remaining passkey signs in, username-first this time.
-    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("button", name="Sign out", exact=True).click()
     await page.get_by_label("Username", exact=True).fill(username)
     await page.get_by_role("button", name="Continue").click()
     await page.wait_for_url(re.compile(r"/account$"))
@@ -132,7 +132,7 @@ async def test_duplicate_username_is_explained_on_the_form(live_server, context,
 
 async def test_account_redirects_to_signin_and_back(live_server, context):
     page, auth, _ = await signed_up_page(context, live_server, "eve")
-    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("button", name="Sign out", exact=True).click()
     await page.goto(f"{live_server.url}/account")
     await page.wait_for_url(re.compile(r"/signin\?next=/account$"))
     await page.get_by_role("button", name="Sign in with a passkey").click()
@@ -142,12 +142,12 @@ async def test_account_redirects_to_signin_and_back(live_server, context):
 
 async def test_passkey_autofill_signs_in_without_a_click(live_server, autofill_context):
     page, auth, _ = await signed_up_page(autofill_context, live_server, "fay")
-    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("button", name="Sign out", exact=True).click()
     # The sign-in page starts a conditional-mediation request for the username field's
     # autofill; the virtual authenticator picks the passkey, and the page finishes sign-in.
     await page.wait_for_url(re.compile(r"/account$"))
     assert (await auth.credentials())[0]["signCount"] >= 1
-    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
 
 async def test_signin_field_is_marked_for_passkey_autofill(live_server, autofill_context):
@@ -180,7 +180,7 @@ async def test_fallback_encoder_without_native_json_helpers(live_server, context
     username = f"gus{secrets.token_hex(3)}"
     await sign_up(page, live_server, username)
     await page.wait_for_url(re.compile(r"/account\?done=welcome$"))
-    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("button", name="Sign out", exact=True).click()
     await page.get_by_label("Username", exact=True).fill(username)
     await page.get_by_role("button", name="Continue").click()
     await page.wait_for_url(re.compile(r"/account$"))
