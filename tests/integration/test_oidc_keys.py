@@ -8,6 +8,7 @@ import json
 import pytest
 from joserfc import jws
 
+from tests.conftest import asgi_client
 from tests.factories import signed_up
 from tests.rp import RelyingParty, query_of
 
@@ -123,3 +124,20 @@ async def test_unsigned_id_token_hint_is_refused(app, client):
         browser, rp.new_flow(), prompt="none", id_token_hint=f"{header}.{payload}."
     )
     assert query_of(response.headers["location"])["error"] == "invalid_request"
+
+
+async def test_instances_agree_on_keys_and_rotation(make_app):
+    """Two instances over one database: a rotation made through one is served and used by the
+    other (keys live in the database, caches expire)."""
+    first = make_app(signing_key_cache_seconds=0)
+    second = make_app(signing_key_cache_seconds=0)
+    async with asgi_client(first) as a, asgi_client(second) as b:
+        assert (await a.get("/jwks.json")).json() == (await b.get("/jwks.json")).json()
+        new_kids = await first.state.oidc.signer.rotate(delay_seconds=0)
+        published = {k["kid"] for k in (await b.get("/jwks.json")).json()["keys"]}
+        assert set(new_kids) <= published
+    rp = await RelyingParty.register(second)
+    async with asgi_client(second) as c:
+        browser, _, _ = await signed_up(c)
+        body = await rp.tokens(browser)
+    assert jws.extract_compact(body["id_token"].encode()).protected["kid"] in new_kids
