@@ -3,6 +3,7 @@ key prefix (or the embedded default), removed afterwards."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import secrets
@@ -82,3 +83,11 @@ async def running_sesame(backend: str) -> AsyncIterator[tuple[str, dict[str, str
         await proc.wait()
         if backend == "postgres":
             await pg(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+def parse_args(doc: str | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--backend", choices=["postgres", "embedded"], default="postgres")
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    return parser.parse_args()

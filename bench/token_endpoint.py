@@ -27,7 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.server import pct, running_sesame  # noqa: E402
+from bench.server import parse_args, pct, running_sesame  # noqa: E402
 from tests.factories import Browser  # noqa: E402
 from tests.softauthn import SoftAuthenticator  # noqa: E402
 
@@ -124,11 +124,7 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["postgres", "embedded"], default="postgres")
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=8)
-    asyncio.run(run(parser.parse_args()))
+    asyncio.run(run(parse_args(__doc__)))
 
 
 if __name__ == "__main__":

@@ -229,6 +229,10 @@ def _from_basic(header: str) -> tuple[str, str]:
     return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
 
 
+def credentials_of(params: dict[str, str], authorization: str | None) -> Credentials:
+    return Credentials(authorization, params.get("client_id"), params.get("client_secret"))
+
+
 async def authenticate_client(
     ctx: OidcContext, creds: Credentials, db: AsyncSession | None = None
 ) -> OAuthClient:

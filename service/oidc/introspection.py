@@ -13,10 +13,10 @@ from typing import Any
 
 from service.db import grants as grant_rows
 from service.oidc.access import check_access_token
-from service.oidc.clients import Credentials, authenticate_client
+from service.oidc.clients import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidClient, InvalidRequest, InvalidToken
-from service.oidc.params import single_values
+from service.oidc.params import form_params
 from service.oidc.token import session_alive, user_active
 from service.oidc.tokens import refresh_hash
 
@@ -26,12 +26,8 @@ INACTIVE: dict[str, Any] = {"active": False}
 async def introspect(
     ctx: OidcContext, pairs: Iterable[tuple[str, str]], authorization: str | None
 ) -> dict[str, Any]:
-    params, repeated = single_values(pairs)
-    if repeated:
-        raise InvalidRequest(f"parameters given more than once: {', '.join(sorted(repeated))}")
-    client = await authenticate_client(
-        ctx, Credentials(authorization, params.get("client_id"), params.get("client_secret"))
-    )
+    params = form_params(pairs)
+    client = await authenticate_client(ctx, credentials_of(params, authorization))
     if client.type != "confidential":
         raise InvalidClient("introspection is for confidential clients")
     token = params.get("token")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from service.oidc.errors import InvalidRequest
+
 
 def single_values(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], set[str]]:
     """The parameters as a dict, and the names that came more than once. Empty values count
@@ -21,3 +23,11 @@ def single_values(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], set
             repeated.add(name)
         values[name] = value
     return values, repeated
+
+
+def form_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Back-channel request parameters; a repeated one is an ``invalid_request``."""
+    params, repeated = single_values(pairs)
+    if repeated:
+        raise InvalidRequest(f"parameters given more than once: {', '.join(sorted(repeated))}")
+    return params

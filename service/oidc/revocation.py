@@ -14,10 +14,10 @@ from collections.abc import Iterable
 
 from service.db import grants as grant_rows
 from service.oidc.access import signed_access_claims
-from service.oidc.clients import Credentials, authenticate_client
+from service.oidc.clients import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidRequest, InvalidToken
-from service.oidc.params import single_values
+from service.oidc.params import form_params
 from service.oidc.tokens import refresh_hash
 
 
@@ -28,12 +28,8 @@ def _proves(stored: bytes | None, ctx: OidcContext, token: str) -> bool:
 async def revoke(
     ctx: OidcContext, pairs: Iterable[tuple[str, str]], authorization: str | None
 ) -> None:
-    params, repeated = single_values(pairs)
-    if repeated:
-        raise InvalidRequest(f"parameters given more than once: {', '.join(sorted(repeated))}")
-    client = await authenticate_client(
-        ctx, Credentials(authorization, params.get("client_id"), params.get("client_secret"))
-    )
+    params = form_params(pairs)
+    client = await authenticate_client(ctx, credentials_of(params, authorization))
     token = params.get("token")
     if token is None:
         raise InvalidRequest("token is required")

@@ -23,7 +23,7 @@ from service.db import grants as grant_rows
 from service.db.models import Grant, OAuthClient, Session, User
 from service.keys.keyed import new_token
 from service.oidc import codes, pkce, tokens
-from service.oidc.clients import Credentials, authenticate_client
+from service.oidc.clients import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
 from service.oidc.errors import (
     InvalidGrant,
@@ -32,7 +32,7 @@ from service.oidc.errors import (
     UnauthorizedClient,
     UnsupportedGrantType,
 )
-from service.oidc.params import single_values
+from service.oidc.params import form_params
 
 Response = dict[str, Any]
 Handler = Callable[[OidcContext, AsyncSession, OAuthClient, dict[str, str]], Awaitable[Response]]
@@ -268,9 +268,7 @@ GRANTS: dict[str, Handler] = {
 async def handle_token_request(
     ctx: OidcContext, pairs: Iterable[tuple[str, str]], authorization: str | None
 ) -> Response:
-    params, repeated = single_values(pairs)
-    if repeated:
-        raise InvalidRequest(f"parameters given more than once: {', '.join(sorted(repeated))}")
+    params = form_params(pairs)
     grant_type = _required(params, "grant_type")
     handler = GRANTS.get(grant_type)
     if handler is None:
@@ -279,7 +277,7 @@ async def handle_token_request(
     async with ctx.db.session() as db:
         client = await authenticate_client(
             ctx,
-            Credentials(authorization, params.get("client_id"), params.get("client_secret")),
+            credentials_of(params, authorization),
             db,
         )
         if grant_type not in client.grant_types.split():

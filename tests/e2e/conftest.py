@@ -64,16 +64,7 @@ def live_server(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> I
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/signin", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Sesame did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
+        wait_until_up(proc, f"{url}/healthz", log_path)
         yield LiveServer(url, backend, str(log_path))
     finally:
         proc.terminate()

@@ -12,17 +12,6 @@ from tests.rp import REDIRECT, RelyingParty, query_of
 from tests.softauthn import SoftAuthenticator
 
 
-@pytest.fixture
-async def rp(app):
-    return await RelyingParty.register(app)
-
-
-@pytest.fixture
-async def browser(client):
-    browser, _, _ = await signed_up(client)
-    return browser
-
-
 async def test_happy_path_id_token_and_state(app, rp, browser):
     body = await rp.tokens(browser)
     flow = body["_flow"]

@@ -12,11 +12,6 @@ from tests.rp import RelyingParty, query_of
 
 
 @pytest.fixture
-async def rp(app):
-    return await RelyingParty.register(app)
-
-
-@pytest.fixture
 async def signed_in(client):
     return await signed_up(client)
 

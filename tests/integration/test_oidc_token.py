@@ -11,19 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from service.db.models import User
-from tests.factories import signed_up
 from tests.rp import RelyingParty
-
-
-@pytest.fixture
-async def rp(app):
-    return await RelyingParty.register(app)
-
-
-@pytest.fixture
-async def browser(client):
-    browser, _, _ = await signed_up(client)
-    return browser
 
 
 def assert_oauth_error(response, status, error):
