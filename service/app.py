@@ -11,13 +11,15 @@ from fastapi.staticfiles import StaticFiles
 from service.auth.context import AuthContext
 from service.clock import Clock, SystemClock
 from service.db.engine import Database
-from service.http import admin, ceremonies, interaction, pages
+from service.email.sender import Mailer
+from service.http import admin, ceremonies, email_signin, interaction, pages
 from service.http import oidc as oidc_routes
 from service.http.cookies import CookieNames
 from service.http.errors import install_error_handlers
 from service.http.middleware import SecurityMiddleware
 from service.http.render import WEB_DIR
 from service.keys.keyed import Keyring
+from service.keys.sealed import Sealer
 from service.keys.signing import Signer
 from service.oidc.context import OidcContext
 from service.settings import Settings
@@ -39,7 +41,8 @@ def build_contexts(
         cache_seconds=settings.signing_key_cache_seconds,
         max_token_seconds=settings.max_token_seconds,
     )
-    auth = AuthContext(settings=settings, db=db, store=store, clock=clock, keys=keys)
+    mailer = Mailer(settings, db, clock, Sealer(keys.derive("outbox-encryption")))
+    auth = AuthContext(settings=settings, db=db, store=store, clock=clock, keys=keys, mailer=mailer)
     oidc = OidcContext(settings=settings, db=db, store=store, clock=clock, keys=keys, signer=signer)
     return auth, oidc
 
@@ -51,7 +54,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # First start: signing keys are created once and shared through the database.
         await oidc.signer.ensure()
+        ctx.mailer.start()
         yield
+        await ctx.background.drain()
+        await ctx.mailer.stop()
         await ctx.store.close()
         await ctx.db.dispose()
 
@@ -74,6 +80,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(oidc_routes.router)
     app.include_router(interaction.router)
     app.include_router(admin.router)
+    app.include_router(email_signin.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     app.add_middleware(SecurityMiddleware, names=app.state.cookies)
     return app

@@ -56,6 +56,24 @@ class Settings(BaseSettings):
     interaction_seconds: int = 900
     signing_key_cache_seconds: int = Field(default=60, ge=0, le=3600)
 
+    # Email: with no SMTP host, messages are written to the log (embedded default).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_password_file: Path | None = None
+    smtp_ca_file: Path | None = None
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "Sesame <no-reply@localhost>"
+    mail_poll_seconds: float = 2.0
+    email_link_seconds: int = Field(default=600, ge=60, le=3600)
+    email_code_attempts: int = Field(default=5, ge=1, le=10)
+    email_rate_window_seconds: int = 900
+    email_rate_per_address: int = 5
+    email_rate_per_ip: int = 20
+    step_up_seconds: int = 900
+
     @model_validator(mode="after")
     def _derive(self) -> Settings:
         parts = urlsplit(self.issuer)
@@ -72,6 +90,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'sesame.db'}"
         if self.secret_key_file and not self.secret_key:
             self.secret_key = self.secret_key_file.read_text().strip()
+        if self.smtp_password_file and not self.smtp_password:
+            self.smtp_password = self.smtp_password_file.read_text().strip()
         if self.admin_token_file and not self.admin_token:
             self.admin_token = self.admin_token_file.read_text().strip()
         if self.env == "production":

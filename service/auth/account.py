@@ -13,9 +13,12 @@ from service.auth.errors import (
     LastPasskey,
     NotFound,
     PasskeyAlreadyRegistered,
+    StepUpRequired,
 )
 from service.auth.names import clean_name, default_passkey_name
+from service.auth.notices import queue_notice
 from service.auth.options import creation_options, descriptor
+from service.auth.sessions import CurrentSession
 from service.auth.verification import verify_registration
 from service.db import credentials, users
 from service.db.models import PasskeyCredential, User
@@ -78,9 +81,17 @@ async def finish_add_passkey(
     )
     async with ctx.db.session() as db:
         try:
-            return await credentials.add(db, row)
+            added = await credentials.add(db, row)
         except credentials.DuplicateCredential as exc:
             raise PasskeyAlreadyRegistered() from exc
+    await _notify(
+        ctx,
+        user,
+        "passkey_added",
+        "A passkey was added",
+        f'"{added.name}" can now sign in to your account.',
+    )
+    return added
 
 
 async def rename_passkey(ctx: AuthContext, user: User, credential_pk: int, name: str) -> None:
@@ -93,11 +104,31 @@ async def rename_passkey(ctx: AuthContext, user: User, credential_pk: int, name:
             raise NotFound("That passkey was not found on your account.")
 
 
-async def delete_passkey(ctx: AuthContext, user: User, credential_pk: int) -> None:
+async def delete_passkey(ctx: AuthContext, session: CurrentSession, credential_pk: int) -> None:
+    """Sensitive: needs a recent passkey confirmation in this session, never an email link
+    alone (recovery adds a new passkey first, then uses it to remove the lost one)."""
+    user = session.user
     assert user.id is not None
+    if not session.passkey_recent(ctx.clock.now(), ctx.settings.step_up_seconds):
+        raise StepUpRequired(detail="delete passkey without a recent passkey confirmation")
     async with ctx.db.session() as db:
+        rows = {row.id: row.name for row in await credentials.for_user(db, user.id)}
         outcome = await credentials.delete_unless_last(db, user.id, credential_pk)
     if outcome == "missing":
         raise NotFound("That passkey was not found on your account.")
     if outcome == "last":
         raise LastPasskey()
+    await _notify(
+        ctx,
+        user,
+        "passkey_removed",
+        "A passkey was removed",
+        f"“{rows.get(credential_pk, 'Passkey')}” can no longer sign in to your account.",
+    )
+
+
+async def _notify(ctx: AuthContext, user: User, kind: str, headline: str, detail: str) -> None:
+    async with ctx.db.session() as db:
+        await queue_notice(ctx, db, user, kind, headline, detail)
+        await db.commit()
+    ctx.mailer.wake()

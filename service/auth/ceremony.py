@@ -17,7 +17,7 @@ from typing import Any, Literal
 from service.auth.context import AuthContext
 from service.auth.errors import CeremonyExpired
 
-CeremonyType = Literal["signup", "register", "authenticate"]
+CeremonyType = Literal["signup", "register", "authenticate", "step-up"]
 CHALLENGE_BYTES = 32
 
 

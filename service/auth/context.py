@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from service.clock import Clock
 from service.db.engine import Database
+from service.email.sender import Mailer
 from service.keys.keyed import Keyring
 from service.settings import Settings
 from service.store import EphemeralStore
+from service.tasks import Background
 
 
 @dataclass(frozen=True)
@@ -18,3 +20,5 @@ class AuthContext:
     store: EphemeralStore
     clock: Clock
     keys: Keyring
+    mailer: Mailer
+    background: Background = field(default_factory=Background)

@@ -80,3 +80,47 @@ class NotSignedIn(AuthError):
     error = "login_required"
     status_code = 401
     message = "Please sign in first."
+
+
+class RateLimited(AuthError):
+    error = "rate_limited"
+    status_code = 429
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"Too many requests. Please try again in {retry_after} seconds.",
+            detail=f"rate limited for {retry_after} s",
+        )
+
+
+class LinkInvalid(AuthError):
+    error = "link_invalid"
+    status_code = 410
+    message = "This link has expired, was already used, or was replaced by a newer one."
+
+
+class LinkOtherBrowser(AuthError):
+    error = "link_other_browser"
+    status_code = 409
+    message = (
+        "This link was requested in another browser. Open it there, or type the code from the "
+        "email in the tab where you asked for it."
+    )
+
+
+class CodeInvalid(AuthError):
+    error = "code_invalid"
+    message = "That code is not right. Check the email and try again."
+
+
+class TooManyAttempts(AuthError):
+    error = "too_many_attempts"
+    status_code = 429
+    message = "Too many wrong codes. Please ask for a new link."
+
+
+class StepUpRequired(AuthError):
+    error = "step_up_required"
+    status_code = 403
+    message = "For this change, please confirm it is you with one of your passkeys first."

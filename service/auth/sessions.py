@@ -29,6 +29,14 @@ class CurrentSession:
     amr: list[str]
     session_pk: int
     sid: str
+    passkey_at: datetime | None = None
+
+    def passkey_recent(self, now: datetime, max_age_seconds: int) -> bool:
+        """Whether a passkey confirmed this session recently (sign-in or step-up). A session
+        made by an email link has no passkey time until one confirms it."""
+        return self.passkey_at is not None and now - self.passkey_at <= timedelta(
+            seconds=max_age_seconds
+        )
 
 
 def _hash(ctx: AuthContext, token: str) -> bytes:
@@ -71,6 +79,7 @@ async def start_session(
             expires_at=now + timedelta(seconds=ctx.settings.session_max_seconds),
             user_agent=user_agent[:255],
             sid=sid,
+            passkey_at=now if amr == "passkey" else None,
         ),
     )
     return token
@@ -96,7 +105,12 @@ async def resolve_session(ctx: AuthContext, token: str | None) -> CurrentSession
         if now - row.last_seen_at >= timedelta(seconds=ctx.settings.session_touch_seconds):
             await session_rows.touch(db, row.id, now)
     return CurrentSession(
-        user=user, auth_time=row.auth_time, amr=row.amr.split(), session_pk=row.id, sid=row.sid
+        user=user,
+        auth_time=row.auth_time,
+        amr=row.amr.split(),
+        session_pk=row.id,
+        sid=row.sid,
+        passkey_at=row.passkey_at,
     )
 
 
@@ -114,4 +128,12 @@ async def end_all_sessions(ctx: AuthContext, user: User) -> None:
     assert user.id is not None
     async with ctx.db.session() as db:
         await session_rows.delete_for_user(db, user.id)
+        await db.commit()
+
+
+async def confirm_with_passkey(ctx: AuthContext, session: CurrentSession) -> None:
+    """Step-up: a passkey just confirmed this session; it now counts as a passkey session."""
+    amr = " ".join(dict.fromkeys([*session.amr, "passkey"]))
+    async with ctx.db.session() as db:
+        await session_rows.mark_passkey(db, session.session_pk, ctx.clock.now(), amr)
         await db.commit()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from service.auth import ceremony
 from service.auth.context import AuthContext
 from service.auth.errors import (
@@ -18,7 +20,7 @@ from service.auth.errors import (
     UnknownPasskey,
 )
 from service.auth.options import descriptor, request_options
-from service.auth.sessions import start_session
+from service.auth.sessions import CurrentSession, confirm_with_passkey, start_session
 from service.auth.verification import (
     counter_regressed,
     credential_id_of,
@@ -47,6 +49,53 @@ async def begin_signin(
     return started.id, request_options(ctx.settings, challenge=started.challenge, allow=allow)
 
 
+async def _verified_use(
+    ctx: AuthContext, db: AsyncSession, started: ceremony.Ceremony, credential: Any
+) -> User:
+    """Every WebAuthn check of an assertion, then the passkey's counter and last use recorded
+    in the caller's transaction. Returns the passkey's owner."""
+    credential_id = credential_id_of(credential)
+    found = await credentials.with_owner(db, credential_id)
+    if found is None:
+        raise UnknownPasskey(detail="credential not registered")
+    stored, owner = found
+    assert stored.id is not None
+    if "user_id" in started.data and started.data["user_id"] != owner.id:
+        # Username-first (and step-up): the passkey must belong to the account that was named.
+        raise UnknownPasskey(detail="credential of another user")
+    handle = user_handle_of(credential)
+    if handle is None and "user_id" not in started.data:
+        raise InvalidPasskeyResponse(detail="discoverable login without userHandle")
+    if handle is not None and handle != owner.public_id.bytes:
+        raise UnknownPasskey(detail="userHandle does not match the credential's owner")
+    assertion = verify_assertion(ctx.settings, credential, started.challenge, stored)
+    now = ctx.clock.now()
+    if counter_regressed(stored.sign_count, assertion.new_sign_count):
+        log.warning(
+            "sign counter did not increase for credential %s (stored %d, got %d): "
+            "possible cloned authenticator",
+            stored.id,
+            stored.sign_count,
+            assertion.new_sign_count,
+        )
+        await credentials.flag_counter_regression(db, stored.id, now)
+        raise InvalidPasskeyResponse(detail="sign counter regression")
+    if owner.disabled_at is not None:
+        raise AccountDisabled()
+    # Counter and last use are written only now, after every other check passed.
+    updated = await credentials.record_use(
+        db,
+        stored.id,
+        previous_count=stored.sign_count,
+        new_count=assertion.new_sign_count,
+        backup_state=assertion.backup_state,
+        at=now,
+    )
+    if not updated:
+        raise InvalidPasskeyResponse(detail="credential used concurrently")
+    return owner
+
+
 async def finish_signin(
     ctx: AuthContext,
     browser_id: str,
@@ -59,48 +108,40 @@ async def finish_signin(
     """Verify the assertion, then record the passkey's use and start a session in one commit.
     Returns the user and the new session cookie value."""
     started = await ceremony.take(ctx, ceremony_id, "authenticate", browser_id)
-    credential_id = credential_id_of(credential)
     async with ctx.db.session() as db:
-        found = await credentials.with_owner(db, credential_id)
-        if found is None:
-            raise UnknownPasskey(detail="credential not registered")
-        stored, owner = found
-        assert stored.id is not None
-        if "user_id" in started.data and started.data["user_id"] != owner.id:
-            # Username-first: the passkey must belong to the account that was named.
-            raise UnknownPasskey(detail="credential of another user")
-        handle = user_handle_of(credential)
-        if handle is None and "user_id" not in started.data:
-            raise InvalidPasskeyResponse(detail="discoverable login without userHandle")
-        if handle is not None and handle != owner.public_id.bytes:
-            raise UnknownPasskey(detail="userHandle does not match the credential's owner")
-        assertion = verify_assertion(ctx.settings, credential, started.challenge, stored)
-        now = ctx.clock.now()
-        if counter_regressed(stored.sign_count, assertion.new_sign_count):
-            log.warning(
-                "sign counter did not increase for credential %s (stored %d, got %d): "
-                "possible cloned authenticator",
-                stored.id,
-                stored.sign_count,
-                assertion.new_sign_count,
-            )
-            await credentials.flag_counter_regression(db, stored.id, now)
-            raise InvalidPasskeyResponse(detail="sign counter regression")
-        if owner.disabled_at is not None:
-            raise AccountDisabled()
-        # Counter and last use are written only now, after every other check passed.
-        updated = await credentials.record_use(
-            db,
-            stored.id,
-            previous_count=stored.sign_count,
-            new_count=assertion.new_sign_count,
-            backup_state=assertion.backup_state,
-            at=now,
-        )
-        if not updated:
-            raise InvalidPasskeyResponse(detail="credential used concurrently")
+        owner = await _verified_use(ctx, db, started, credential)
         token = await start_session(
             ctx, db, owner, amr="passkey", user_agent=user_agent, replacing=replacing
         )
         await db.commit()
     return owner, token
+
+
+async def begin_step_up(
+    ctx: AuthContext, browser_id: str, user: User
+) -> tuple[str, dict[str, Any]]:
+    """Confirm a signed-in session with one of the account's passkeys (before a sensitive
+    change, or to turn an email session into a passkey one)."""
+    assert user.id is not None
+    async with ctx.db.session() as db:
+        rows = await credentials.for_user(db, user.id)
+    allow = [descriptor(row.credential_id, row.transports) for row in rows]
+    started = await ceremony.begin(ctx, "step-up", browser_id, {"user_id": user.id})
+    return started.id, request_options(ctx.settings, challenge=started.challenge, allow=allow)
+
+
+async def finish_step_up(
+    ctx: AuthContext,
+    browser_id: str,
+    session: CurrentSession,
+    *,
+    ceremony_id: str,
+    credential: Any,
+) -> None:
+    started = await ceremony.take(ctx, ceremony_id, "step-up", browser_id)
+    if started.data.get("user_id") != session.user.id:
+        raise UnknownPasskey(detail="step-up ceremony of another account")
+    async with ctx.db.session() as db:
+        await _verified_use(ctx, db, started, credential)
+        await db.commit()
+    await confirm_with_passkey(ctx, session)

@@ -40,6 +40,8 @@ class User(SQLModel, table=True):
     name: str = Field(default="", sa_column=Column(String(100), nullable=False, default=""))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # When the person proved they read mail at ``email`` (link or code); None until then.
+    email_verified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class PasskeyCredential(SQLModel, table=True):
@@ -80,6 +82,27 @@ class Session(SQLModel, table=True):
     # this browser (the cookie value still rotates), new for a new user. Grants issued to apps
     # carry it, so ending the session ends their refresh tokens.
     sid: str = Field(sa_column=Column(String(43), nullable=False))
+    # The last passkey check in this session (sign-in or step-up). Sensitive actions need a
+    # recent one; a session made by an email link has none until a passkey confirms it.
+    passkey_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class OutboxEmail(SQLModel, table=True):
+    """A message waiting for the SMTP server. The body is sealed (it may carry a sign-in link)
+    and the row is deleted once sent, or once its link has expired."""
+
+    __tablename__ = "email_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str = Field(sa_column=Column(String(320), nullable=False))
+    subject: str = Field(sa_column=Column(String(200), nullable=False))
+    kind: str = Field(sa_column=Column(String(40), nullable=False))
+    sealed_body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+    attempts: int = Field(default=0, nullable=False)
+    last_error: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class OAuthClient(SQLModel, table=True):

@@ -52,6 +52,12 @@ async def delete_for_user(session: AsyncSession, user_id: int) -> None:
     await session.exec(delete(Session).where(col(Session.user_id) == user_id))
 
 
+async def mark_passkey(session: AsyncSession, session_pk: int, at: datetime, amr: str) -> None:
+    await session.exec(
+        update(Session).where(col(Session.id) == session_pk).values(passkey_at=at, amr=amr)
+    )
+
+
 async def delete_by_hash(session: AsyncSession, token_hash: bytes) -> None:
     """Joins the caller's transaction; the caller commits."""
     await session.exec(delete(Session).where(col(Session.token_hash) == token_hash))

@@ -26,6 +26,11 @@ async def by_username_key(session: AsyncSession, username_key: str) -> User | No
     return result.first()
 
 
+async def by_email_key(session: AsyncSession, email_key: str) -> User | None:
+    result = await session.exec(select(User).where(User.email_key == email_key))
+    return result.first()
+
+
 async def taken(session: AsyncSession, username_key: str, email_key: str) -> tuple[bool, bool]:
     """Which of username and email are already in use."""
     result = await session.exec(

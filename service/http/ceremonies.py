@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from service.auth import account, signin, signup
 from service.auth.context import AuthContext
 from service.db.models import User
-from service.http.cookies import CookieNames, set_cookie
+from service.http.cookies import CookieNames, set_signed_in
 from service.http.deps import BrowserId, Cookies, Csrf, Ctx, SignedIn, safe_next
 
 router = APIRouter(dependencies=[Csrf], include_in_schema=False)
@@ -54,14 +54,7 @@ def _signed_in(
     ctx: AuthContext, names: CookieNames, user: User, token: str, redirect: str
 ) -> JSONResponse:
     response = JSONResponse({"redirect": redirect})
-    set_cookie(response, names, names.session, token, ctx.settings.session_max_seconds)
-    set_cookie(
-        response,
-        names,
-        names.last_user,
-        ctx.keys.sign("last-user", str(user.public_id)),
-        ctx.settings.last_user_cookie_days * 86400,
-    )
+    set_signed_in(response, names, ctx, str(user.public_id), token)
     return response
 
 
@@ -126,3 +119,19 @@ async def add_passkey_finish(
         user_agent=request.headers.get("user-agent", ""),
     )
     return {"redirect": "/account?done=added"}
+
+
+@router.post("/account/step-up/begin")
+async def step_up_begin(ctx: Ctx, browser_id: BrowserId, session: SignedIn) -> dict[str, Any]:
+    ceremony_id, options = await signin.begin_step_up(ctx, browser_id, session.user)
+    return _options(ceremony_id, options)
+
+
+@router.post("/account/step-up/finish")
+async def step_up_finish(
+    body: Finish, ctx: Ctx, browser_id: BrowserId, session: SignedIn
+) -> dict[str, str]:
+    await signin.finish_step_up(
+        ctx, browser_id, session, ceremony_id=body.ceremony, credential=body.credential
+    )
+    return {"redirect": "/account?done=confirmed"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from service.auth.context import AuthContext
 from service.settings import Settings
 
 
@@ -30,3 +31,21 @@ def set_cookie(
 
 def clear_cookie(response: Response, names: CookieNames, name: str) -> None:
     response.delete_cookie(name, path="/", secure=names.secure, httponly=True, samesite="lax")
+
+
+def set_signed_in(
+    response: Response,
+    names: CookieNames,
+    ctx: AuthContext,
+    public_id: str,
+    token: str,
+) -> None:
+    """The new session's cookie, and the signed "last user" cookie that greets them next time."""
+    set_cookie(response, names, names.session, token, ctx.settings.session_max_seconds)
+    set_cookie(
+        response,
+        names,
+        names.last_user,
+        ctx.keys.sign("last-user", public_id),
+        ctx.settings.last_user_cookie_days * 86400,
+    )

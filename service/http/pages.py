@@ -25,6 +25,8 @@ NOTICES = {
     "renamed": "Passkey renamed.",
     "deleted": "Passkey deleted.",
     "app-revoked": "Access removed. The app has to ask again next time.",
+    "email-signin": "Signed in with your email link.",
+    "confirmed": "Confirmed. You can now make sensitive changes for a few minutes.",
 }
 
 
@@ -105,6 +107,8 @@ async def _account_page(
         passkeys=passkeys,
         apps=apps,
         notice=notice,
+        email_session="passkey" not in session.amr,
+        passkey_recent=session.passkey_recent(ctx.clock.now(), ctx.settings.step_up_seconds),
         error=error.message if error else None,
     )
 
@@ -134,7 +138,7 @@ async def delete_passkey(
     request: Request, credential_pk: int, ctx: Ctx, session: SignedIn
 ) -> Response:
     try:
-        await account.delete_passkey(ctx, session.user, credential_pk)
+        await account.delete_passkey(ctx, session, credential_pk)
     except AuthError as exc:
         return await _account_page(request, ctx, session, error=exc)
     return _see_other("/account?done=deleted")

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeyParameters, KeySet, OKPKey, RSAKey, import_key
@@ -33,6 +32,7 @@ from service.clock import Clock
 from service.db import signing_keys as key_rows
 from service.db.engine import Database
 from service.db.models import SigningKey
+from service.keys.sealed import Sealer
 
 # RFC 9864 deprecates the polymorphic "EdDSA" name in favour of "Ed25519"; relying-party
 # libraries still ask for "EdDSA", so Sesame keeps it and silences joserfc's notice.
@@ -75,7 +75,7 @@ class Signer:
     ) -> None:
         self._db = db
         self._clock = clock
-        self._aead = AESGCM(encryption_key[:32])
+        self._sealer = Sealer(encryption_key)
         self._cache_seconds = cache_seconds
         self._max_token = timedelta(seconds=max_token_seconds)
         self._loaded: _Loaded | None = None
@@ -86,10 +86,7 @@ class Signer:
     def _new_row(self, alg: str, now: datetime, not_before: datetime) -> SigningKey:
         kid = f"{alg.lower()}-{now:%Y%m%d}-{secrets.token_hex(4)}"
         key = _generate(alg, kid)
-        nonce = secrets.token_bytes(12)
-        sealed = nonce + self._aead.encrypt(
-            nonce, json.dumps(key.as_dict(private=True)).encode(), kid.encode()
-        )
+        sealed = self._sealer.seal(json.dumps(key.as_dict(private=True)).encode(), kid.encode())
         return SigningKey(
             kid=kid,
             alg=alg,
@@ -102,7 +99,7 @@ class Signer:
     def _open(self, row: SigningKey) -> Any:
         key = self._private.get(row.kid)
         if key is None:
-            plain = self._aead.decrypt(row.private_jwk[:12], row.private_jwk[12:], row.kid.encode())
+            plain = self._sealer.open(row.private_jwk, row.kid.encode())
             key = import_key(json.loads(plain))
             self._private[row.kid] = key
         return key

@@ -27,6 +27,9 @@ class EphemeralStore(Protocol):
     async def incr(self, key: str, ttl_seconds: int) -> int:
         """Increment a counter; the TTL starts with the first increment."""
 
+    async def ttl(self, key: str) -> int:
+        """Seconds until ``key`` expires (0 when it does not exist)."""
+
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...

@@ -56,6 +56,11 @@ class MemoryStore:
         self._data[key] = (str(count).encode(), expires)
         return count
 
+    async def ttl(self, key: str) -> int:
+        if self._live(key) is None:
+            return 0
+        return max(1, round(self._data[key][1] - time.monotonic()))
+
     async def ping(self) -> None:
         return None
 

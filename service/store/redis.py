@@ -63,6 +63,12 @@ class RedisStore:
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
+    async def ttl(self, key: str) -> int:
+        try:
+            return max(0, int(await self._redis.ttl(self._prefix + key)))
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
     async def ping(self) -> None:
         try:
             await self._redis.ping()

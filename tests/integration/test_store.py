@@ -65,6 +65,13 @@ async def test_incr_counts_and_expires(store):
     assert await store.incr("n", 1) == 1
 
 
+async def test_ttl_counts_down_from_the_first_increment(store):
+    assert await store.ttl("nothing") == 0
+    await store.incr("limited", 60)
+    await store.incr("limited", 60)
+    assert 55 <= await store.ttl("limited") <= 60
+
+
 async def test_delete(store):
     await store.put("d", b"v", 60)
     await store.delete("d")

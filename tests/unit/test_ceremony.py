@@ -9,7 +9,9 @@ from service.auth.context import AuthContext
 from service.auth.errors import CeremonyExpired
 from service.clock import FrozenClock
 from service.db.engine import Database
+from service.email.sender import Mailer
 from service.keys.keyed import Keyring
+from service.keys.sealed import Sealer
 from service.settings import Settings
 from service.store import MemoryStore
 
@@ -18,7 +20,9 @@ from service.store import MemoryStore
 async def ctx(tmp_path):
     settings = Settings(data_dir=tmp_path, secret_key="k" * 40)
     db = Database(settings.database_url)
-    context = AuthContext(settings, db, MemoryStore(), FrozenClock(), Keyring(b"k" * 32))
+    clock = FrozenClock()
+    mailer = Mailer(settings, db, clock, Sealer(b"m" * 32))
+    context = AuthContext(settings, db, MemoryStore(), clock, Keyring(b"k" * 32), mailer)
     yield context
     await db.dispose()
 

@@ -215,7 +215,27 @@
   }
 
   // --- account -------------------------------------------------------------------------------
+  function setupStepUp() {
+    const button = document.getElementById("step-up");
+    if (!button) return;
+    button.addEventListener("click", async () => {
+      show("");
+      busy(button, true);
+      try {
+        const begun = await post("/account/step-up/begin", {});
+        const cred = await navigator.credentials.get({ publicKey: requestOptions(begun.publicKey) });
+        const done = await post("/account/step-up/finish", { ceremony: begun.ceremony, credential: credentialJSON(cred) });
+        window.location.assign(done.redirect);
+      } catch (err) {
+        show(explain(err));
+      } finally {
+        busy(button, false);
+      }
+    });
+  }
+
   function setupAccount() {
+    setupStepUp();
     const button = document.getElementById("add-passkey");
     if (!button) return;
     button.addEventListener("click", async () => {

@@ -1,0 +1,1 @@
+"""Email: messages from templates, a durable outbox, and a background sender (SMTP or log)."""

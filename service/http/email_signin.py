@@ -1,0 +1,107 @@
+"""Sign-in by email: ask for a link, the confirm page behind the link, the code form."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from service.auth import email_signin
+from service.auth.context import AuthContext
+from service.auth.errors import AuthError, RateLimited
+from service.db.models import User
+from service.http.cookies import CookieNames, set_signed_in
+from service.http.deps import BrowserId, Cookies, Csrf, Ctx, safe_next
+from service.http.oidc import see_other
+from service.http.render import page
+
+router = APIRouter(include_in_schema=False)
+
+
+def _refused(request: Request, template: str, exc: AuthError, **context: object) -> Response:
+    response = page(request, template, status_code=exc.status_code, error=exc.message, **context)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _signed_in(
+    ctx: AuthContext, names: CookieNames, user: User, token: str, next_path: str | None
+) -> Response:
+    response = see_other(safe_next(next_path, "/account?done=email-signin"))
+    set_signed_in(response, names, ctx, str(user.public_id), token)
+    return response
+
+
+@router.post("/signin/email", dependencies=[Csrf])
+async def request_link(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    ctx: Ctx,
+    browser_id: BrowserId,
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The same page whether or not the address has an account."""
+    client_ip = request.client.host if request.client else "unknown"
+    try:
+        await email_signin.request_signin_link(
+            ctx, browser_id, email, client_ip, safe_next(next) if next else None
+        )
+    except AuthError as exc:
+        return _refused(request, "signin.html", exc, email=email, next=safe_next(next))
+    return page(request, "email_sent.html", sent=True)
+
+
+@router.post("/signin/email/code", dependencies=[Csrf])
+async def enter_code(
+    request: Request,
+    code: Annotated[str, Form(max_length=20)],
+    ctx: Ctx,
+    names: Cookies,
+    browser_id: BrowserId,
+) -> Response:
+    try:
+        user, token, next_path = await email_signin.finish_with_code(
+            ctx,
+            code,
+            browser_id,
+            user_agent=request.headers.get("user-agent", ""),
+            replacing=request.cookies.get(names.session),
+        )
+    except AuthError as exc:
+        return _refused(request, "email_sent.html", exc)
+    return _signed_in(ctx, names, user, token, next_path)
+
+
+@router.get("/signin/email/{token}")
+async def confirm_page(request: Request, token: str, ctx: Ctx, browser_id: BrowserId) -> Response:
+    """Opening the link changes nothing (mail scanners open links): it shows a button."""
+    try:
+        pending = await email_signin.link_for_browser(ctx, token, browser_id)
+    except AuthError as exc:
+        return _refused(request, "error.html", exc, message=exc.message)
+    return page(
+        request,
+        "email_confirm.html",
+        token=token,
+        who=pending.user.username,
+        same_browser=pending.same_browser,
+    )
+
+
+@router.post("/signin/email/{token}", dependencies=[Csrf])
+async def confirm(
+    request: Request, token: str, ctx: Ctx, names: Cookies, browser_id: BrowserId
+) -> Response:
+    try:
+        user, session_token, next_path = await email_signin.finish_with_link(
+            ctx,
+            token,
+            browser_id,
+            user_agent=request.headers.get("user-agent", ""),
+            replacing=request.cookies.get(names.session),
+        )
+    except AuthError as exc:
+        return _refused(request, "error.html", exc, message=exc.message)
+    return _signed_in(ctx, names, user, session_token, next_path)
