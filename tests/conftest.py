@@ -210,6 +210,7 @@ async def make_app(backend: Backend, clock: FrozenClock) -> AsyncIterator[Any]:
 
     yield make
     for application in made:
+        await application.state.ctx.background.drain()
         await application.state.ctx.store.close()
         await application.state.ctx.db.dispose()
 
