@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import Backend, unavailable
+from tests.mail import Mail, SmtpServer
 
 CHROMIUM = os.environ.get("SESAME_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -44,6 +46,7 @@ class LiveServer:
     url: str
     backend: Backend
     log_path: str
+    smtp: SmtpServer
 
     def log(self) -> str:
         with open(self.log_path) as handle:
@@ -51,11 +54,31 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def smtp_server() -> Iterator[SmtpServer]:
+    """The mail server the live Sesame sends to (aiosmtpd in this process)."""
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    backend: Backend, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     port = free_port()
     url = f"http://localhost:{port}"
     log_path = tmp_path_factory.mktemp("server") / "sesame.log"
-    env = {**os.environ, **backend.env(), "SESAME_ISSUER": url, "SESAME_PORT": str(port)}
+    env = {
+        **os.environ,
+        **backend.env(),
+        "SESAME_ISSUER": url,
+        "SESAME_PORT": str(port),
+        "SESAME_SMTP_HOST": "127.0.0.1",
+        "SESAME_SMTP_PORT": str(smtp_server.port),
+        "SESAME_SMTP_SECURITY": "none",
+        "SESAME_MAIL_POLL_SECONDS": "0.2",
+    }
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--log-level", "warning"],
@@ -65,7 +88,7 @@ def live_server(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> I
         )
     try:
         wait_until_up(proc, f"{url}/healthz", log_path)
-        yield LiveServer(url, backend, str(log_path))
+        yield LiveServer(url, backend, str(log_path), smtp_server)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -253,3 +276,15 @@ def node_app(
     log = tmp_path_factory.mktemp("node") / "node.log"
     with running(["node", str(NODE_RP / "rp.mjs")], env, f"{url}/bye", log):
         yield RelyingApp(url, client["client_id"])
+
+
+async def wait_for_mail(
+    server: LiveServer, address: str, subject_part: str, *, after: int = 0
+) -> Mail:
+    """The newest matching mail beyond the first ``after`` ones to ``address``."""
+    for _ in range(100):
+        found = [m for m in server.smtp.mailbox.to(address) if subject_part in m.subject]
+        if len(found) > after:
+            return found[-1]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {subject_part!r} mail to {address}")
