@@ -12,7 +12,7 @@ from service.auth.context import AuthContext
 from service.clock import Clock, SystemClock
 from service.db.engine import Database
 from service.email.sender import Mailer
-from service.http import admin, ceremonies, email_signin, interaction, pages
+from service.http import admin, ceremonies, email_address, email_signin, interaction, pages
 from service.http import oidc as oidc_routes
 from service.http.cookies import CookieNames
 from service.http.errors import install_error_handlers
@@ -81,6 +81,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(interaction.router)
     app.include_router(admin.router)
     app.include_router(email_signin.router)
+    app.include_router(email_address.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     app.add_middleware(SecurityMiddleware, names=app.state.cookies)
     return app

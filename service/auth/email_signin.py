@@ -13,20 +13,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from service.auth import links, ratelimit
+from service.auth.addresses import is_valid_email, normalize_email
 from service.auth.context import AuthContext
+from service.auth.email_address import mark_verified
 from service.auth.errors import AccountDisabled, AuthError, LinkInvalid, LinkOtherBrowser
 from service.auth.notices import queue_notice
 from service.auth.sessions import start_session
-from service.auth.signup import normalize_email
 from service.db import users
 from service.db.models import User
 from service.email.messages import link_message
-
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
 class InvalidEmail(AuthError):
@@ -38,7 +36,7 @@ async def request_signin_link(
     ctx: AuthContext, browser_id: str, email: str, client_ip: str, next_path: str | None
 ) -> None:
     address = email.strip()
-    if len(address) > 254 or not EMAIL_RE.match(address):
+    if not is_valid_email(address):
         raise InvalidEmail()
     key = normalize_email(address)
     await ratelimit.hit(ctx, "email", key, ctx.settings.email_rate_per_address)
@@ -99,6 +97,7 @@ async def _signed_in(
         token = await start_session(
             ctx, db, user, amr="email", user_agent=user_agent, replacing=replacing
         )
+        await mark_verified(ctx, db, user)
         await queue_notice(
             ctx,
             db,

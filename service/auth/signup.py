@@ -7,14 +7,15 @@ one transaction. An abandoned sign-up leaves nothing in the database.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from service.auth import ceremony
+from service.auth.addresses import is_valid_email, normalize_email
 from service.auth.context import AuthContext
+from service.auth.email_address import queue_confirmation
 from service.auth.errors import PasskeyAlreadyRegistered, SignupRejected
 from service.auth.names import clean_name, default_passkey_name
 from service.auth.options import creation_options
@@ -24,7 +25,6 @@ from service.db import users
 from service.db.models import User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,6 @@ class SignupForm:
     username: str
     email: str
     name: str
-
-
-def normalize_email(email: str) -> str:
-    """Lower-cased, with an IDNA (punycode) domain: the form the uniqueness index compares."""
-    local, _, domain = email.strip().rpartition("@")
-    with contextlib.suppress(UnicodeError):
-        domain = domain.encode("idna").decode("ascii")
-    return f"{local}@{domain}".lower()
 
 
 def validate_signup(username: str, email: str, name: str) -> SignupForm:
@@ -51,7 +43,7 @@ def validate_signup(username: str, email: str, name: str) -> SignupForm:
             "Usernames are 3 to 32 letters, digits, dots, dashes or underscores, "
             "starting with a letter or digit."
         )
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if not is_valid_email(email):
         errors["email"] = "Enter a valid email address, like name@example.com."
     if len(name) > 100:
         errors["name"] = "Names are at most 100 characters."
@@ -136,7 +128,9 @@ async def finish_signup(
             token = await start_session(
                 ctx, db, user, amr="passkey", user_agent=user_agent, replacing=replacing
             )
+            await queue_confirmation(ctx, db, user)
             await db.commit()
+            ctx.mailer.wake()
             return user, token
         except users.DuplicateUser:
             pass

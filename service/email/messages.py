@@ -47,6 +47,7 @@ def link_message(
     recipient: str,
     name: str,
     path: str,
+    template: str | None = None,
     code: str,
     expires_at: datetime,
     minutes: int,
@@ -57,11 +58,12 @@ def link_message(
     subjects = {
         "signin_link": f"Your {settings.rp_name} sign-in link",
         "verify_email": f"Confirm your email address for {settings.rp_name}",
+        "confirm_new_email": f"Confirm your new email address for {settings.rp_name}",
     }
     subject = subjects[kind]
     text, html = _render(
         settings,
-        kind,
+        template or kind,
         subject,
         name=name,
         link=link,

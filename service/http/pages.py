@@ -27,6 +27,9 @@ NOTICES = {
     "app-revoked": "Access removed. The app has to ask again next time.",
     "email-signin": "Signed in with your email link.",
     "confirmed": "Confirmed. You can now make sensitive changes for a few minutes.",
+    "email-confirmed": "Your email address is confirmed.",
+    "email-sent": "We sent a new confirmation link and code.",
+    "email-change-sent": "We sent a link and a code to the new address. Use one to finish.",
 }
 
 
@@ -92,7 +95,7 @@ async def signup_page(
     return page(request, "signup.html", **await _for_app(oidc, interaction, browser_id))
 
 
-async def _account_page(
+async def render_account(
     request: Request, ctx: Ctx, session: SignedIn, *, error: AuthError | None = None
 ) -> Response:
     passkeys = await account.list_passkeys(ctx, session.user)
@@ -115,7 +118,7 @@ async def _account_page(
 
 @router.get("/account")
 async def account_page(request: Request, ctx: Ctx, session: SignedIn) -> Response:
-    return await _account_page(request, ctx, session)
+    return await render_account(request, ctx, session)
 
 
 @router.post("/account/passkeys/{credential_pk}/rename", dependencies=[Csrf])
@@ -129,7 +132,7 @@ async def rename_passkey(
     try:
         await account.rename_passkey(ctx, session.user, credential_pk, name)
     except AuthError as exc:
-        return await _account_page(request, ctx, session, error=exc)
+        return await render_account(request, ctx, session, error=exc)
     return _see_other("/account?done=renamed")
 
 
@@ -140,7 +143,7 @@ async def delete_passkey(
     try:
         await account.delete_passkey(ctx, session, credential_pk)
     except AuthError as exc:
-        return await _account_page(request, ctx, session, error=exc)
+        return await render_account(request, ctx, session, error=exc)
     return _see_other("/account?done=deleted")
 
 

@@ -1,6 +1,6 @@
 """Standard claims by scope (OIDC Core 5.1 and 5.4): ``sub`` always; ``profile`` adds name and
-preferred_username; ``email`` adds email. ``email_verified`` joins once Sesame verifies email
-addresses (it does not yet, so it does not claim either way)."""
+preferred_username; ``email`` adds email and email_verified (true once the person used a link or
+code sent to that address)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,17 @@ from typing import Any
 
 from service.db.models import User
 
-CLAIMS_SUPPORTED = ("sub", "iss", "auth_time", "amr", "sid", "name", "preferred_username", "email")
+CLAIMS_SUPPORTED = (
+    "sub",
+    "iss",
+    "auth_time",
+    "amr",
+    "sid",
+    "name",
+    "preferred_username",
+    "email",
+    "email_verified",
+)
 
 
 def user_claims(user: User, scope: Iterable[str]) -> dict[str, Any]:
@@ -21,4 +31,5 @@ def user_claims(user: User, scope: Iterable[str]) -> dict[str, Any]:
             claims["name"] = user.name
     if "email" in scopes:
         claims["email"] = user.email
+        claims["email_verified"] = user.email_verified_at is not None
     return claims

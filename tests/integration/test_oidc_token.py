@@ -236,7 +236,11 @@ async def test_userinfo_claims_follow_scope(rp, browser):
     only_openid = await rp.tokens(browser, scope="openid")
     assert set((await rp.userinfo(only_openid["access_token"])).json()) == {"sub"}
     email = await rp.tokens(browser, scope="openid email")
-    assert set((await rp.userinfo(email["access_token"])).json()) == {"sub", "email"}
+    assert set((await rp.userinfo(email["access_token"])).json()) == {
+        "sub",
+        "email",
+        "email_verified",
+    }
 
 
 async def test_userinfo_refuses_bad_tokens_with_bearer_challenge(rp, browser, clock):

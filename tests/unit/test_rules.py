@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from service.auth.addresses import normalize_email
 from service.auth.names import browser_label, default_passkey_name
-from service.auth.signup import normalize_email
 from service.auth.verification import counter_regressed
 from service.clock import FrozenClock
 from service.http.deps import safe_next
