@@ -91,3 +91,37 @@ async def test_recovery_code_in_the_original_tab_and_step_up(
     await page.get_by_role("button", name="Sign out", exact=True).click()
     await page.get_by_role("button", name="Sign in with a passkey").click()
     await page.wait_for_url(re.compile(r"/account$"))
+
+
+async def test_refusals_are_explained(live_server, context, other_context):
+    _, _, username = await signed_up_page(context, live_server, "rf")
+    email = f"{username}@example.com"
+    page = await other_context.new_page()
+    await ask_for_link(page, live_server, email)
+    mail = await wait_for_mail(live_server, email, "sign-in link")
+
+    # Wrong codes: refused each time, and the fifth voids the link.
+    for _ in range(4):
+        await page.get_by_label("Code from the email").fill("2222-2222")
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.locator("#code-error")).to_have_text(
+            "That code is not right. Check the email and try again."
+        )
+    await page.get_by_label("Code from the email").fill("2222-2222")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#code-error")).to_have_text(
+        "Too many wrong codes. Please ask for a new link."
+    )
+    await page.goto(mail.link)
+    await expect(page.get_by_role("alert")).to_contain_text("has expired, was already used")
+
+    # A fresh link: tampered is refused, the real one works once, then is refused.
+    await ask_for_link(page, live_server, email)
+    fresh = await wait_for_mail(live_server, email, "sign-in link", after=1)
+    await page.goto(fresh.link[:-2] + ("xy" if not fresh.link.endswith("xy") else "zz"))
+    await expect(page.get_by_role("alert")).to_contain_text("has expired, was already used")
+    await page.goto(fresh.link)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(re.compile(r"/account\?done=email-signin$"))
+    await page.goto(fresh.link)
+    await expect(page.get_by_role("alert")).to_contain_text("has expired, was already used")

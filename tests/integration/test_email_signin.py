@@ -352,3 +352,24 @@ async def test_queued_mail_is_sealed_in_the_database(make_app):
         rows = await pending(db)
     assert rows
     assert all(b"/signin/email/" not in row.sealed_body for row in rows)
+
+
+async def test_email_sign_in_during_an_app_request_returns_to_the_app(
+    mail_app, account, fresh, smtp
+):
+    from tests.rp import RelyingParty
+
+    _, email, _ = account
+    rp = await RelyingParty.register(mail_app)
+    flow = rp.new_flow()
+    started = await rp.start(fresh, flow)
+    interaction = started.headers["location"].split("interaction=")[1]
+    page = await fresh.client.get(started.headers["location"])
+    assert f'name="next" value="/interaction/{interaction}"' in page.text
+    await ask_link(fresh, email, next=f"/interaction/{interaction}")
+    await deliver(mail_app)
+    done = await fresh.form(smtp.mailbox.last(email, "sign-in link").path)
+    assert done.headers["location"] == f"/interaction/{interaction}"
+    flow = await rp.follow_to_app(fresh, await fresh.client.get(done.headers["location"]), flow)
+    tokens = (await rp.exchange(flow)).json()
+    assert (await rp.id_claims(tokens["id_token"]))["amr"] == ["email"]
