@@ -152,6 +152,6 @@ async def deliver(app: Any) -> int:
     does in a running server)."""
     ctx = app.state.ctx
     await ctx.background.drain()
-    sent: int = await ctx.mailer.deliver_due()
+    sent: int = await ctx.mailer.deliver_due(limit=1000)
     await asyncio.sleep(0)
     return sent

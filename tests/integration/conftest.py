@@ -1,11 +1,15 @@
-"""Fixtures shared by the protocol tests: a registered first-party client and a signed-in
-browser."""
+"""Fixtures shared by the integration tests: a registered first-party client, a signed-in
+browser, a real SMTP server and an app that sends to it."""
 
 from __future__ import annotations
+
+import secrets
+import socket
 
 import pytest
 
 from tests.factories import Browser, signed_up
+from tests.mail import SmtpServer
 from tests.rp import RelyingParty
 
 
@@ -18,3 +22,27 @@ async def rp(app) -> RelyingParty:
 async def browser(client) -> Browser:
     signed_in, _, _ = await signed_up(client)
     return signed_in
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) for this test."""
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp, backend):
+    """Sesame sending to ``smtp``, with its own Redis key prefix so that rate-limit budgets
+    do not carry over between tests."""
+    return make_app(
+        **smtp.settings(), redis_prefix=f"{backend.redis_prefix}{secrets.token_hex(4)}:"
+    )

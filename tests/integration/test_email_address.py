@@ -9,24 +9,10 @@ import pytest
 
 from tests.conftest import asgi_client
 from tests.factories import Browser, new_username, signed_up
-from tests.integration.test_email_signin import free_port
-from tests.mail import SmtpServer, deliver
+from tests.mail import deliver
 from tests.rp import RelyingParty
 
 CONFIRM = re.compile(r"(http://localhost:8000)(/email/confirm/[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_app(make_app, smtp):
-    return make_app(**smtp.settings())
 
 
 @pytest.fixture

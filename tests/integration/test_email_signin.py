@@ -6,40 +6,21 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import socket
 
 import pytest
 
 from tests.conftest import asgi_client
 from tests.factories import Browser, new_username, signed_up
+from tests.integration.conftest import free_port
 from tests.integration.helpers import sessions_of
 from tests.mail import SmtpServer, deliver, self_signed
 from tests.softauthn import SoftAuthenticator
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
 def own_store(backend):
     """Each test its own Redis key prefix, so rate-limit budgets do not carry over."""
     return {"redis_prefix": f"{backend.redis_prefix}{secrets.token_hex(4)}:"}
-
-
-@pytest.fixture
-def mail_app(make_app, smtp, own_store):
-    return make_app(**smtp.settings(), **own_store)
 
 
 @pytest.fixture

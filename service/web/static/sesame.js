@@ -215,16 +215,17 @@
   }
 
   // --- account -------------------------------------------------------------------------------
-  function setupStepUp() {
-    const button = document.getElementById("step-up");
+  // A button that runs one ceremony: begin on the server, ask the authenticator, finish.
+  function ceremonyButton(id, path, ask) {
+    const button = document.getElementById(id);
     if (!button) return;
     button.addEventListener("click", async () => {
       show("");
       busy(button, true);
       try {
-        const begun = await post("/account/step-up/begin", {});
-        const cred = await navigator.credentials.get({ publicKey: requestOptions(begun.publicKey) });
-        const done = await post("/account/step-up/finish", { ceremony: begun.ceremony, credential: credentialJSON(cred) });
+        const begun = await post(`${path}/begin`, {});
+        const cred = await ask(begun.publicKey);
+        const done = await post(`${path}/finish`, { ceremony: begun.ceremony, credential: credentialJSON(cred) });
         window.location.assign(done.redirect);
       } catch (err) {
         show(explain(err));
@@ -235,23 +236,10 @@
   }
 
   function setupAccount() {
-    setupStepUp();
-    const button = document.getElementById("add-passkey");
-    if (!button) return;
-    button.addEventListener("click", async () => {
-      show("");
-      busy(button, true);
-      try {
-        const begun = await post("/account/passkeys/begin", {});
-        const cred = await navigator.credentials.create({ publicKey: creationOptions(begun.publicKey) });
-        const done = await post("/account/passkeys/finish", { ceremony: begun.ceremony, credential: credentialJSON(cred) });
-        window.location.assign(done.redirect);
-      } catch (err) {
-        show(explain(err));
-      } finally {
-        busy(button, false);
-      }
-    });
+    ceremonyButton("add-passkey", "/account/passkeys",
+      (options) => navigator.credentials.create({ publicKey: creationOptions(options) }));
+    ceremonyButton("step-up", "/account/step-up",
+      (options) => navigator.credentials.get({ publicKey: requestOptions(options) }));
   }
 
   document.addEventListener("DOMContentLoaded", () => {
