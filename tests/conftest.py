@@ -8,6 +8,7 @@ enable them; with CI=true it fails instead, so CI always runs everything.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import threading
@@ -140,16 +141,14 @@ def require_redis() -> None:
         )
 
 
-@pytest.fixture(scope="session", params=["embedded", "postgres"])
-def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Backend]:
+@contextlib.contextmanager
+def fresh_backend(kind: str, data_dir: Path) -> Iterator[Backend]:
+    """A migrated database and a Redis key prefix of its own, removed afterwards."""
     run_id = secrets.token_hex(4)
-    data_dir = tmp_path_factory.mktemp(f"sesame-{request.param}")
-    if request.param == "embedded":
+    if kind == "embedded":
         found = Backend(
             "embedded",
-            f"sqlite+aiosqlite:///{data_dir / 'sesame.db'}",
+            f"sqlite+aiosqlite:///{data_dir / f'sesame-{run_id}.db'}",
             None,
             f"sesame-test-{run_id}:",
             data_dir,
@@ -168,6 +167,14 @@ def backend(
     finally:
         run_sync(_redis_clear(found.redis_prefix))
         run_sync(_pg(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", params=["embedded", "postgres"])
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    with fresh_backend(request.param, tmp_path_factory.mktemp(f"sesame-{request.param}")) as found:
+        yield found
 
 
 def run_sync_upgrade(database_url: str) -> None:

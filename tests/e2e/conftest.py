@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Backend, unavailable
+from tests.conftest import Backend, fresh_backend, unavailable
 from tests.mail import Mail, SmtpServer
 
 CHROMIUM = os.environ.get("SESAME_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -64,6 +64,15 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="session")
 def live_server(
+    backend: Backend, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A Sesame process on the backend's kind of storage, with a database and key prefix of its
+    own: its mail sender must not pick up what in-process tests queue in theirs."""
+    with fresh_backend(backend.name, tmp_path_factory.mktemp("live")) as own:
+        yield from _live_server(own, smtp_server, tmp_path_factory)
+
+
+def _live_server(
     backend: Backend, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     port = free_port()

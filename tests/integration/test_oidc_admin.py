@@ -28,6 +28,12 @@ def sesame(backend, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def sesame_json(backend, *args: str):
+    done = sesame(backend, *args)
+    assert done.returncode == 0, (args, done.stdout, done.stderr)
+    return json.loads(done.stdout)
+
+
 async def test_cli_client_lifecycle(backend, app, client):
     created = sesame(
         backend,
@@ -43,17 +49,17 @@ async def test_cli_client_lifecycle(backend, app, client):
     info = json.loads(created.stdout)
     assert info["client_secret"] and "shown only now" in created.stderr
     client_id = info["client_id"]
-    listed = json.loads(sesame(backend, "clients", "list").stdout)
+    listed = sesame_json(backend, "clients", "list")
     assert client_id in {c["client_id"] for c in listed}
     assert all("client_secret" not in c and "secret_hash" not in c for c in listed)
-    shown = json.loads(sesame(backend, "clients", "show", client_id).stdout)
+    shown = sesame_json(backend, "clients", "show", client_id)
     assert shown["redirect_uris"] == ["https://cli.example/cb"]
 
     # The printed secret works at the token endpoint, and stops working once rotated.
     browser, _, _ = await signed_up(client)
     rp = RelyingParty(app, client_id, info["client_secret"], "https://cli.example/cb")
     assert (await rp.exchange(await rp.authorize(browser))).status_code == 200
-    rotated = json.loads(sesame(backend, "clients", "rotate-secret", client_id).stdout)
+    rotated = sesame_json(backend, "clients", "rotate-secret", client_id)
     flow = await rp.authorize(browser)
     assert (await rp.exchange(flow)).status_code == 401
     rp.secret = rotated["client_secret"]
@@ -80,10 +86,10 @@ def test_cli_refuses_bad_registrations(backend):
 
 
 def test_cli_keys_rotate_publishes_new_keys(backend):
-    before = {k["kid"] for k in json.loads(sesame(backend, "keys", "list").stdout)["keys"]}
+    before = {k["kid"] for k in sesame_json(backend, "keys", "list")["keys"]}
     rotated = sesame(backend, "keys", "rotate", "--now")
     assert rotated.returncode == 0, rotated.stderr
-    after = {k["kid"] for k in json.loads(sesame(backend, "keys", "list").stdout)["keys"]}
+    after = {k["kid"] for k in sesame_json(backend, "keys", "list")["keys"]}
     assert before < after
     assert len(after - before) == 3
 
