@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from service import logs
 from service.auth.context import AuthContext
 from service.clock import Clock, SystemClock
 from service.db.engine import Database
 from service.email.sender import Mailer
-from service.http import admin, ceremonies, email_address, email_signin, interaction, pages
+from service.http import (
+    admin,
+    ceremonies,
+    email_address,
+    email_signin,
+    interaction,
+    ops,
+    pages,
+)
 from service.http import oidc as oidc_routes
 from service.http.cookies import CookieNames
 from service.http.errors import install_error_handlers
 from service.http.middleware import SecurityMiddleware
+from service.http.observability import ObservabilityMiddleware
 from service.http.render import WEB_DIR
 from service.keys.keyed import Keyring
 from service.keys.sealed import Sealer
@@ -75,6 +86,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.oidc = oidc
     app.state.cookies = CookieNames(settings)
     install_error_handlers(app)
+    app.include_router(ops.router)
     app.include_router(pages.router)
     app.include_router(ceremonies.router)
     app.include_router(oidc_routes.router)
@@ -84,9 +96,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(email_address.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     app.add_middleware(SecurityMiddleware, names=app.state.cookies)
+    # Outermost: the client address is resolved before anything reads it.
+    app.add_middleware(ObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)
     return app
 
 
 def app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory``: settings from the environment."""
-    return create_app(Settings())
+    """Factory for ``uvicorn --factory``: settings from the environment (and the log format,
+    since each worker process sets up its own logging)."""
+    settings = Settings()
+    logs.configure(settings, os.environ.get("SESAME_LOG_LEVEL", "info"))
+    return create_app(settings)

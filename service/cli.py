@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 
+from service import logs
 from service.app import build_contexts
 from service.db.migrate import upgrade
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
@@ -33,6 +35,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings()
+    logs.configure(settings, args.log_level)
     if settings.env == "development":
         # Embedded default: bring the schema up to date before serving. Production never
         # migrates implicitly (replicas would race); run `sesame migrate` as its own step.
@@ -47,14 +50,19 @@ def serve(args: argparse.Namespace) -> int:
         f"(listening on {host}:{port}, database {settings.database_url.split('://')[0]}, {store})",
         flush=True,
     )
+    os.environ["SESAME_LOG_LEVEL"] = args.log_level
     uvicorn.run(
         "service.app:app_from_env",
         factory=True,
         host=host,
         port=port,
         workers=settings.workers,
+        # Forwarded headers are handled by Sesame itself, only from SESAME_TRUSTED_PROXIES.
         proxy_headers=False,
         log_level=args.log_level,
+        log_config=None,
+        access_log=False,
+        # On SIGTERM: stop accepting, let in-flight requests finish (up to 20 s), then exit.
         timeout_graceful_shutdown=20,
     )
     return 0

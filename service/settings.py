@@ -7,6 +7,7 @@ A secret can be given directly (``SESAME_SECRET_KEY``) or as a file (``SESAME_SE
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -74,6 +75,11 @@ class Settings(BaseSettings):
     email_rate_per_ip: int = 20
     step_up_seconds: int = 900
 
+    # Operations
+    trusted_proxies: list[str] = Field(default_factory=list)
+    metrics_token: str = ""
+    log_format: Literal["json", "text", ""] = ""
+
     @model_validator(mode="after")
     def _derive(self) -> Settings:
         parts = urlsplit(self.issuer)
@@ -94,6 +100,10 @@ class Settings(BaseSettings):
             self.smtp_password = self.smtp_password_file.read_text().strip()
         if self.admin_token_file and not self.admin_token:
             self.admin_token = self.admin_token_file.read_text().strip()
+        if not self.log_format:
+            self.log_format = "json" if self.env == "production" else "text"
+        for proxy in self.trusted_proxies:
+            ipaddress.ip_network(proxy, strict=False)  # raises ValueError on a bad entry
         if self.env == "production":
             self._check_production()
         if self.workers > 1 and not self.redis_url:

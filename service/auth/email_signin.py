@@ -25,6 +25,7 @@ from service.auth.sessions import start_session
 from service.db import users
 from service.db.models import User
 from service.email.messages import link_message
+from service.metrics import SIGNINS
 
 
 class InvalidEmail(AuthError):
@@ -118,15 +119,27 @@ async def finish_with_link(
 ) -> tuple[User, str, str | None]:
     """The confirm page's POST. Only the browser that asked may use the link; any other is
     refused before the link is touched, so it stays valid for the right one."""
-    pending = await links.peek(ctx, token, "signin")
-    if pending.browser != links.browser_hash(ctx, browser_id):
-        raise LinkOtherBrowser()
-    link = await links.consume(ctx, token, "signin")
-    return await _signed_in(ctx, link, user_agent=user_agent, replacing=replacing)
+    try:
+        pending = await links.peek(ctx, token, "signin")
+        if pending.browser != links.browser_hash(ctx, browser_id):
+            raise LinkOtherBrowser()
+        link = await links.consume(ctx, token, "signin")
+        signed = await _signed_in(ctx, link, user_agent=user_agent, replacing=replacing)
+    except AuthError:
+        SIGNINS.labels("email_link", "failure").inc()
+        raise
+    SIGNINS.labels("email_link", "success").inc()
+    return signed
 
 
 async def finish_with_code(
     ctx: AuthContext, code: str, browser_id: str, *, user_agent: str, replacing: str | None
 ) -> tuple[User, str, str | None]:
-    link = await links.consume_code(ctx, "signin", code, browser_id=browser_id)
-    return await _signed_in(ctx, link, user_agent=user_agent, replacing=replacing)
+    try:
+        link = await links.consume_code(ctx, "signin", code, browser_id=browser_id)
+        signed = await _signed_in(ctx, link, user_agent=user_agent, replacing=replacing)
+    except AuthError:
+        SIGNINS.labels("email_code", "failure").inc()
+        raise
+    SIGNINS.labels("email_code", "success").inc()
+    return signed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from service.auth.context import AuthContext
 from service.auth.errors import RateLimited
+from service.metrics import RATE_LIMITED
 
 
 async def hit(ctx: AuthContext, kind: str, identifier: str, limit: int) -> None:
@@ -16,4 +17,5 @@ async def hit(ctx: AuthContext, kind: str, identifier: str, limit: int) -> None:
     key = f"rate:{kind}:{ctx.keys.hash_hex('rate-' + kind, identifier)}"
     count = await ctx.store.incr(key, window)
     if count > limit:
+        RATE_LIMITED.labels(kind).inc()
         raise RateLimited(retry_after=max(1, await ctx.store.ttl(key)))

@@ -16,6 +16,7 @@ from service.auth import ceremony
 from service.auth.context import AuthContext
 from service.auth.errors import (
     AccountDisabled,
+    AuthError,
     InvalidPasskeyResponse,
     UnknownPasskey,
 )
@@ -29,6 +30,7 @@ from service.auth.verification import (
 )
 from service.db import credentials
 from service.db.models import User
+from service.metrics import SIGNINS
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +109,18 @@ async def finish_signin(
 ) -> tuple[User, str]:
     """Verify the assertion, then record the passkey's use and start a session in one commit.
     Returns the user and the new session cookie value."""
-    started = await ceremony.take(ctx, ceremony_id, "authenticate", browser_id)
-    async with ctx.db.session() as db:
-        owner = await _verified_use(ctx, db, started, credential)
-        token = await start_session(
-            ctx, db, owner, amr="passkey", user_agent=user_agent, replacing=replacing
-        )
-        await db.commit()
+    try:
+        started = await ceremony.take(ctx, ceremony_id, "authenticate", browser_id)
+        async with ctx.db.session() as db:
+            owner = await _verified_use(ctx, db, started, credential)
+            token = await start_session(
+                ctx, db, owner, amr="passkey", user_agent=user_agent, replacing=replacing
+            )
+            await db.commit()
+    except AuthError:
+        SIGNINS.labels("passkey", "failure").inc()
+        raise
+    SIGNINS.labels("passkey", "success").inc()
     return owner, token
 
 

@@ -34,6 +34,7 @@ from service.db.engine import Database
 from service.db.models import OutboxEmail
 from service.email.messages import Message
 from service.keys.sealed import Sealer
+from service.metrics import EMAILS
 from service.settings import Settings
 
 log = logging.getLogger("sesame.email")
@@ -75,9 +76,19 @@ class SmtpTransport:
 
 
 class LogTransport:
-    """The embedded default: the message goes to the log, link and code readable there."""
+    """The embedded default: the message goes to the log, link and code readable there. In
+    production the body is left out (logs must never carry a sign-in link): configure SMTP."""
+
+    def __init__(self, *, redact: bool) -> None:
+        self.redact = redact
 
     async def send(self, message: EmailMessage) -> None:
+        if self.redact:
+            log.error(
+                "email not sent, no SMTP configured (set SESAME_SMTP_HOST): %s",
+                message["Subject"],
+            )
+            return
         body = message.get_body(preferencelist=("plain",))
         text = body.get_content() if body is not None else ""
         log.info(
@@ -92,7 +103,9 @@ class Mailer:
         self.clock = clock
         self.sealer = sealer
         self.transport: Transport = (
-            SmtpTransport(settings) if settings.smtp_host else LogTransport()
+            SmtpTransport(settings)
+            if settings.smtp_host
+            else LogTransport(redact=settings.env == "production")
         )
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -115,6 +128,7 @@ class Mailer:
                 expires_at=message.expires_at,
             ),
         )
+        EMAILS.labels("queued").inc()
 
     def wake(self) -> None:
         self._wake.set()
@@ -155,7 +169,8 @@ class Mailer:
         assert row.id is not None
         now = self.clock.now()
         if row.expires_at is not None and now >= row.expires_at:
-            log.info("dropped an expired %s message to %s", row.kind, row.recipient)
+            log.info("dropped an expired %s message", row.kind)
+            EMAILS.labels("dropped").inc()
             await self._finish(row.id)
             return 0
         try:
@@ -170,10 +185,12 @@ class Mailer:
                 delay,
                 exc,
             )
+            EMAILS.labels("failed").inc()
             async with self.db.session() as db:
                 await outbox_rows.retry_later(db, row.id, now + timedelta(seconds=delay), str(exc))
                 await db.commit()
             return 0
+        EMAILS.labels("sent").inc()
         await self._finish(row.id)
         return 1
 

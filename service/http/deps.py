@@ -34,7 +34,10 @@ BrowserId = Annotated[str, Depends(get_browser_id)]
 
 
 async def get_session(request: Request, ctx: Ctx, names: Cookies) -> CurrentSession | None:
-    return await resolve_session(ctx, request.cookies.get(names.session))
+    session = await resolve_session(ctx, request.cookies.get(names.session))
+    if session is not None:
+        request.state.user_id = str(session.user.public_id)  # for the access log
+    return session
 
 
 MaybeSession = Annotated[CurrentSession | None, Depends(get_session)]

@@ -38,12 +38,6 @@ def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-@router.get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
-    """Liveness only: the process answers. Readiness (database, Redis) is a separate check."""
-    return {"status": "ok"}
-
-
 @router.get("/")
 async def home(session: MaybeSession) -> Response:
     return _see_other("/account" if session else "/signin")

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.db import grants as grant_rows
 from service.db.models import Grant, OAuthClient, Session, User
 from service.keys.keyed import new_token
+from service.metrics import TOKENS
 from service.oidc import codes, pkce, tokens
 from service.oidc.clients import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
@@ -282,4 +283,6 @@ async def handle_token_request(
         )
         if grant_type not in client.grant_types.split():
             raise UnauthorizedClient(f"this client is not registered for {grant_type}")
-        return await handler(ctx, db, client, params)
+        response = await handler(ctx, db, client, params)
+    TOKENS.labels(grant_type).inc()
+    return response

@@ -1,0 +1,59 @@
+"""For operators and orchestrators: liveness, readiness, metrics."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.responses import JSONResponse, Response
+
+from service.db.migrate import is_current
+from service.http.deps import Ctx
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness only: the process answers. Readiness (database, Redis) is ``/readyz``."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(ctx: Ctx) -> Response:
+    """Ready to take traffic: the database answers and its schema is current, and the store
+    answers. 503 with the failing checks otherwise, so a load balancer routes around it."""
+    checks: dict[str, str] = {}
+    try:
+        async with ctx.db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        current = await is_current(ctx.db.engine, ctx.settings.database_url)
+        checks["database"] = "ok"
+        checks["migrations"] = "ok" if current else "pending: run `sesame migrate`"
+    except Exception as exc:  # any failure means "not ready"; the reason goes in the answer
+        checks["database"] = f"unreachable: {exc.__class__.__name__}"
+    try:
+        await ctx.store.ping()
+        checks["store"] = "ok"
+    except Exception as exc:
+        checks["store"] = f"unreachable: {exc.__class__.__name__}"
+    ready = all(value == "ok" for value in checks.values()) and len(checks) == 3
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics")
+async def metrics(request: Request, ctx: Ctx) -> Response:
+    """Prometheus text format; behind ``Authorization: Bearer $SESAME_METRICS_TOKEN`` when
+    that is set."""
+    expected = ctx.settings.metrics_token
+    if expected:
+        header = request.headers.get("authorization", "")
+        given = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
