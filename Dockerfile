@@ -20,7 +20,7 @@ RUN useradd --system --uid 10001 --home-dir /app sesame \
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY migrations ./migrations
-USER sesame
+USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s \
   CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
