@@ -1,4 +1,5 @@
-"""The ``sesame`` command: ``serve``, ``migrate``, ``clients``, ``keys``."""
+"""The ``sesame`` command: ``serve``, ``migrate``, ``clients``, ``keys``, ``users``,
+``sessions``, ``doctor``."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 
-from service import logs
+from service import doctor, logs
 from service.app import build_contexts
+from service.auth import operators
+from service.auth.context import AuthContext
 from service.db.migrate import upgrade
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc import clients
@@ -29,6 +32,18 @@ def _settings() -> Settings:
         for err in exc.errors():
             print(f"sesame: configuration error: {err['msg']}", file=sys.stderr)
         raise SystemExit(2) from exc
+
+
+def _run(settings: Settings, work: Callable[[AuthContext, OidcContext], Awaitable[int]]) -> int:
+    async def go() -> int:
+        auth, oidc = build_contexts(settings)
+        try:
+            return await work(auth, oidc)
+        finally:
+            await auth.store.close()
+            await auth.db.dispose()
+
+    return asyncio.run(go())
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -75,18 +90,6 @@ def migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(settings: Settings, work: Callable[[OidcContext], Awaitable[int]]) -> int:
-    async def go() -> int:
-        _auth, oidc = build_contexts(settings)
-        try:
-            return await work(oidc)
-        finally:
-            await oidc.store.close()
-            await oidc.db.dispose()
-
-    return asyncio.run(go())
-
-
 def _print_json(value: object) -> None:
     print(json.dumps(value, indent=2))
 
@@ -94,7 +97,7 @@ def _print_json(value: object) -> None:
 def clients_command(args: argparse.Namespace) -> int:
     settings = _settings()
 
-    async def work(oidc: OidcContext) -> int:
+    async def work(_auth: AuthContext, oidc: OidcContext) -> int:
         action = args.action
         if action == "create":
             spec = ClientSpec(
@@ -155,7 +158,7 @@ def clients_command(args: argparse.Namespace) -> int:
 def keys_command(args: argparse.Namespace) -> int:
     settings = _settings()
 
-    async def work(oidc: OidcContext) -> int:
+    async def work(_auth: AuthContext, oidc: OidcContext) -> int:
         if args.action == "rotate":
             # Sign with the new key only once every instance's cache and relying apps' JWKS
             # caches (both at most signing_key_cache_seconds) can have seen it.
@@ -168,6 +171,58 @@ def keys_command(args: argparse.Namespace) -> int:
         return 0
 
     return _run(settings, work)
+
+
+def users_command(args: argparse.Namespace) -> int:
+    settings = _settings()
+
+    async def work(ctx: AuthContext, _oidc: OidcContext) -> int:
+        if args.action == "list":
+            for summary in await operators.list_users(ctx, args.limit):
+                print(json.dumps(summary.as_dict()))
+            return 0
+        found = await operators.find_user(ctx, args.user)
+        if found is None:
+            print(
+                f"sesame: no user {args.user!r} (give a username, email or user id)",
+                file=sys.stderr,
+            )
+            return 1
+        user = found.user
+        if args.action == "show":
+            _print_json(found.as_dict())
+        elif args.action in {"disable", "enable"}:
+            await operators.set_disabled(ctx, user, args.action == "disable")
+            print(f"sesame: {user.username} {args.action}d")
+        elif args.action == "delete":
+            if not args.yes:
+                print("sesame: deleting is final; add --yes to confirm", file=sys.stderr)
+                return 2
+            await operators.delete_user(ctx, user)
+            print(f"sesame: deleted {user.username} with their passkeys, sessions and grants")
+        else:  # sessions revoke
+            await operators.revoke_sessions(ctx, user)
+            print(f"sesame: every session of {user.username} has ended")
+        return 0
+
+    return _run(settings, work)
+
+
+def doctor_command(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    findings = doctor.configuration(settings)
+
+    async def work(ctx: AuthContext, oidc: OidcContext) -> int:
+        findings.extend(await doctor.services(ctx, oidc))
+        return 0
+
+    _run(settings, work)
+    marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+    for finding in findings:
+        print(f"{marks[finding.level]}  {finding.check}: {finding.detail}")
+    failed = [f for f in findings if f.level == "fail"]
+    print(f"sesame doctor: {len(failed)} problem(s)" if failed else "sesame doctor: all good")
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,6 +265,33 @@ def main(argv: list[str] | None = None) -> int:
     rotate.add_argument("--now", action="store_true", help="sign with them at once")
     ksub.add_parser("list", help="print the published JWKS")
     p_keys.set_defaults(func=keys_command)
+
+    p_users = sub.add_parser("users", help="accounts: list, show, disable, enable, delete")
+    usub = p_users.add_subparsers(dest="action", required=True)
+    listing = usub.add_parser("list", help="one JSON object per user")
+    listing.add_argument("--limit", type=int, default=100)
+    for name, text in (
+        ("show", "one user, with passkey and session counts"),
+        ("disable", "refuse sign-in, end every session and app grant"),
+        ("enable", "allow sign-in again"),
+        ("delete", "delete the account and everything attached (needs --yes)"),
+    ):
+        action = usub.add_parser(name, help=text)
+        action.add_argument("user", help="username, email address or user id")
+        if name == "delete":
+            action.add_argument("--yes", action="store_true")
+    p_users.set_defaults(func=users_command)
+
+    p_sessions = sub.add_parser("sessions", help="browser sessions")
+    ssub = p_sessions.add_subparsers(dest="action", required=True)
+    ssub.add_parser("revoke", help="end every session of a user").add_argument(
+        "user", help="username, email address or user id"
+    )
+    p_sessions.set_defaults(func=users_command)
+
+    sub.add_parser(
+        "doctor", help="check configuration, database, Redis, SMTP and keys"
+    ).set_defaults(func=doctor_command)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

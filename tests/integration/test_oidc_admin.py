@@ -16,8 +16,10 @@ from tests.rp import RelyingParty
 ADMIN = "admin-token-" + "y" * 32
 
 
-def sesame(backend, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **backend.env()}
+def sesame(
+    backend, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **backend.env(), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         env=env,
