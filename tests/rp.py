@@ -101,6 +101,9 @@ class RelyingParty:
         return await self.follow_to_app(browser, await self.start(browser, flow, **extra), flow)
 
     def back_channel(self) -> httpx.AsyncClient:
+        """The app's server talking to Sesame: in process, or to a running one by URL."""
+        if isinstance(self.app, str):
+            return httpx.AsyncClient(base_url=self.app)
         return asgi_client(self.app)
 
     async def token(self, data: dict[str, str], *, auth: str = "basic") -> httpx.Response:
