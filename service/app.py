@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from service import logs
+from service import audit, logs
 from service.auth.context import AuthContext
 from service.clock import Clock, SystemClock
 from service.db.engine import Database
@@ -58,6 +60,17 @@ def build_contexts(
     return auth, oidc
 
 
+async def _prune_audit_hourly(ctx: AuthContext) -> None:
+    """Audit events older than the retention go, once an hour in every instance (deleting
+    the same old rows twice is harmless)."""
+    while True:
+        try:
+            await audit.prune(ctx.db, ctx.clock, ctx.settings.audit_retention_days)
+        except Exception:
+            logging.getLogger("sesame.audit").exception("pruning the audit trail failed")
+        await asyncio.sleep(3600)
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     ctx, oidc = build_contexts(settings, clock)
 
@@ -66,7 +79,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         # First start: signing keys are created once and shared through the database.
         await oidc.signer.ensure()
         ctx.mailer.start()
+        pruner = asyncio.create_task(_prune_audit_hourly(ctx))
         yield
+        pruner.cancel()
         await ctx.background.drain()
         await ctx.mailer.stop()
         await ctx.store.close()

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 
-from service import doctor, logs
+from service import audit, doctor, logs
 from service.app import build_contexts
 from service.auth import operators
 from service.auth.context import AuthContext
@@ -119,7 +119,7 @@ def clients_command(args: argparse.Namespace) -> int:
                 print(f"sesame: client {args.client_id} already exists", file=sys.stderr)
                 return 0
             try:
-                row, secret = await clients.create_client(oidc, spec)
+                row, secret = await clients.create_client(oidc, spec, actor="cli")
             except ClientRejected as exc:
                 print(f"sesame: {exc}", file=sys.stderr)
                 return 2
@@ -140,12 +140,12 @@ def clients_command(args: argparse.Namespace) -> int:
             _print_json(clients.client_view(found))
             return 0
         if action == "delete":
-            if not await clients.delete_client(oidc, args.client_id):
+            if not await clients.delete_client(oidc, args.client_id, actor="cli"):
                 print(f"sesame: no client {args.client_id}", file=sys.stderr)
                 return 1
             print(f"sesame: deleted {args.client_id} and everything issued to it")
             return 0
-        secret = await clients.rotate_secret(oidc, args.client_id)
+        secret = await clients.rotate_secret(oidc, args.client_id, actor="cli")
         if secret is None:
             print(f"sesame: no confidential client {args.client_id}", file=sys.stderr)
             return 1
@@ -164,6 +164,14 @@ def keys_command(args: argparse.Namespace) -> int:
             # caches (both at most signing_key_cache_seconds) can have seen it.
             delay = 0 if args.now else 2 * settings.signing_key_cache_seconds
             kids = await oidc.signer.rotate(delay_seconds=delay)
+            await audit.record_alone(
+                oidc.db,
+                oidc.clock,
+                "keys.rotated",
+                user_id=None,
+                actor="cli",
+                detail=" ".join(kids),
+            )
             print(f"sesame: published {', '.join(kids)}; they sign in {delay} s")
             return 0
         await oidc.signer.ensure()
@@ -203,6 +211,18 @@ def users_command(args: argparse.Namespace) -> int:
         else:  # sessions revoke
             await operators.revoke_sessions(ctx, user)
             print(f"sesame: every session of {user.username} has ended")
+        return 0
+
+    return _run(settings, work)
+
+
+def audit_command(_args: argparse.Namespace) -> int:
+    settings = _settings()
+
+    async def work(ctx: AuthContext, _oidc: OidcContext) -> int:
+        removed = await audit.prune(ctx.db, ctx.clock, settings.audit_retention_days)
+        days = settings.audit_retention_days
+        print(f"sesame: removed {removed} audit events older than {days} days")
         return 0
 
     return _run(settings, work)
@@ -292,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "doctor", help="check configuration, database, Redis, SMTP and keys"
     ).set_defaults(func=doctor_command)
+    p_audit = sub.add_parser("audit", help="the audit trail")
+    p_audit.add_subparsers(dest="action", required=True).add_parser(
+        "prune", help="remove events older than SESAME_AUDIT_RETENTION_DAYS"
+    )
+    p_audit.set_defaults(func=audit_command)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

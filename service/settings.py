@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     metrics_token: str = ""
     log_format: Literal["json", "text", ""] = ""
+    audit_retention_days: int = Field(default=365, ge=1)
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from service import audit
 from service.auth import ceremony
 from service.auth.context import AuthContext
 from service.auth.errors import (
@@ -128,7 +129,11 @@ async def delete_passkey(ctx: AuthContext, session: CurrentSession, credential_p
 
 
 async def _notify(ctx: AuthContext, user: User, kind: str, headline: str, detail: str) -> None:
+    """Tell the owner by email and record it in the audit trail."""
     async with ctx.db.session() as db:
         await queue_notice(ctx, db, user, kind, headline, detail)
+        await audit.record(
+            db, ctx.clock, kind.replace("_", "."), user_id=user.id, detail=detail[:200]
+        )
         await db.commit()
     ctx.mailer.wake()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import audit
 from service.auth import links, ratelimit
 from service.auth.addresses import is_valid_email, normalize_email
 from service.auth.context import AuthContext
@@ -112,6 +113,8 @@ async def _apply(ctx: AuthContext, link: links.Link) -> User:
         user.email, user.email_key = address, normalize_email(address)
         user.email_verified_at = ctx.clock.now()
         db.add(user)
+        kind = "email.changed" if changed else "email.verified"
+        await audit.record(db, ctx.clock, kind, user_id=user.id, detail=address)
         if changed:
             await queue_notice(
                 ctx,

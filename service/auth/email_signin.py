@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from service import audit
 from service.auth import links, ratelimit
 from service.auth.addresses import is_valid_email, normalize_email
 from service.auth.context import AuthContext
@@ -99,6 +100,7 @@ async def _signed_in(
             ctx, db, user, amr="email", user_agent=user_agent, replacing=replacing
         )
         await mark_verified(ctx, db, user)
+        await audit.record(db, ctx.clock, "signin.email", user_id=user.id)
         await queue_notice(
             ctx,
             db,
@@ -125,8 +127,11 @@ async def finish_with_link(
             raise LinkOtherBrowser()
         link = await links.consume(ctx, token, "signin")
         signed = await _signed_in(ctx, link, user_agent=user_agent, replacing=replacing)
-    except AuthError:
+    except AuthError as exc:
         SIGNINS.labels("email_link", "failure").inc()
+        await audit.record_alone(
+            ctx.db, ctx.clock, "signin.email.failed", user_id=None, detail=exc.error
+        )
         raise
     SIGNINS.labels("email_link", "success").inc()
     return signed
@@ -138,8 +143,11 @@ async def finish_with_code(
     try:
         link = await links.consume_code(ctx, "signin", code, browser_id=browser_id)
         signed = await _signed_in(ctx, link, user_agent=user_agent, replacing=replacing)
-    except AuthError:
+    except AuthError as exc:
         SIGNINS.labels("email_code", "failure").inc()
+        await audit.record_alone(
+            ctx.db, ctx.clock, "signin.email.failed", user_id=None, detail=exc.error
+        )
         raise
     SIGNINS.labels("email_code", "success").inc()
     return signed

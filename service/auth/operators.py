@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import col, delete, select
 
+from service import audit
 from service.auth.addresses import normalize_email
 from service.auth.context import AuthContext
 from service.db import sessions as session_rows
@@ -93,6 +94,8 @@ async def set_disabled(ctx: AuthContext, user: User, disabled: bool) -> None:
                 .where(col(Grant.user_id) == user.id, col(Grant.revoked_at).is_(None))
                 .values(revoked_at=now)
             )
+        kind = "user.disabled" if disabled else "user.enabled"
+        await audit.record(db, ctx.clock, kind, user_id=user.id, actor="cli")
         await db.commit()
 
 
@@ -107,4 +110,5 @@ async def revoke_sessions(ctx: AuthContext, user: User) -> None:
     assert user.id is not None
     async with ctx.db.session() as db:
         await session_rows.delete_for_user(db, user.id)
+        await audit.record(db, ctx.clock, "sessions.revoked", user_id=user.id, actor="cli")
         await db.commit()

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import audit
 from service.auth.context import AuthContext
 from service.db import sessions as session_rows
 from service.db.models import Session, User
@@ -128,6 +129,7 @@ async def end_all_sessions(ctx: AuthContext, user: User) -> None:
     assert user.id is not None
     async with ctx.db.session() as db:
         await session_rows.delete_for_user(db, user.id)
+        await audit.record(db, ctx.clock, "sessions.revoked", user_id=user.id)
         await db.commit()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import audit
 from service.auth import ceremony
 from service.auth.context import AuthContext
 from service.auth.errors import (
@@ -116,9 +117,13 @@ async def finish_signin(
             token = await start_session(
                 ctx, db, owner, amr="passkey", user_agent=user_agent, replacing=replacing
             )
+            await audit.record(db, ctx.clock, "signin.passkey", user_id=owner.id)
             await db.commit()
-    except AuthError:
+    except AuthError as exc:
         SIGNINS.labels("passkey", "failure").inc()
+        await audit.record_alone(
+            ctx.db, ctx.clock, "signin.passkey.failed", user_id=None, detail=exc.error
+        )
         raise
     SIGNINS.labels("passkey", "success").inc()
     return owner, token
@@ -150,5 +155,6 @@ async def finish_step_up(
         raise UnknownPasskey(detail="step-up ceremony of another account")
     async with ctx.db.session() as db:
         await _verified_use(ctx, db, started, credential)
+        await audit.record(db, ctx.clock, "step_up", user_id=session.user.id)
         await db.commit()
     await confirm_with_passkey(ctx, session)

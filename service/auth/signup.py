@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from service import audit
 from service.auth import ceremony
 from service.auth.addresses import is_valid_email, normalize_email
 from service.auth.context import AuthContext
@@ -129,6 +130,7 @@ async def finish_signup(
                 ctx, db, user, amr="passkey", user_agent=user_agent, replacing=replacing
             )
             await queue_confirmation(ctx, db, user)
+            await audit.record(db, ctx.clock, "signup", user_id=user.id)
             await db.commit()
             ctx.mailer.wake()
             return user, token

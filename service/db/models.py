@@ -190,3 +190,22 @@ class SigningKey(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     not_before: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     retired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which account, from where. Kept ``audit_retention_days``; an event
+    outlives a deleted account (its user id is cleared)."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+    kind: str = Field(sa_column=Column(String(40), nullable=False, index=True))
+    user_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    )
+    actor: str = Field(sa_column=Column(String(100), nullable=False))
+    ip: str = Field(default="", sa_column=Column(String(45), nullable=False))
+    user_agent: str = Field(default="", sa_column=Column(String(255), nullable=False))
+    detail: str = Field(default="", sa_column=Column(String(500), nullable=False))

@@ -8,13 +8,17 @@ the API answers 404, as if it did not exist. Documented in the OpenAPI schema at
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
+from service import audit
+from service.auth import operators
+from service.http.deps import Ctx
 from service.http.oidc import Oidc
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc import clients
@@ -88,7 +92,7 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
         client_id=body.client_id,
     )
     try:
-        row, secret = await clients.create_client(oidc, spec)
+        row, secret = await clients.create_client(oidc, spec, actor="admin-api")
     except ClientRejected as exc:
         return JSONResponse(
             {"error": "invalid_client_metadata", "message": str(exc)}, status_code=400
@@ -108,14 +112,43 @@ async def show_client(client_id: str, oidc: Oidc) -> dict[str, Any]:
 
 @router.delete("/clients/{client_id}", status_code=204)
 async def delete_client(client_id: str, oidc: Oidc) -> Response:
-    if not await clients.delete_client(oidc, client_id):
+    if not await clients.delete_client(oidc, client_id, actor="admin-api"):
         raise HTTPException(404)
     return Response(status_code=204)
 
 
 @router.post("/clients/{client_id}/rotate-secret")
 async def rotate_secret(client_id: str, oidc: Oidc) -> Response:
-    secret = await clients.rotate_secret(oidc, client_id)
+    secret = await clients.rotate_secret(oidc, client_id, actor="admin-api")
     if secret is None:
         raise HTTPException(404)
     return JSONResponse({"client_id": client_id, "client_secret": secret}, headers=NO_STORE)
+
+
+class EventOut(BaseModel):
+    at: str
+    kind: str
+    description: str
+    user: str | None = Field(default=None, description="The account's public id")
+    actor: str
+    ip: str
+    user_agent: str
+    detail: str
+
+
+@router.get("/events", response_model=list[EventOut])
+async def list_events(
+    ctx: Ctx,
+    user: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    limit: int = Query(default=50, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    """The audit trail, newest first; filter by user (username, email or id), kind, time."""
+    user_id = None
+    if user is not None:
+        found = await operators.find_user(ctx, user)
+        if found is None:
+            raise HTTPException(404, "no such user")
+        user_id = found.user.id
+    return await audit.search(ctx.db, user_id=user_id, kind=kind, since=since, limit=limit)

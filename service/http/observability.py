@@ -17,6 +17,7 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import audit
 from service.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("sesame.access")
@@ -74,6 +75,9 @@ class ObservabilityMiddleware:
         state["request_id"] = request_id
         status = 500
         started = time.perf_counter()
+        bound = audit.bind_request(
+            (scope.get("client") or ("", 0))[0], _header(scope, b"user-agent") or ""
+        )
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -101,3 +105,4 @@ class ObservabilityMiddleware:
                 if key in state:
                     fields[key] = state[key]
             log.info("%s %s %s", scope["method"], route, status, extra=fields)
+            audit.unbind_request(bound)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from service import audit
 from service.auth import account
 from service.auth.errors import AuthError
 from service.auth.sessions import end_all_sessions, end_session
@@ -95,6 +96,7 @@ async def render_account(
     passkeys = await account.list_passkeys(ctx, session.user)
     assert session.user.id is not None
     apps = await consent.allowed_apps(request.app.state.oidc, session.user.id)
+    activity = await audit.search(ctx.db, user_id=session.user.id, limit=10)
     notice = NOTICES.get(request.query_params.get("done", ""))
     return page(
         request,
@@ -103,6 +105,7 @@ async def render_account(
         user=session.user,
         passkeys=passkeys,
         apps=apps,
+        activity=activity,
         notice=notice,
         email_session="passkey" not in session.amr,
         passkey_recent=session.passkey_recent(ctx.clock.now(), ctx.settings.step_up_seconds),

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import audit
 from service.db import clients as client_rows
 from service.db.models import OAuthClient
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
@@ -129,7 +130,9 @@ def _new_secret(ctx: OidcContext) -> tuple[str, bytes]:
     return secret, ctx.keys.hash("client-secret", secret)
 
 
-async def create_client(ctx: OidcContext, spec: ClientSpec) -> tuple[OAuthClient, str | None]:
+async def create_client(
+    ctx: OidcContext, spec: ClientSpec, *, actor: str = "admin"
+) -> tuple[OAuthClient, str | None]:
     """Register a client; returns it and its secret (confidential clients), shown only now."""
     _check(spec)
     secret, secret_hash = _new_secret(ctx) if spec.type == "confidential" else (None, None)
@@ -148,6 +151,9 @@ async def create_client(ctx: OidcContext, spec: ClientSpec) -> tuple[OAuthClient
     )
     async with ctx.db.session() as db:
         await client_rows.add(db, row)
+        await audit.record(
+            db, ctx.clock, "client.created", user_id=None, actor=actor, detail=row.client_id
+        )
         try:
             await db.commit()
         except IntegrityError as exc:
@@ -165,15 +171,19 @@ async def list_clients(ctx: OidcContext) -> list[OAuthClient]:
         return await client_rows.all_clients(db)
 
 
-async def delete_client(ctx: OidcContext, client_id: str) -> bool:
+async def delete_client(ctx: OidcContext, client_id: str, *, actor: str = "admin") -> bool:
     """Deleting a client ends everything issued to it (grants and consents cascade)."""
     async with ctx.db.session() as db:
         deleted = await client_rows.delete_by_client_id(db, client_id)
+        if deleted:
+            await audit.record(
+                db, ctx.clock, "client.deleted", user_id=None, actor=actor, detail=client_id
+            )
         await db.commit()
     return deleted
 
 
-async def rotate_secret(ctx: OidcContext, client_id: str) -> str | None:
+async def rotate_secret(ctx: OidcContext, client_id: str, *, actor: str = "admin") -> str | None:
     """A new secret replaces the old one at once; None when there is no such confidential
     client."""
     async with ctx.db.session() as db:
@@ -182,6 +192,9 @@ async def rotate_secret(ctx: OidcContext, client_id: str) -> str | None:
             return None
         secret, row.secret_hash = _new_secret(ctx)
         db.add(row)
+        await audit.record(
+            db, ctx.clock, "client.secret_rotated", user_id=None, actor=actor, detail=client_id
+        )
         await db.commit()
     return secret
 

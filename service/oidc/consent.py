@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from service import audit
 from service.db import consents as consent_rows
 from service.oidc.context import OidcContext
 from service.oidc.model import Authentication, AuthorizationRequest
@@ -24,6 +25,9 @@ async def remember(ctx: OidcContext, auth: Authentication, request: Authorizatio
         scope = set(request.scope) | set((previous or "").split())
         ordered = " ".join(sorted(scope))
         await consent_rows.upsert(db, auth.user_id, request.client_id, ordered, ctx.clock.now())
+        await audit.record(
+            db, ctx.clock, "consent.given", user_id=auth.user_id, detail=request.client_id
+        )
         await db.commit()
 
 
@@ -44,5 +48,6 @@ async def allowed_apps(ctx: OidcContext, user_id: int) -> list[AllowedApp]:
 async def revoke(ctx: OidcContext, user_id: int, client_id: str) -> bool:
     async with ctx.db.session() as db:
         done = await consent_rows.revoke(db, user_id, client_id, ctx.clock.now())
+        await audit.record(db, ctx.clock, "consent.revoked", user_id=user_id, detail=client_id)
         await db.commit()
     return done

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 
+from service import audit
 from service.db import grants as grant_rows
 from service.oidc.access import signed_access_claims
 from service.oidc.clients import authenticate_client, credentials_of
@@ -41,6 +42,14 @@ async def revoke(
             if found and found[1].id == client.id and _proves(found[0].refresh_hash, ctx, token):
                 assert found[0].id is not None
                 await grant_rows.revoke_by_pk(db, found[0].id, now)
+                await audit.record(
+                    db,
+                    ctx.clock,
+                    "tokens.revoked",
+                    user_id=found[0].user_id,
+                    actor=f"client:{client.client_id}",
+                    detail="refresh token revoked by the client (RFC 7009)",
+                )
         else:
             try:
                 claims = await signed_access_claims(ctx, token)
@@ -48,4 +57,12 @@ async def revoke(
                 return
             if claims.get("client_id") == client.client_id:
                 await grant_rows.revoke_by_gid(db, claims["gid"], now)
+                await audit.record(
+                    db,
+                    ctx.clock,
+                    "tokens.revoked",
+                    user_id=None,
+                    actor=f"client:{client.client_id}",
+                    detail=f"access token of grant {claims['gid'][:8]}... revoked (RFC 7009)",
+                )
         await db.commit()

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import audit
 from service.db import grants as grant_rows
 from service.db.models import Grant, OAuthClient, Session, User
 from service.keys.keyed import new_token
@@ -117,6 +118,14 @@ async def authorization_code(
     if found is None:
         assert first_gid is not None
         await grant_rows.revoke_by_gid(db, first_gid, ctx.clock.now())
+        await audit.record(
+            db,
+            ctx.clock,
+            "tokens.revoked",
+            user_id=None,
+            actor="system",
+            detail=f"authorization code used twice by {client.client_id}",
+        )
         await db.commit()
         raise InvalidGrant("the code was already used; the tokens issued for it are revoked")
     if found.client_id != client.client_id:
@@ -174,6 +183,22 @@ def _narrowed(granted: str, asked: str | None) -> tuple[str, ...]:
     return tuple(s for s in scope if s in wanted)
 
 
+async def _revoke_reused(
+    ctx: OidcContext, db: AsyncSession, grant: Grant, client: OAuthClient
+) -> None:
+    assert grant.id is not None
+    await grant_rows.revoke_by_pk(db, grant.id, ctx.clock.now())
+    await audit.record(
+        db,
+        ctx.clock,
+        "tokens.revoked",
+        user_id=grant.user_id,
+        actor="system",
+        detail=f"refresh token reused by {client.client_id}: the family is revoked",
+    )
+    await db.commit()
+
+
 async def refresh_token(
     ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
 ) -> Response:
@@ -196,8 +221,7 @@ async def refresh_token(
         raise InvalidGrant("the refresh token has been revoked")
     old_hash = tokens.refresh_hash(ctx, token)
     if not hmac.compare_digest(old_hash, grant.refresh_hash):
-        await grant_rows.revoke_by_pk(db, grant.id, now)
-        await db.commit()
+        await _revoke_reused(ctx, db, grant, client)
         raise InvalidGrant("the refresh token was already used; its family is revoked")
     if grant.refresh_expires_at is None or now >= min(grant.refresh_expires_at, grant.expires_at):
         raise InvalidGrant("the refresh token has expired")
@@ -217,8 +241,7 @@ async def refresh_token(
     )
     if not rotated:
         # Another request rotated this very token a moment ago: a concurrent reuse.
-        await grant_rows.revoke_by_pk(db, grant.id, now)
-        await db.commit()
+        await _revoke_reused(ctx, db, grant, client)
         raise InvalidGrant("the refresh token was already used; its family is revoked")
     await db.commit()
     response = await _tokens_for_user(ctx, client, grant, user, scope, nonce=None, now=now)

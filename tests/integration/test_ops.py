@@ -146,3 +146,40 @@ async def test_logs_never_contain_a_secret(mail_app, smtp, caplog):
     assert "/signin/email/{token}" in logged  # the route was logged, as a template
     for secret in filter(None, seen):
         assert secret not in logged, secret[:12]
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample (0 when absent)."""
+    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and line.split("{", 1)[1].split("}", 1)[0] == want:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_metrics_for_emails_signins_and_rate_limits(make_app, smtp, backend):
+    app = make_app(
+        **smtp.settings(),
+        email_rate_per_address=1,
+        redis_prefix=f"{backend.redis_prefix}{secrets.token_hex(4)}:",
+    )
+    async with asgi_client(app) as c:
+        before = (await c.get("/metrics")).text
+        browser, _, username = await signed_up(c)
+        email = f"{username}@example.com"
+        await browser.form("/signout")
+        await browser.form("/signin/email", {"email": email})
+        assert (await browser.form("/signin/email", {"email": email})).status_code == 429
+        await deliver(app)
+        await browser.form(smtp.mailbox.last(email, "sign-in link").path)
+        await browser.form("/signin/email/code", {"code": "2222-2222"})
+        after = (await c.get("/metrics")).text
+
+    def grew(name: str, **labels: str) -> float:
+        return metric(after, name, **labels) - metric(before, name, **labels)
+
+    assert grew("sesame_emails_total", outcome="queued") >= 2  # confirmation + sign-in link
+    assert grew("sesame_emails_total", outcome="sent") >= 2
+    assert grew("sesame_signins_total", method="email_link", outcome="success") == 1
+    assert grew("sesame_signins_total", method="email_code", outcome="failure") == 1
+    assert grew("sesame_rate_limit_hits_total", kind="email") == 1

@@ -1,0 +1,136 @@
+"""The audit trail: events recorded in the same transaction as what they describe, with the
+actor, client address and user agent of the request that caused them.
+
+The http layer puts the request's address and user agent in a context variable once per
+request; the functions that change things only say what happened.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.clock import Clock
+from service.db import audit as audit_rows
+from service.db.engine import Database
+from service.db.models import AuditEvent
+
+KINDS = {
+    "signin.passkey": "Signed in with a passkey",
+    "signin.passkey.failed": "A passkey sign-in failed",
+    "signin.email": "Signed in with an email link or code",
+    "signin.email.failed": "An email sign-in failed",
+    "signup": "Account created",
+    "passkey.added": "Passkey added",
+    "passkey.removed": "Passkey removed",
+    "step_up": "Confirmed with a passkey",
+    "email.changed": "Email address changed",
+    "email.verified": "Email address confirmed",
+    "consent.given": "App allowed",
+    "consent.revoked": "App access removed",
+    "tokens.revoked": "App tokens revoked",
+    "user.disabled": "Account disabled by an administrator",
+    "user.enabled": "Account enabled by an administrator",
+    "sessions.revoked": "Signed out everywhere",
+    "client.created": "Client registered",
+    "client.deleted": "Client deleted",
+    "client.secret_rotated": "Client secret rotated",
+    "keys.rotated": "Signing keys rotated",
+}
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    ip: str
+    user_agent: str
+
+
+_request: ContextVar[RequestInfo | None] = ContextVar("sesame_request", default=None)
+
+
+def bind_request(ip: str, user_agent: str) -> Token[RequestInfo | None]:
+    return _request.set(RequestInfo(ip[:45], user_agent[:255]))
+
+
+def unbind_request(token: Token[RequestInfo | None]) -> None:
+    _request.reset(token)
+
+
+def event(
+    kind: str, at: datetime, *, user_id: int | None, actor: str = "user", detail: str = ""
+) -> AuditEvent:
+    assert kind in KINDS, kind
+    info = _request.get()
+    return AuditEvent(
+        at=at,
+        kind=kind,
+        user_id=user_id,
+        actor=actor[:100],
+        ip=info.ip if info else "",
+        user_agent=info.user_agent if info else "",
+        detail=detail[:500],
+    )
+
+
+async def record(
+    db: AsyncSession,
+    clock: Clock,
+    kind: str,
+    *,
+    user_id: int | None,
+    actor: str = "user",
+    detail: str = "",
+) -> None:
+    """Joins the caller's transaction."""
+    await audit_rows.add(db, event(kind, clock.now(), user_id=user_id, actor=actor, detail=detail))
+
+
+async def record_alone(
+    database: Database,
+    clock: Clock,
+    kind: str,
+    *,
+    user_id: int | None,
+    actor: str = "user",
+    detail: str = "",
+) -> None:
+    """For what has no transaction of its own to join (a refused attempt)."""
+    async with database.session() as db:
+        await record(db, clock, kind, user_id=user_id, actor=actor, detail=detail)
+        await db.commit()
+
+
+async def prune(database: Database, clock: Clock, retention_days: int) -> int:
+    async with database.session() as db:
+        removed = await audit_rows.prune(db, clock.now() - timedelta(days=retention_days))
+        await db.commit()
+    return removed
+
+
+async def search(
+    database: Database,
+    *,
+    user_id: int | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    async with database.session() as db:
+        rows = await audit_rows.search(db, user_id=user_id, kind=kind, since=since, limit=limit)
+    return [
+        {
+            "at": event.at.isoformat(),
+            "kind": event.kind,
+            "description": KINDS.get(event.kind, event.kind),
+            "user": str(user.public_id) if user else None,
+            "actor": event.actor,
+            "ip": event.ip,
+            "user_agent": event.user_agent,
+            "detail": event.detail,
+        }
+        for event, user in rows
+    ]

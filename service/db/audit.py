@@ -1,0 +1,43 @@
+"""Audit events repository."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db.models import AuditEvent, User
+
+
+async def add(session: AsyncSession, row: AuditEvent) -> None:
+    """Joins the caller's transaction: the event is kept if and only if what it records is."""
+    session.add(row)
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    user_id: int | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+) -> list[tuple[AuditEvent, User | None]]:
+    query = (
+        select(AuditEvent, User)
+        .outerjoin(User, col(User.id) == col(AuditEvent.user_id))
+        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .limit(limit)
+    )
+    if user_id is not None:
+        query = query.where(AuditEvent.user_id == user_id)
+    if kind is not None:
+        query = query.where(AuditEvent.kind == kind)
+    if since is not None:
+        query = query.where(col(AuditEvent.at) >= since)
+    return [(event, user) for event, user in (await session.exec(query)).all()]
+
+
+async def prune(session: AsyncSession, before: datetime) -> int:
+    result = await session.exec(delete(AuditEvent).where(col(AuditEvent.at) < before))
+    return int(result.rowcount or 0)
