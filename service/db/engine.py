@@ -20,6 +20,11 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
+        if url.startswith("postgresql+asyncpg"):
+            # Fail fast (503) when the database is unreachable instead of hanging a request
+            # for asyncpg's default minute; pool_pre_ping notices it coming back.
+            kwargs["connect_args"] = {"timeout": 5}
+            kwargs["pool_timeout"] = 10
         if url.startswith("sqlite"):
             ensure_sqlite_dir(url)
             # One connection: SQLite has a single writer anyway, and connections competing for
