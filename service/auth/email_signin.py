@@ -22,11 +22,11 @@ from service.auth.context import AuthContext
 from service.auth.email_address import mark_verified
 from service.auth.errors import AccountDisabled, AuthError, LinkInvalid, LinkOtherBrowser
 from service.auth.notices import queue_notice
+from service.auth.outcomes import counted
 from service.auth.sessions import start_session
 from service.db import users
 from service.db.models import User
 from service.email.messages import link_message
-from service.metrics import SIGNINS
 
 
 class InvalidEmail(AuthError):
@@ -116,38 +116,34 @@ async def _signed_in(
     return user, token, next_path if isinstance(next_path, str) else None
 
 
+async def _with_link(
+    ctx: AuthContext, token: str, browser_id: str, *, user_agent: str, replacing: str | None
+) -> tuple[User, str, str | None]:
+    pending = await links.peek(ctx, token, "signin")
+    if pending.browser != links.browser_hash(ctx, browser_id):
+        raise LinkOtherBrowser()
+    link = await links.consume(ctx, token, "signin")
+    return await _signed_in(ctx, link, user_agent=user_agent, replacing=replacing)
+
+
 async def finish_with_link(
     ctx: AuthContext, token: str, browser_id: str, *, user_agent: str, replacing: str | None
 ) -> tuple[User, str, str | None]:
     """The confirm page's POST. Only the browser that asked may use the link; any other is
     refused before the link is touched, so it stays valid for the right one."""
-    try:
-        pending = await links.peek(ctx, token, "signin")
-        if pending.browser != links.browser_hash(ctx, browser_id):
-            raise LinkOtherBrowser()
-        link = await links.consume(ctx, token, "signin")
-        signed = await _signed_in(ctx, link, user_agent=user_agent, replacing=replacing)
-    except AuthError as exc:
-        SIGNINS.labels("email_link", "failure").inc()
-        await audit.record_alone(
-            ctx.db, ctx.clock, "signin.email.failed", user_id=None, detail=exc.error
-        )
-        raise
-    SIGNINS.labels("email_link", "success").inc()
-    return signed
+    attempt = _with_link(ctx, token, browser_id, user_agent=user_agent, replacing=replacing)
+    return await counted(ctx, "email_link", "signin.email.failed", attempt)
+
+
+async def _with_code(
+    ctx: AuthContext, code: str, browser_id: str, *, user_agent: str, replacing: str | None
+) -> tuple[User, str, str | None]:
+    link = await links.consume_code(ctx, "signin", code, browser_id=browser_id)
+    return await _signed_in(ctx, link, user_agent=user_agent, replacing=replacing)
 
 
 async def finish_with_code(
     ctx: AuthContext, code: str, browser_id: str, *, user_agent: str, replacing: str | None
 ) -> tuple[User, str, str | None]:
-    try:
-        link = await links.consume_code(ctx, "signin", code, browser_id=browser_id)
-        signed = await _signed_in(ctx, link, user_agent=user_agent, replacing=replacing)
-    except AuthError as exc:
-        SIGNINS.labels("email_code", "failure").inc()
-        await audit.record_alone(
-            ctx.db, ctx.clock, "signin.email.failed", user_id=None, detail=exc.error
-        )
-        raise
-    SIGNINS.labels("email_code", "success").inc()
-    return signed
+    attempt = _with_code(ctx, code, browser_id, user_agent=user_agent, replacing=replacing)
+    return await counted(ctx, "email_code", "signin.email.failed", attempt)

@@ -17,11 +17,11 @@ from service.auth import ceremony
 from service.auth.context import AuthContext
 from service.auth.errors import (
     AccountDisabled,
-    AuthError,
     InvalidPasskeyResponse,
     UnknownPasskey,
 )
 from service.auth.options import descriptor, request_options
+from service.auth.outcomes import counted
 from service.auth.sessions import CurrentSession, confirm_with_passkey, start_session
 from service.auth.verification import (
     counter_regressed,
@@ -31,7 +31,6 @@ from service.auth.verification import (
 )
 from service.db import credentials
 from service.db.models import User
-from service.metrics import SIGNINS
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +109,8 @@ async def finish_signin(
 ) -> tuple[User, str]:
     """Verify the assertion, then record the passkey's use and start a session in one commit.
     Returns the user and the new session cookie value."""
-    try:
+
+    async def attempt() -> tuple[User, str]:
         started = await ceremony.take(ctx, ceremony_id, "authenticate", browser_id)
         async with ctx.db.session() as db:
             owner = await _verified_use(ctx, db, started, credential)
@@ -119,14 +119,9 @@ async def finish_signin(
             )
             await audit.record(db, ctx.clock, "signin.passkey", user_id=owner.id)
             await db.commit()
-    except AuthError as exc:
-        SIGNINS.labels("passkey", "failure").inc()
-        await audit.record_alone(
-            ctx.db, ctx.clock, "signin.passkey.failed", user_id=None, detail=exc.error
-        )
-        raise
-    SIGNINS.labels("passkey", "success").inc()
-    return owner, token
+        return owner, token
+
+    return await counted(ctx, "passkey", "signin.passkey.failed", attempt())
 
 
 async def begin_step_up(

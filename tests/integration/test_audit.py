@@ -83,7 +83,9 @@ async def test_consent_revocation_and_client_admin_are_recorded(admin):
             )
         await browser.form(f"/account/apps/{client_id}/revoke")
         activity = (await c.get("/account")).text
-    assert "App allowed" in activity and "App access removed" in activity
+    assert "<title>Your account · Sesame</title>" in activity
+    listed = activity.split('id="activity"', 1)[1]
+    assert "App allowed" in listed and "App access removed" in listed
     kinds = {e["kind"]: e for e in await events(api, user=username)}
     assert kinds["consent.given"]["detail"] == client_id
     assert kinds["tokens.revoked"]["actor"] == f"client:{client_id}"
