@@ -20,7 +20,7 @@ from service.auth.names import clean_name, default_passkey_name
 from service.auth.notices import queue_notice
 from service.auth.options import creation_options, descriptor
 from service.auth.sessions import CurrentSession
-from service.auth.verification import verify_registration
+from service.auth.verification import RelyingParty, verify_registration
 from service.db import credentials, users
 from service.db.models import PasskeyCredential, User
 
@@ -51,7 +51,7 @@ async def begin_add_passkey(
     existing = await list_passkeys(ctx, user)
     started = await ceremony.begin(ctx, "register", browser_id, {"user_id": user.id})
     options = creation_options(
-        ctx.settings,
+        RelyingParty.of(ctx.settings),
         challenge=started.challenge,
         user_handle=user.public_id.bytes,
         username=user.username,
@@ -73,7 +73,7 @@ async def finish_add_passkey(
     started = await ceremony.take(ctx, ceremony_id, "register", browser_id)
     if started.data.get("user_id") != user.id:
         raise CeremonyExpired(detail="add-passkey ceremony of another account")
-    passkey = verify_registration(ctx.settings, credential, started.challenge)
+    passkey = verify_registration(RelyingParty.of(ctx.settings), credential, started.challenge)
     assert user.id is not None
     row = passkey.as_row(
         user_id=user.id,

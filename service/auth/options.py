@@ -15,8 +15,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from service.auth.verification import SUPPORTED_ALGORITHMS
-from service.settings import Settings
+from service.auth.verification import SUPPORTED_ALGORITHMS, RelyingParty
 
 _TRANSPORTS = {t.value: t for t in AuthenticatorTransport}
 
@@ -27,7 +26,7 @@ def descriptor(credential_id: bytes, transports: str = "") -> PublicKeyCredentia
 
 
 def creation_options(
-    settings: Settings,
+    rp: RelyingParty,
     *,
     challenge: bytes,
     user_handle: bytes,
@@ -36,13 +35,13 @@ def creation_options(
     exclude: list[PublicKeyCredentialDescriptor],
 ) -> dict[str, Any]:
     options = generate_registration_options(
-        rp_id=settings.rp_id,
-        rp_name=settings.rp_name,
+        rp_id=rp.id,
+        rp_name=rp.name,
         user_id=user_handle,
         user_name=username,
         user_display_name=display_name or username,
         challenge=challenge,
-        timeout=settings.ceremony_timeout_seconds * 1000,
+        timeout=rp.timeout_seconds * 1000,
         attestation=AttestationConveyancePreference.NONE,
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.REQUIRED,
@@ -58,12 +57,12 @@ def creation_options(
 
 
 def request_options(
-    settings: Settings, *, challenge: bytes, allow: list[PublicKeyCredentialDescriptor]
+    rp: RelyingParty, *, challenge: bytes, allow: list[PublicKeyCredentialDescriptor]
 ) -> dict[str, Any]:
     options = generate_authentication_options(
-        rp_id=settings.rp_id,
+        rp_id=rp.id,
         challenge=challenge,
-        timeout=settings.ceremony_timeout_seconds * 1000,
+        timeout=rp.timeout_seconds * 1000,
         allow_credentials=allow,
         user_verification=UserVerificationRequirement.REQUIRED,
     )

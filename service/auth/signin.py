@@ -24,6 +24,7 @@ from service.auth.options import descriptor, request_options
 from service.auth.outcomes import counted
 from service.auth.sessions import CurrentSession, confirm_with_passkey, start_session
 from service.auth.verification import (
+    RelyingParty,
     counter_regressed,
     credential_id_of,
     user_handle_of,
@@ -48,7 +49,9 @@ async def begin_signin(
         if not allow:
             allow = [descriptor(ctx.keys.hash("fake-credential", key)[:16])]
     started = await ceremony.begin(ctx, "authenticate", browser_id, data)
-    return started.id, request_options(ctx.settings, challenge=started.challenge, allow=allow)
+    return started.id, request_options(
+        RelyingParty.of(ctx.settings), challenge=started.challenge, allow=allow
+    )
 
 
 async def _verified_use(
@@ -70,7 +73,9 @@ async def _verified_use(
         raise InvalidPasskeyResponse(detail="discoverable login without userHandle")
     if handle is not None and handle != owner.public_id.bytes:
         raise UnknownPasskey(detail="userHandle does not match the credential's owner")
-    assertion = verify_assertion(ctx.settings, credential, started.challenge, stored)
+    assertion = verify_assertion(
+        RelyingParty.of(ctx.settings), credential, started.challenge, stored
+    )
     now = ctx.clock.now()
     if counter_regressed(stored.sign_count, assertion.new_sign_count):
         log.warning(
@@ -134,7 +139,9 @@ async def begin_step_up(
         rows = await credentials.for_user(db, user.id)
     allow = [descriptor(row.credential_id, row.transports) for row in rows]
     started = await ceremony.begin(ctx, "step-up", browser_id, {"user_id": user.id})
-    return started.id, request_options(ctx.settings, challenge=started.challenge, allow=allow)
+    return started.id, request_options(
+        RelyingParty.of(ctx.settings), challenge=started.challenge, allow=allow
+    )
 
 
 async def finish_step_up(

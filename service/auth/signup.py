@@ -21,7 +21,7 @@ from service.auth.errors import PasskeyAlreadyRegistered, SignupRejected
 from service.auth.names import clean_name, default_passkey_name
 from service.auth.options import creation_options
 from service.auth.sessions import start_session
-from service.auth.verification import verify_registration
+from service.auth.verification import RelyingParty, verify_registration
 from service.db import users
 from service.db.models import User
 
@@ -85,7 +85,7 @@ async def begin_signup(
         },
     )
     options = creation_options(
-        ctx.settings,
+        RelyingParty.of(ctx.settings),
         challenge=pending.challenge,
         user_handle=public_id.bytes,
         username=form.username,
@@ -107,7 +107,7 @@ async def finish_signup(
     """Verify the new passkey, then write user, credential and first session in one commit.
     Returns the user and the new session cookie value."""
     pending = await ceremony.take(ctx, ceremony_id, "signup", browser_id)
-    passkey = verify_registration(ctx.settings, credential, pending.challenge)
+    passkey = verify_registration(RelyingParty.of(ctx.settings), credential, pending.challenge)
     data = pending.data
     now = ctx.clock.now()
     user = User(

@@ -13,7 +13,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from webauthn import verify_authentication_response, verify_registration_response
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
@@ -112,7 +112,32 @@ def _check_not_cross_origin(credential: dict[str, Any]) -> None:
         raise InvalidPasskeyResponse(detail="cross-origin ceremony")
 
 
-def verify_registration(settings: Settings, credential: Any, challenge: bytes) -> RegisteredPasskey:
+@dataclass(frozen=True)
+class RelyingParty:
+    """Whose passkeys these are: Sesame's own (from settings), or an app's (a tenant of the
+    passkey API), with its own RP ID and origins."""
+
+    id: str
+    name: str
+    origins: list[str]
+    timeout_seconds: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> RelyingParty:
+        return cls(
+            settings.rp_id,
+            settings.rp_name,
+            settings.allowed_origins,
+            settings.ceremony_timeout_seconds,
+        )
+
+
+class StoredPasskey(Protocol):
+    public_key: bytes
+    backup_eligible: bool
+
+
+def verify_registration(rp: RelyingParty, credential: Any, challenge: bytes) -> RegisteredPasskey:
     """WebAuthn L3 7.1: a new credential, user verified, one of our algorithms, attestation none."""
     credential_id_of(credential)
     _check_not_cross_origin(credential)
@@ -120,8 +145,8 @@ def verify_registration(settings: Settings, credential: Any, challenge: bytes) -
         verified = verify_registration_response(
             credential=credential,
             expected_challenge=challenge,
-            expected_rp_id=settings.rp_id,
-            expected_origin=settings.allowed_origins,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origins,
             require_user_presence=True,
             # Step 15: the passkey is the only factor, so the user must have been verified.
             require_user_verification=True,
@@ -144,7 +169,7 @@ def verify_registration(settings: Settings, credential: Any, challenge: bytes) -
 
 
 def verify_assertion(
-    settings: Settings, credential: dict[str, Any], challenge: bytes, stored: PasskeyCredential
+    rp: RelyingParty, credential: dict[str, Any], challenge: bytes, stored: StoredPasskey
 ) -> Assertion:
     """WebAuthn L3 7.2 steps 11-22 for a credential already matched to ``stored``.
 
@@ -156,8 +181,8 @@ def verify_assertion(
         verified = verify_authentication_response(
             credential=credential,
             expected_challenge=challenge,
-            expected_rp_id=settings.rp_id,
-            expected_origin=settings.allowed_origins,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origins,
             credential_public_key=stored.public_key,
             # 0 turns off the library's counter rule; Sesame applies its own below, after the
             # signature, so that it can tell a cloned authenticator from a forged response.
