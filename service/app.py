@@ -24,6 +24,7 @@ from service.http import (
     interaction,
     ops,
     pages,
+    passkey_api,
 )
 from service.http import oidc as oidc_routes
 from service.http.cookies import CookieNames
@@ -55,7 +56,15 @@ def build_contexts(
         max_token_seconds=settings.max_token_seconds,
     )
     mailer = Mailer(settings, db, clock, Sealer(keys.derive("outbox-encryption")))
-    auth = AuthContext(settings=settings, db=db, store=store, clock=clock, keys=keys, mailer=mailer)
+    auth = AuthContext(
+        settings=settings,
+        db=db,
+        store=store,
+        clock=clock,
+        keys=keys,
+        mailer=mailer,
+        signer=signer,
+    )
     oidc = OidcContext(settings=settings, db=db, store=store, clock=clock, keys=keys, signer=signer)
     return auth, oidc
 
@@ -109,6 +118,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(email_signin.router)
     app.include_router(email_address.router)
+    app.include_router(passkey_api.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     app.add_middleware(SecurityMiddleware, names=app.state.cookies)
     # Outermost: the client address is resolved before anything reads it.

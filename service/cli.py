@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from service import audit, doctor, logs
 from service.app import build_contexts
-from service.auth import operators
+from service.auth import operators, passkey_api
 from service.auth.context import AuthContext
 from service.db.migrate import upgrade
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
@@ -216,6 +216,41 @@ def users_command(args: argparse.Namespace) -> int:
     return _run(settings, work)
 
 
+def tenants_command(args: argparse.Namespace) -> int:
+    settings = _settings()
+
+    async def work(ctx: AuthContext, _oidc: OidcContext) -> int:
+        if args.action == "create":
+            try:
+                tenant, key = await passkey_api.create_tenant(
+                    ctx, args.name, args.rp_id, args.origin
+                )
+            except passkey_api.TenantRejected as exc:
+                print(f"sesame: {exc}", file=sys.stderr)
+                return 2
+            _print_json({"tenant_id": tenant.tenant_id, "rp_id": tenant.rp_id, "api_key": key})
+            print("sesame: the API key is shown only now; store it safely.", file=sys.stderr)
+            return 0
+        if args.action == "list":
+            for t in await passkey_api.list_tenants(ctx):
+                print(json.dumps({"tenant_id": t.tenant_id, "name": t.name, "rp_id": t.rp_id}))
+            return 0
+        found = await passkey_api.find_tenant(ctx, args.tenant_id)
+        if found is None:
+            print(f"sesame: no tenant {args.tenant_id}", file=sys.stderr)
+            return 1
+        if args.action == "add-key":
+            _print_json({"api_key": await passkey_api.new_api_key(ctx, found, args.key_name)})
+            return 0
+        if not await passkey_api.revoke_api_key(ctx, found, args.lookup):
+            print(f"sesame: no live key {args.lookup}", file=sys.stderr)
+            return 1
+        print(f"sesame: key {args.lookup} revoked")
+        return 0
+
+    return _run(settings, work)
+
+
 def audit_command(_args: argparse.Namespace) -> int:
     settings = _settings()
 
@@ -312,6 +347,23 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "doctor", help="check configuration, database, Redis, SMTP and keys"
     ).set_defaults(func=doctor_command)
+    p_tenants = sub.add_parser("tenants", help="apps using the passkey API")
+    tsub = p_tenants.add_subparsers(dest="action", required=True)
+    t_create = tsub.add_parser("create", help="register an app; prints its first API key once")
+    t_create.add_argument("--name", required=True)
+    t_create.add_argument("--rp-id", required=True, help="the app's WebAuthn RP ID (its domain)")
+    t_create.add_argument("--origin", action="append", required=True, help="repeat for several")
+    tsub.add_parser("list", help="list tenants")
+    t_key = tsub.add_parser("add-key", help="another API key (for rotation); printed once")
+    t_key.add_argument("tenant_id")
+    t_key.add_argument("--key-name", default="rotated")
+    t_revoke = tsub.add_parser(
+        "revoke-key", help="revoke an API key by its lookup (sk_<lookup>_...)"
+    )
+    t_revoke.add_argument("tenant_id")
+    t_revoke.add_argument("lookup")
+    p_tenants.set_defaults(func=tenants_command)
+
     p_audit = sub.add_parser("audit", help="the audit trail")
     p_audit.add_subparsers(dest="action", required=True).add_parser(
         "prune", help="remove events older than SESAME_AUDIT_RETENTION_DAYS"

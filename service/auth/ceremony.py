@@ -17,7 +17,9 @@ from typing import Any, Literal
 from service.auth.context import AuthContext
 from service.auth.errors import CeremonyExpired
 
-CeremonyType = Literal["signup", "register", "authenticate", "step-up"]
+CeremonyType = Literal[
+    "signup", "register", "authenticate", "step-up", "api-register", "api-authenticate"
+]
 CHALLENGE_BYTES = 32
 
 

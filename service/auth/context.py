@@ -8,6 +8,7 @@ from service.clock import Clock
 from service.db.engine import Database
 from service.email.sender import Mailer
 from service.keys.keyed import Keyring
+from service.keys.signing import Signer
 from service.settings import Settings
 from service.store import EphemeralStore
 from service.tasks import Background
@@ -21,4 +22,5 @@ class AuthContext:
     clock: Clock
     keys: Keyring
     mailer: Mailer
+    signer: Signer
     background: Background = field(default_factory=Background)

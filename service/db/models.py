@@ -209,3 +209,61 @@ class AuditEvent(SQLModel, table=True):
     ip: str = Field(default="", sa_column=Column(String(45), nullable=False))
     user_agent: str = Field(default="", sa_column=Column(String(255), nullable=False))
     detail: str = Field(default="", sa_column=Column(String(500), nullable=False))
+
+
+class Tenant(SQLModel, table=True):
+    """An app that keeps its own login and uses Sesame's passkey API, with its own RP ID."""
+
+    __tablename__ = "tenants"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    rp_id: str = Field(sa_column=Column(String(253), nullable=False))
+    origins: str = Field(sa_column=Column(Text, nullable=False))  # space-separated
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+def _fk_tenant() -> Column[int]:
+    return Column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+class TenantApiKey(SQLModel, table=True):
+    """``sk_<lookup>_<secret>``: the lookup finds the row, only the keyed hash of the whole key
+    is stored. Several per tenant (rotation); revocable."""
+
+    __tablename__ = "tenant_api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_pk: int = Field(sa_column=_fk_tenant())
+    lookup: str = Field(sa_column=Column(String(16), unique=True, nullable=False))
+    key_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class TenantCredential(SQLModel, table=True):
+    """A passkey of one of a tenant's users. Kept apart from Sesame's own accounts; the same
+    WebAuthn rules apply."""
+
+    __tablename__ = "tenant_credentials"
+    __table_args__ = (UniqueConstraint("tenant_pk", "credential_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_pk: int = Field(sa_column=_fk_tenant())
+    user_id: str = Field(sa_column=Column(String(128), nullable=False, index=True))
+    user_handle: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    username: str = Field(sa_column=Column(String(128), nullable=False))
+    credential_id: bytes = Field(
+        sa_column=Column(LargeBinary(MAX_CREDENTIAL_ID_BYTES), nullable=False)
+    )
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sign_count: int = Field(sa_column=Column(BigInteger, nullable=False, default=0))
+    transports: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    aaguid: str = Field(sa_column=Column(String(36), nullable=False))
+    backup_eligible: bool = Field(nullable=False)
+    backup_state: bool = Field(nullable=False)
+    name: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

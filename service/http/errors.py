@@ -28,7 +28,7 @@ log = logging.getLogger("sesame.http")
 
 
 def wants_json(request: Request) -> bool:
-    if request.url.path in PROTOCOL_JSON_PATHS or request.url.path.startswith("/admin/"):
+    if request.url.path in PROTOCOL_JSON_PATHS or request.url.path.startswith(("/admin/", "/api/")):
         return True
     return "application/json" in request.headers.get("accept", "") or request.headers.get(
         "content-type", ""

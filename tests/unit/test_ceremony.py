@@ -12,6 +12,7 @@ from service.db.engine import Database
 from service.email.sender import Mailer
 from service.keys.keyed import Keyring
 from service.keys.sealed import Sealer
+from service.keys.signing import Signer
 from service.settings import Settings
 from service.store import MemoryStore
 
@@ -22,7 +23,8 @@ async def ctx(tmp_path):
     db = Database(settings.database_url)
     clock = FrozenClock()
     mailer = Mailer(settings, db, clock, Sealer(b"m" * 32))
-    context = AuthContext(settings, db, MemoryStore(), clock, Keyring(b"k" * 32), mailer)
+    signer = Signer(db, clock, b"s" * 32, cache_seconds=0, max_token_seconds=600)
+    context = AuthContext(settings, db, MemoryStore(), clock, Keyring(b"k" * 32), mailer, signer)
     yield context
     await db.dispose()
 

@@ -1,0 +1,214 @@
+"""The passkey API for apps with their own login: register, log in (JWT checked against JWKS
+with joserfc), list, rename, delete; tenant isolation; API keys; bad input. Both backends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from service.auth import passkey_api
+from tests.integration.test_oidc_admin import sesame
+from tests.softauthn import SoftAuthenticator
+
+API = "/api/passkeys/v1"
+
+
+class App:
+    """A tenant's backend calling the API with its key."""
+
+    def __init__(self, client, tenant, key: str, origin: str) -> None:
+        self.client, self.tenant, self.key, self.origin = client, tenant, key, origin
+
+    async def call(self, method: str, path: str, body=None, key: str | None = None):
+        headers = {"Authorization": f"Bearer {key if key is not None else self.key}"}
+        return await self.client.request(method, f"{API}{path}", json=body, headers=headers)
+
+    async def register(self, auth: SoftAuthenticator, user_id: str = "user-1", **create):
+        begun = await self.call(
+            "POST", "/registration/initialize", {"user_id": user_id, "username": f"{user_id}@app"}
+        )
+        assert begun.status_code == 200, begun.text
+        data = begun.json()
+        return await self.call(
+            "POST",
+            "/registration/finalize",
+            {"ceremony": data["ceremony"], "credential": auth.create(data["publicKey"], **create)},
+        )
+
+    async def login(self, auth: SoftAuthenticator, user_id: str | None = None, **get):
+        begun = await self.call("POST", "/login/initialize", {"user_id": user_id})
+        data = begun.json()
+        return await self.call(
+            "POST",
+            "/login/finalize",
+            {"ceremony": data["ceremony"], "credential": auth.get(data["publicKey"], **get)},
+        )
+
+
+async def make_tenant(app, client, name: str) -> App:
+    origin = f"https://{name}.example"
+    tenant, key = await passkey_api.create_tenant(app.state.ctx, name, f"{name}.example", [origin])
+    return App(client, tenant, key, origin)
+
+
+@pytest.fixture
+async def apps(app, client):
+    return await make_tenant(app, client, "shop"), await make_tenant(app, client, "forum")
+
+
+async def test_register_login_and_verify_the_jwt(apps, client):
+    shop, _ = apps
+    auth = SoftAuthenticator(origin=shop.origin)
+    registered = await shop.register(auth, "user-42")
+    assert registered.status_code == 200, registered.text
+    assert registered.json()["user_id"] == "user-42"
+    for user_id in ("user-42", None):  # username-first and discoverable
+        done = await shop.login(auth, user_id)
+        assert done.status_code == 200, done.text
+        token = done.json()["token"]
+        keys = KeySet.import_key_set((await client.get("/jwks.json")).json())
+        claims = jwt.decode(token, keys, algorithms=["RS256"]).claims
+        assert claims["sub"] == "user-42"
+        assert claims["aud"] == shop.tenant.tenant_id
+        assert claims["amr"] == ["passkey"]
+        assert claims["cred_id"] == registered.json()["id"]
+        assert claims["exp"] - claims["iat"] == 300
+
+
+async def test_list_rename_delete(apps):
+    shop, _ = apps
+    auth = SoftAuthenticator(origin=shop.origin)
+    first = (await shop.register(auth, "u1")).json()
+    await shop.register(SoftAuthenticator(origin=shop.origin), "u1")
+    listed = (await shop.call("GET", "/users/u1/credentials")).json()
+    assert next(c["id"] for c in listed) == first["id"] and len(listed) == 2
+    renamed = await shop.call("PATCH", f"/credentials/{first['id']}", {"name": "Laptop"})
+    assert renamed.json()["name"] == "Laptop"
+    assert (await shop.call("DELETE", f"/credentials/{first['id']}")).status_code == 204
+    assert len((await shop.call("GET", "/users/u1/credentials")).json()) == 1
+    assert (await shop.login(auth, "u1")).status_code == 400  # its passkey is gone
+    deleted = await shop.call("DELETE", "/users/u1/credentials")
+    assert deleted.json() == {"deleted": 1}
+    assert (await shop.call("DELETE", f"/credentials/{first['id']}")).status_code == 404
+
+
+async def test_tenants_cannot_see_or_use_each_others_users(apps):
+    shop, forum = apps
+    auth = SoftAuthenticator(origin=shop.origin)
+    cred = (await shop.register(auth, "shared-name")).json()
+    # Forum's key reads nothing, renames nothing and deletes nothing of Shop's.
+    assert (await forum.call("GET", "/users/shared-name/credentials")).json() == []
+    assert (
+        await forum.call("PATCH", f"/credentials/{cred['id']}", {"name": "x"})
+    ).status_code == 404
+    assert (await forum.call("DELETE", f"/credentials/{cred['id']}")).status_code == 404
+    assert (await forum.call("DELETE", "/users/shared-name/credentials")).json() == {"deleted": 0}
+    # Shop's passkey answering Forum's challenge (Forum's RP ID) is refused.
+    assert (
+        await forum.login(auth, None, rp_id="forum.example", origin=forum.origin)
+    ).status_code == 400
+    # A Shop ceremony cannot be finished with Forum's key.
+    begun = (await shop.call("POST", "/login/initialize", {})).json()
+    stolen = await forum.call(
+        "POST",
+        "/login/finalize",
+        {"ceremony": begun["ceremony"], "credential": auth.get(begun["publicKey"])},
+    )
+    assert stolen.status_code == 400
+    assert stolen.json()["error"] == "ceremony_expired"
+    assert len((await shop.call("GET", "/users/shared-name/credentials")).json()) == 1
+
+
+async def test_api_keys_missing_wrong_revoked_and_rotated(app, apps):
+    shop, _ = apps
+    for key in ("", "sk_nope", "sk_0123456789abcdef_wrong", shop.key + "x"):
+        response = await shop.call("GET", "/users/u/credentials", key=key)
+        assert response.status_code == 401, key
+        assert response.json()["error"] == "unauthorized"
+    second = await passkey_api.new_api_key(app.state.ctx, shop.tenant, "rotation")
+    assert (await shop.call("GET", "/users/u/credentials", key=second)).status_code == 200
+    lookup = shop.key[3:19]
+    assert await passkey_api.revoke_api_key(app.state.ctx, shop.tenant, lookup)
+    assert (await shop.call("GET", "/users/u/credentials")).status_code == 401
+    assert (await shop.call("GET", "/users/u/credentials", key=second)).status_code == 200
+    refused = await shop.call("POST", "/registration/initialize", {"user_id": "u", "username": "u"})
+    assert refused.status_code == 401
+
+
+async def test_bad_input_replay_and_ceremony_mixups(apps):
+    shop, _ = apps
+    auth = SoftAuthenticator(origin=shop.origin)
+    malformed = await shop.call("POST", "/registration/finalize", {"ceremony": "x"})
+    assert malformed.status_code == 400 and malformed.json()["error"] == "invalid_request"
+    begun = (
+        await shop.call("POST", "/registration/initialize", {"user_id": "u9", "username": "u9"})
+    ).json()
+    garbage = await shop.call(
+        "POST",
+        "/registration/finalize",
+        {"ceremony": begun["ceremony"], "credential": {"id": "!!"}},
+    )
+    assert garbage.status_code == 400
+    # A registration ceremony cannot be used to log in, and a login cannot be replayed.
+    await shop.register(auth, "u9")
+    reg = (
+        await shop.call("POST", "/registration/initialize", {"user_id": "u9", "username": "u9"})
+    ).json()
+    mixed = await shop.call(
+        "POST",
+        "/login/finalize",
+        {
+            "ceremony": reg["ceremony"],
+            "credential": auth.get(reg["publicKey"] | {"allowCredentials": []}),
+        },
+    )
+    assert mixed.status_code == 400
+    login = (await shop.call("POST", "/login/initialize", {"user_id": "u9"})).json()
+    answer = auth.get(login["publicKey"])
+    first = await shop.call(
+        "POST", "/login/finalize", {"ceremony": login["ceremony"], "credential": answer}
+    )
+    assert first.status_code == 200
+    again = await shop.call(
+        "POST", "/login/finalize", {"ceremony": login["ceremony"], "credential": answer}
+    )
+    assert again.status_code == 400
+    wrong_origin = await shop.login(auth, "u9", origin="https://evil.example")
+    assert wrong_origin.status_code == 400
+
+
+async def test_unknown_user_gets_same_shaped_options(apps):
+    shop, _ = apps
+    await shop.register(SoftAuthenticator(origin=shop.origin), "known")
+    known = (await shop.call("POST", "/login/initialize", {"user_id": "known"})).json()
+    unknown = (await shop.call("POST", "/login/initialize", {"user_id": "ghost"})).json()
+    assert len(known["publicKey"]["allowCredentials"]) == len(
+        unknown["publicKey"]["allowCredentials"]
+    )
+
+
+def test_tenants_cli(backend):
+    created = sesame(
+        backend, "tenants", "create", "--name", "CLI shop", "--rp-id", "cli.example",
+        "--origin", "https://cli.example",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    info = json.loads(created.stdout)
+    assert info["api_key"].startswith("sk_") and "shown only now" in created.stderr
+    assert sesame(
+        backend, "tenants", "create", "--name", "x", "--rp-id", "a.example", "--origin",
+        "https://b.example",
+    ).returncode == 2  # fmt: skip
+    added = json.loads(sesame(backend, "tenants", "add-key", info["tenant_id"]).stdout)
+    lookup = info["api_key"][3:19]
+    assert sesame(backend, "tenants", "revoke-key", info["tenant_id"], lookup).returncode == 0
+    assert added["api_key"] != info["api_key"]
+
+
+async def test_openapi_documents_the_passkey_api(client):
+    schema = (await client.get("/openapi.json")).json()
+    assert f"{API}/registration/initialize" in schema["paths"]
+    assert f"{API}/login/finalize" in schema["paths"]
