@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text", ""] = ""
     audit_retention_days: int = Field(default=365, ge=1)
 
+    # Passkey API: requests per minute
+    api_rate_per_key: int = 600
+    api_rate_per_tenant: int = 1200
+
     @model_validator(mode="after")
     def _derive(self) -> Settings:
         parts = urlsplit(self.issuer)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
-from service.auth import ceremony
+from service.auth import ceremony, ratelimit
 from service.auth.context import AuthContext
 from service.auth.errors import (
     AuthError,
@@ -154,6 +154,10 @@ async def tenant_for_key(ctx: AuthContext, authorization: str | None) -> Tenant:
         raise Unauthorized(detail="wrong API key")
     if row.revoked_at is not None:
         raise Unauthorized(detail="revoked API key")
+    await ratelimit.hit(ctx, "api-key", lookup, ctx.settings.api_rate_per_key, window=60)
+    await ratelimit.hit(
+        ctx, "api-tenant", tenant.tenant_id, ctx.settings.api_rate_per_tenant, window=60
+    )
     return tenant
 
 

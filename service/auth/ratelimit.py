@@ -12,8 +12,10 @@ from service.auth.errors import RateLimited
 from service.metrics import RATE_LIMITED
 
 
-async def hit(ctx: AuthContext, kind: str, identifier: str, limit: int) -> None:
-    window = ctx.settings.email_rate_window_seconds
+async def hit(
+    ctx: AuthContext, kind: str, identifier: str, limit: int, *, window: int | None = None
+) -> None:
+    window = window or ctx.settings.email_rate_window_seconds
     key = f"rate:{kind}:{ctx.keys.hash_hex('rate-' + kind, identifier)}"
     count = await ctx.store.incr(key, window)
     if count > limit:

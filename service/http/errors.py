@@ -15,7 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from service.auth.errors import AuthError, NotSignedIn, SignupRejected
+from service.auth.errors import AuthError, NotSignedIn, RateLimited, SignupRejected
 from service.http.render import page
 from service.oidc.codes import with_query
 from service.oidc.errors import ErrorRedirect, InvalidClient, InvalidToken, OAuthError
@@ -49,7 +49,10 @@ async def _auth_error(request: Request, exc: Exception) -> Response:
         return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
     log.info("refused %s %s: %s (%s)", request.method, request.url.path, exc.error, exc.detail)
     extra = {"fields": exc.fields} if isinstance(exc, SignupRejected) else {}
-    return error_response(request, exc.status_code, exc.error, exc.message, **extra)
+    response = error_response(request, exc.status_code, exc.error, exc.message, **extra)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -4,12 +4,14 @@ with joserfc), list, rename, delete; tenant isolation; API keys; bad input. Both
 from __future__ import annotations
 
 import json
+import secrets
 
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from service.auth import passkey_api
+from tests.conftest import asgi_client
 from tests.integration.test_oidc_admin import sesame
 from tests.softauthn import SoftAuthenticator
 
@@ -212,3 +214,26 @@ async def test_openapi_documents_the_passkey_api(client):
     schema = (await client.get("/openapi.json")).json()
     assert f"{API}/registration/initialize" in schema["paths"]
     assert f"{API}/login/finalize" in schema["paths"]
+
+
+async def test_rate_limits_per_api_key_and_per_tenant(make_app, backend):
+    app = make_app(
+        api_rate_per_key=3,
+        api_rate_per_tenant=5,
+        redis_prefix=f"{backend.redis_prefix}{secrets.token_hex(4)}:",
+    )
+    async with asgi_client(app) as c:
+        shop = await make_tenant(app, c, "limited")
+        for _ in range(3):
+            assert (await shop.call("GET", "/users/u/credentials")).status_code == 200
+        limited = await shop.call("GET", "/users/u/credentials")
+        assert limited.status_code == 429
+        assert limited.json()["error"] == "rate_limited"
+        assert 0 < int(limited.headers["retry-after"]) <= 60
+        second = await passkey_api.new_api_key(app.state.ctx, shop.tenant, "second")
+        # A fresh key has its own budget, but the tenant's (5, of which 3 are spent) runs out.
+        statuses = [
+            (await shop.call("GET", "/users/u/credentials", key=second)).status_code
+            for _ in range(3)
+        ]
+        assert statuses == [200, 200, 429]
