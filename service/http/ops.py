@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -11,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from service.db.migrate import is_current
 from service.http.deps import Ctx
+from service.http.render import page
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,3 +60,61 @@ async def metrics(request: Request, ctx: Ctx) -> Response:
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return JSONResponse({"error": "unauthorized"}, status_code=401)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        found: dict[str, Any] = components.get(ref.rsplit("/", 1)[-1], {})
+        return found
+    return schema
+
+
+def _fields(schema: dict[str, Any], components: dict[str, Any]) -> list[dict[str, Any]]:
+    body = _resolve(schema, components)
+    required = set(body.get("required", []))
+    fields = []
+    for name, prop in (body.get("properties") or {}).items():
+        prop = _resolve(prop, components)
+        kinds = [p.get("type", "object") for p in prop.get("anyOf", [])] or [
+            prop.get("type", "object")
+        ]
+        example = (prop.get("examples") or [None])[0]
+        fields.append(
+            {
+                "name": name,
+                "type": " | ".join(str(k) for k in kinds),
+                "required": name in required,
+                "description": prop.get("description", ""),
+                "example": json.dumps(example) if example is not None else "",
+            }
+        )
+    return fields
+
+
+@router.get("/docs")
+async def docs(request: Request) -> Response:
+    """The API reference, rendered from the OpenAPI schema (no CDN, no script)."""
+    schema = request.app.openapi()
+    components = schema.get("components", {}).get("schemas", {})
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for path, methods in schema["paths"].items():
+        for method, op in methods.items():
+            body = (
+                op.get("requestBody", {})
+                .get("content", {})
+                .get("application/json", {})
+                .get("schema")
+            )
+            sections.setdefault((op.get("tags") or ["other"])[0], []).append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "fields": _fields(body, components) if body else [],
+                    "parameters": [p["name"] for p in op.get("parameters", [])],
+                    "responses": sorted(op.get("responses", {})),
+                }
+            )
+    return page(request, "docs.html", sections=sections, title=schema["info"]["title"])

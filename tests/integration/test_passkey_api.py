@@ -237,3 +237,13 @@ async def test_rate_limits_per_api_key_and_per_tenant(make_app, backend):
             for _ in range(3)
         ]
         assert statuses == [200, 200, 429]
+
+
+async def test_docs_page_lists_the_api_with_examples(client):
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    text = docs.text
+    assert f"POST {API}/registration/initialize" in text
+    assert "&#34;user-42&#34;" in text or '"user-42"' in text  # the example from the schema
+    assert "<script" not in text.split("</head>", 1)[1]  # no inline script, no CDN
+    assert "cdn" not in text.lower()
