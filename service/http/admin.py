@@ -17,7 +17,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from service import audit
-from service.auth import operators
+from service.auth import operators, passkey_api
+from service.db.models import Tenant
 from service.http.deps import Ctx
 from service.http.oidc import Oidc
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
@@ -152,3 +153,58 @@ async def list_events(
             raise HTTPException(404, "no such user")
         user_id = found.user.id
     return await audit.search(ctx.db, user_id=user_id, kind=kind, since=since, limit=limit)
+
+
+class TenantIn(BaseModel):
+    """An app that uses the passkey API."""
+
+    name: str = Field(max_length=100, examples=["Example shop"])
+    rp_id: str = Field(max_length=253, examples=["shop.example"])
+    origins: list[str] = Field(min_length=1, max_length=20, examples=[["https://shop.example"]])
+
+
+def _tenant_view(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant.tenant_id,
+        "name": tenant.name,
+        "rp_id": tenant.rp_id,
+        "origins": tenant.origins.split(),
+        "created_at": tenant.created_at.isoformat(),
+    }
+
+
+@router.get("/tenants")
+async def list_tenants(ctx: Ctx) -> list[dict[str, Any]]:
+    return [_tenant_view(t) for t in await passkey_api.list_tenants(ctx)]
+
+
+@router.post("/tenants", status_code=201)
+async def create_tenant(body: TenantIn, ctx: Ctx) -> Response:
+    """Registers the app and returns its first API key, shown only in this answer."""
+    try:
+        tenant, key = await passkey_api.create_tenant(ctx, body.name, body.rp_id, body.origins)
+    except passkey_api.TenantRejected as exc:
+        return JSONResponse({"error": "invalid_tenant", "message": str(exc)}, status_code=400)
+    return JSONResponse({**_tenant_view(tenant), "api_key": key}, status_code=201, headers=NO_STORE)
+
+
+async def _tenant(ctx: Ctx, tenant_id: str) -> Tenant:
+    tenant = await passkey_api.find_tenant(ctx, tenant_id)
+    if tenant is None:
+        raise HTTPException(404)
+    return tenant
+
+
+@router.post("/tenants/{tenant_id}/keys", status_code=201)
+async def add_tenant_key(tenant_id: str, ctx: Ctx) -> Response:
+    """Another API key (rotate: add the new one, deploy it, revoke the old one)."""
+    key = await passkey_api.new_api_key(ctx, await _tenant(ctx, tenant_id), "admin api")
+    return JSONResponse({"api_key": key}, status_code=201, headers=NO_STORE)
+
+
+@router.delete("/tenants/{tenant_id}/keys/{lookup}", status_code=204)
+async def revoke_tenant_key(tenant_id: str, lookup: str, ctx: Ctx) -> Response:
+    """Revoke a key by its lookup (the 16 characters after ``sk_``)."""
+    if not await passkey_api.revoke_api_key(ctx, await _tenant(ctx, tenant_id), lookup):
+        raise HTTPException(404)
+    return Response(status_code=204)

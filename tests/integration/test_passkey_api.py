@@ -247,3 +247,27 @@ async def test_docs_page_lists_the_api_with_examples(client):
     assert "&#34;user-42&#34;" in text or '"user-42"' in text  # the example from the schema
     assert "<script" not in text.split("</head>", 1)[1]  # no inline script, no CDN
     assert "cdn" not in text.lower()
+
+
+async def test_admin_api_manages_tenants_and_keys(make_app):
+    token = "admin-" + "t" * 40
+    app = make_app(admin_token=token)
+    async with asgi_client(app) as c:
+        c.headers["Authorization"] = f"Bearer {token}"
+        created = await c.post(
+            "/admin/tenants",
+            json={"name": "API shop", "rp_id": "api.example", "origins": ["https://api.example"]},
+        )
+        assert created.status_code == 201, created.text
+        tenant_id, key = created.json()["tenant_id"], created.json()["api_key"]
+        assert tenant_id in {t["tenant_id"] for t in (await c.get("/admin/tenants")).json()}
+        bad = await c.post(
+            "/admin/tenants",
+            json={"name": "x", "rp_id": "a.example", "origins": ["http://a.example"]},
+        )
+        assert bad.status_code == 400 and bad.json()["error"] == "invalid_tenant"
+        second = (await c.post(f"/admin/tenants/{tenant_id}/keys")).json()["api_key"]
+        assert (await c.delete(f"/admin/tenants/{tenant_id}/keys/{key[3:19]}")).status_code == 204
+        shop = App(c, None, key, "https://api.example")
+        assert (await shop.call("GET", "/users/u/credentials")).status_code == 401
+        assert (await shop.call("GET", "/users/u/credentials", key=second)).status_code == 200
