@@ -180,6 +180,11 @@ async def test_bad_input_replay_and_ceremony_mixups(apps):
     assert again.status_code == 400
     wrong_origin = await shop.login(auth, "u9", origin="https://evil.example")
     assert wrong_origin.status_code == 400
+    # The right credential, signed for another RP ID (rpIdHash), is refused as well.
+    other_rp = await shop.login(auth, "u9", rp_id="forum.example")
+    assert other_rp.status_code == 400
+    assert other_rp.json()["error"] == "invalid_response"
+    assert (await shop.login(auth, "u9")).status_code == 200
 
 
 async def test_unknown_user_gets_same_shaped_options(apps):
