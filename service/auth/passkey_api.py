@@ -32,9 +32,9 @@ from service.auth.options import creation_options, descriptor, request_options
 from service.auth.verification import (
     RelyingParty,
     b64url_encode,
+    check_owner,
     counter_regressed,
     credential_id_of,
-    user_handle_of,
     verify_assertion,
     verify_registration,
 )
@@ -264,13 +264,12 @@ async def finish_login(
         if stored is None:
             raise UnknownPasskey(detail="credential not registered with this tenant")
         assert stored.id is not None
-        if "user_id" in started.data and started.data["user_id"] != stored.user_id:
-            raise UnknownPasskey(detail="credential of another user")
-        handle = user_handle_of(credential)
-        if handle is None and "user_id" not in started.data:
-            raise InvalidPasskeyResponse(detail="discoverable login without userHandle")
-        if handle is not None and handle != stored.user_handle:
-            raise UnknownPasskey(detail="userHandle does not match the credential's owner")
+        check_owner(
+            credential,
+            started.data,
+            owner=stored.user_id,
+            owner_handle=stored.user_handle,
+        )
         assertion = verify_assertion(
             relying_party(ctx, tenant), credential, started.challenge, stored
         )

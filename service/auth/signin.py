@@ -25,9 +25,9 @@ from service.auth.outcomes import counted
 from service.auth.sessions import CurrentSession, confirm_with_passkey, start_session
 from service.auth.verification import (
     RelyingParty,
+    check_owner,
     counter_regressed,
     credential_id_of,
-    user_handle_of,
     verify_assertion,
 )
 from service.db import credentials
@@ -65,14 +65,8 @@ async def _verified_use(
         raise UnknownPasskey(detail="credential not registered")
     stored, owner = found
     assert stored.id is not None
-    if "user_id" in started.data and started.data["user_id"] != owner.id:
-        # Username-first (and step-up): the passkey must belong to the account that was named.
-        raise UnknownPasskey(detail="credential of another user")
-    handle = user_handle_of(credential)
-    if handle is None and "user_id" not in started.data:
-        raise InvalidPasskeyResponse(detail="discoverable login without userHandle")
-    if handle is not None and handle != owner.public_id.bytes:
-        raise UnknownPasskey(detail="userHandle does not match the credential's owner")
+    # Username-first (and step-up): the passkey must belong to the account that was named.
+    check_owner(credential, started.data, owner=owner.id, owner_handle=owner.public_id.bytes)
     assertion = verify_assertion(
         RelyingParty.of(ctx.settings), credential, started.challenge, stored
     )

@@ -20,7 +20,7 @@ from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import CredentialDeviceType
 
-from service.auth.errors import InvalidPasskeyResponse
+from service.auth.errors import InvalidPasskeyResponse, UnknownPasskey
 from service.db.models import MAX_CREDENTIAL_ID_BYTES, PasskeyCredential
 from service.settings import Settings
 
@@ -202,6 +202,23 @@ def verify_assertion(
         backup_eligible=backup_eligible,
         backup_state=verified.credential_backed_up,
     )
+
+
+def check_owner(
+    credential: dict[str, Any], ceremony_data: dict[str, Any], *, owner: Any, owner_handle: bytes
+) -> None:
+    """WebAuthn L3 7.2 steps 6-7: when the ceremony named an account (username-first: its data
+    has ``user_id``, None for an unknown name) the credential must be that account's; a
+    discoverable response must carry the owner's ``userHandle``. Every mismatch is the same
+    ``UnknownPasskey`` (no enumeration)."""
+    named = "user_id" in ceremony_data
+    if named and ceremony_data["user_id"] != owner:
+        raise UnknownPasskey(detail="credential of another user")
+    handle = user_handle_of(credential)
+    if handle is None and not named:
+        raise InvalidPasskeyResponse(detail="discoverable login without userHandle")
+    if handle is not None and handle != owner_handle:
+        raise UnknownPasskey(detail="userHandle does not match the credential's owner")
 
 
 def counter_regressed(stored_count: int, new_count: int) -> bool:

@@ -137,7 +137,8 @@ async def create_client(
     _check(spec)
     secret, secret_hash = _new_secret(ctx) if spec.type == "confidential" else (None, None)
     row = OAuthClient(
-        client_id=spec.client_id or secrets.token_urlsafe(16),
+        # Hex: a random id must never start with "-" (the CLI would read it as an option).
+        client_id=spec.client_id or secrets.token_hex(12),
         name=spec.name.strip(),
         type=spec.type,
         secret_hash=secret_hash,

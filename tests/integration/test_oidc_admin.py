@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -147,3 +148,14 @@ async def test_admin_api_is_in_the_openapi_schema(client):
     assert "/admin/clients/{client_id}/rotate-secret" in schema["paths"]
     assert "/token" in schema["paths"]
     assert "/signin" not in schema["paths"]
+
+
+async def test_generated_client_ids_are_safe_on_a_command_line(app):
+    """A random id starting with "-" would read as an option to `sesame clients show`."""
+    from service.oidc.clients import ClientSpec, create_client
+
+    for _ in range(20):
+        row, _secret = await create_client(
+            app.state.oidc, ClientSpec(name="x", redirect_uris=["https://x.example/cb"])
+        )
+        assert re.fullmatch(r"[0-9a-f]{24}", row.client_id), row.client_id
