@@ -40,6 +40,10 @@ KINDS = {
     "client.deleted": "Client deleted",
     "client.secret_rotated": "Client secret rotated",
     "keys.rotated": "Signing keys rotated",
+    "tenant.created": "Passkey API tenant registered",
+    "tenant.deleted": "Passkey API tenant deleted",
+    "tenant.key_added": "Passkey API key added",
+    "tenant.key_revoked": "Passkey API key revoked",
 }
 
 

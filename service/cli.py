@@ -223,7 +223,7 @@ def tenants_command(args: argparse.Namespace) -> int:
         if args.action == "create":
             try:
                 tenant, key = await passkey_api.create_tenant(
-                    ctx, args.name, args.rp_id, args.origin
+                    ctx, args.name, args.rp_id, args.origin, actor="cli"
                 )
             except passkey_api.TenantRejected as exc:
                 print(f"sesame: {exc}", file=sys.stderr)
@@ -240,9 +240,20 @@ def tenants_command(args: argparse.Namespace) -> int:
             print(f"sesame: no tenant {args.tenant_id}", file=sys.stderr)
             return 1
         if args.action == "add-key":
-            _print_json({"api_key": await passkey_api.new_api_key(ctx, found, args.key_name)})
+            key = await passkey_api.new_api_key(ctx, found, args.key_name, actor="cli")
+            _print_json({"api_key": key})
             return 0
-        if not await passkey_api.revoke_api_key(ctx, found, args.lookup):
+        if args.action == "delete":
+            if not args.yes:
+                print(
+                    "sesame: deleting a tenant removes its users' passkeys; add --yes",
+                    file=sys.stderr,
+                )
+                return 2
+            await passkey_api.delete_tenant(ctx, found, actor="cli")
+            print(f"sesame: deleted {found.tenant_id}, its keys and its users' passkeys")
+            return 0
+        if not await passkey_api.revoke_api_key(ctx, found, args.lookup, actor="cli"):
             print(f"sesame: no live key {args.lookup}", file=sys.stderr)
             return 1
         print(f"sesame: key {args.lookup} revoked")
@@ -362,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     t_revoke.add_argument("tenant_id")
     t_revoke.add_argument("lookup")
+    t_delete = tsub.add_parser("delete", help="delete a tenant and its users' passkeys")
+    t_delete.add_argument("tenant_id")
+    t_delete.add_argument("--yes", action="store_true")
     p_tenants.set_defaults(func=tenants_command)
 
     p_audit = sub.add_parser("audit", help="the audit trail")

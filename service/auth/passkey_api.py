@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
+from service import audit
 from service.auth import ceremony, ratelimit
 from service.auth.context import AuthContext
 from service.auth.errors import (
@@ -81,7 +82,7 @@ def _check_tenant(name: str, rp_id: str, origins: list[str]) -> None:
             raise TenantRejected(f"origin {origin!r} is not on the RP ID {rp_id!r}")
 
 
-async def new_api_key(ctx: AuthContext, tenant: Tenant, name: str) -> str:
+async def new_api_key(ctx: AuthContext, tenant: Tenant, name: str, *, actor: str = "admin") -> str:
     """A key, shown once; only its keyed hash is stored."""
     assert tenant.id is not None
     lookup = secrets.token_hex(8)
@@ -96,12 +97,20 @@ async def new_api_key(ctx: AuthContext, tenant: Tenant, name: str) -> str:
                 created_at=ctx.clock.now(),
             )
         )
+        await audit.record(
+            db,
+            ctx.clock,
+            "tenant.key_added",
+            user_id=None,
+            actor=actor,
+            detail=f"{tenant.tenant_id} sk_{lookup}_...",
+        )
         await db.commit()
     return key
 
 
 async def create_tenant(
-    ctx: AuthContext, name: str, rp_id: str, origins: list[str]
+    ctx: AuthContext, name: str, rp_id: str, origins: list[str], *, actor: str = "admin"
 ) -> tuple[Tenant, str]:
     origins = [o.rstrip("/") for o in origins]
     _check_tenant(name, rp_id, origins)
@@ -114,8 +123,21 @@ async def create_tenant(
     )
     async with ctx.db.session() as db:
         db.add(tenant)
+        await audit.record(
+            db, ctx.clock, "tenant.created", user_id=None, actor=actor, detail=tenant.tenant_id
+        )
         await db.commit()
-    return tenant, await new_api_key(ctx, tenant, "first key")
+    return tenant, await new_api_key(ctx, tenant, "first key", actor=actor)
+
+
+async def delete_tenant(ctx: AuthContext, tenant: Tenant, *, actor: str = "admin") -> None:
+    """The tenant, its keys and all its users' credentials go (foreign keys cascade)."""
+    async with ctx.db.session() as db:
+        await tenant_rows.delete_tenant(db, tenant.tenant_id)
+        await audit.record(
+            db, ctx.clock, "tenant.deleted", user_id=None, actor=actor, detail=tenant.tenant_id
+        )
+        await db.commit()
 
 
 async def list_tenants(ctx: AuthContext) -> list[Tenant]:
@@ -128,10 +150,21 @@ async def find_tenant(ctx: AuthContext, tenant_id: str) -> Tenant | None:
         return await tenant_rows.by_tenant_id(db, tenant_id)
 
 
-async def revoke_api_key(ctx: AuthContext, tenant: Tenant, lookup: str) -> bool:
+async def revoke_api_key(
+    ctx: AuthContext, tenant: Tenant, lookup: str, *, actor: str = "admin"
+) -> bool:
     assert tenant.id is not None
     async with ctx.db.session() as db:
         done = await tenant_rows.revoke_key(db, tenant.id, lookup, ctx.clock.now())
+        if done:
+            await audit.record(
+                db,
+                ctx.clock,
+                "tenant.key_revoked",
+                user_id=None,
+                actor=actor,
+                detail=f"{tenant.tenant_id} sk_{lookup}_...",
+            )
         await db.commit()
     return done
 

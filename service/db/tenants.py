@@ -15,6 +15,10 @@ async def by_tenant_id(session: AsyncSession, tenant_id: str) -> Tenant | None:
     return (await session.exec(select(Tenant).where(Tenant.tenant_id == tenant_id))).first()
 
 
+async def delete_tenant(session: AsyncSession, tenant_id: str) -> None:
+    await session.exec(delete(Tenant).where(col(Tenant.tenant_id) == tenant_id))
+
+
 async def all_tenants(session: AsyncSession) -> list[Tenant]:
     return list((await session.exec(select(Tenant).order_by(col(Tenant.id)))).all())
 

@@ -182,7 +182,9 @@ async def list_tenants(ctx: Ctx) -> list[dict[str, Any]]:
 async def create_tenant(body: TenantIn, ctx: Ctx) -> Response:
     """Registers the app and returns its first API key, shown only in this answer."""
     try:
-        tenant, key = await passkey_api.create_tenant(ctx, body.name, body.rp_id, body.origins)
+        tenant, key = await passkey_api.create_tenant(
+            ctx, body.name, body.rp_id, body.origins, actor="admin-api"
+        )
     except passkey_api.TenantRejected as exc:
         return JSONResponse({"error": "invalid_tenant", "message": str(exc)}, status_code=400)
     return JSONResponse({**_tenant_view(tenant), "api_key": key}, status_code=201, headers=NO_STORE)
@@ -198,13 +200,22 @@ async def _tenant(ctx: Ctx, tenant_id: str) -> Tenant:
 @router.post("/tenants/{tenant_id}/keys", status_code=201)
 async def add_tenant_key(tenant_id: str, ctx: Ctx) -> Response:
     """Another API key (rotate: add the new one, deploy it, revoke the old one)."""
-    key = await passkey_api.new_api_key(ctx, await _tenant(ctx, tenant_id), "admin api")
+    tenant = await _tenant(ctx, tenant_id)
+    key = await passkey_api.new_api_key(ctx, tenant, "admin api", actor="admin-api")
     return JSONResponse({"api_key": key}, status_code=201, headers=NO_STORE)
 
 
 @router.delete("/tenants/{tenant_id}/keys/{lookup}", status_code=204)
 async def revoke_tenant_key(tenant_id: str, lookup: str, ctx: Ctx) -> Response:
     """Revoke a key by its lookup (the 16 characters after ``sk_``)."""
-    if not await passkey_api.revoke_api_key(ctx, await _tenant(ctx, tenant_id), lookup):
+    tenant = await _tenant(ctx, tenant_id)
+    if not await passkey_api.revoke_api_key(ctx, tenant, lookup, actor="admin-api"):
         raise HTTPException(404)
+    return Response(status_code=204)
+
+
+@router.delete("/tenants/{tenant_id}", status_code=204)
+async def delete_tenant(tenant_id: str, ctx: Ctx) -> Response:
+    """Deletes the tenant, its API keys and every passkey its users registered."""
+    await passkey_api.delete_tenant(ctx, await _tenant(ctx, tenant_id), actor="admin-api")
     return Response(status_code=204)

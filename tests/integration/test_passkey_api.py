@@ -210,9 +210,12 @@ def test_tenants_cli(backend):
         "https://b.example",
     ).returncode == 2  # fmt: skip
     added = json.loads(sesame(backend, "tenants", "add-key", info["tenant_id"]).stdout)
+    assert sesame(backend, "tenants", "delete", info["tenant_id"]).returncode == 2
     lookup = info["api_key"][3:19]
     assert sesame(backend, "tenants", "revoke-key", info["tenant_id"], lookup).returncode == 0
     assert added["api_key"] != info["api_key"]
+    assert sesame(backend, "tenants", "delete", info["tenant_id"], "--yes").returncode == 0
+    assert info["tenant_id"] not in sesame(backend, "tenants", "list").stdout
 
 
 async def test_openapi_documents_the_passkey_api(client):
@@ -276,3 +279,15 @@ async def test_admin_api_manages_tenants_and_keys(make_app):
         shop = App(c, None, key, "https://api.example")
         assert (await shop.call("GET", "/users/u/credentials")).status_code == 401
         assert (await shop.call("GET", "/users/u/credentials", key=second)).status_code == 200
+        # Registered passkeys and keys go with the tenant.
+        auth = SoftAuthenticator(origin=shop.origin)
+        shop.key = second
+        assert (await shop.register(auth, "gone")).status_code == 200
+        assert (await c.delete(f"/admin/tenants/{tenant_id}")).status_code == 204
+        assert (await shop.call("GET", "/users/gone/credentials")).status_code == 401
+        assert (await c.delete(f"/admin/tenants/{tenant_id}")).status_code == 404
+        trail = (await c.get("/admin/events", params={"limit": 1000})).json()
+        mine = [e["kind"] for e in trail if tenant_id in e["detail"]]
+        for kind in ("tenant.created", "tenant.key_added", "tenant.key_revoked", "tenant.deleted"):
+            assert kind in mine, kind
+        assert all(e["actor"] == "admin-api" for e in trail if tenant_id in e["detail"])
