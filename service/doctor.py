@@ -96,7 +96,7 @@ async def services(ctx: AuthContext, oidc: OidcContext) -> list[Finding]:
         return "reachable"
 
     async def migrations() -> str:
-        if not await is_current(ctx.db.engine, settings.database_url):
+        if not await is_current(ctx.db.engine):
             raise RuntimeError("the schema is behind the code: run `sesame migrate`")
         return "current"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -37,8 +38,17 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-async def is_current(engine: AsyncEngine, database_url: str) -> bool:
-    heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+@functools.cache
+def _heads() -> frozenset[str]:
+    """The code's migration heads: read from disk once per process (readiness probes ask
+    every few seconds, and the files do not change under a running process)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+async def is_current(engine: AsyncEngine) -> bool:
+    heads = _heads()
     async with engine.connect() as conn:
         current = await conn.run_sync(
             lambda sync_conn: set(MigrationContext.configure(sync_conn).get_current_heads())

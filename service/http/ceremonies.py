@@ -16,7 +16,15 @@ from service.auth import account, signin, signup
 from service.auth.context import AuthContext
 from service.db.models import User
 from service.http.cookies import CookieNames, set_signed_in
-from service.http.deps import BrowserId, Cookies, Csrf, Ctx, SignedIn, safe_next
+from service.http.deps import (
+    BrowserId,
+    Cookies,
+    Csrf,
+    Ctx,
+    SignedIn,
+    browser_facts,
+    safe_next,
+)
 
 router = APIRouter(dependencies=[Csrf], include_in_schema=False)
 
@@ -39,15 +47,6 @@ class Finish(BaseModel):
 
 def _options(ceremony_id: str, options: dict[str, Any]) -> dict[str, Any]:
     return {"ceremony": ceremony_id, "publicKey": options}
-
-
-def _browser_facts(request: Request, names: CookieNames) -> dict[str, Any]:
-    """What a finished sign-in needs from the browser: its user agent and the session it
-    replaces (rotated, never reused)."""
-    return {
-        "user_agent": request.headers.get("user-agent", ""),
-        "replacing": request.cookies.get(names.session),
-    }
 
 
 def _signed_in(
@@ -75,7 +74,7 @@ async def signup_finish(
         browser_id,
         ceremony_id=body.ceremony,
         credential=body.credential,
-        **_browser_facts(request, names),
+        **browser_facts(request, names),
     )
     return _signed_in(ctx, names, user, token, safe_next(body.next, "/account?done=welcome"))
 
@@ -95,7 +94,7 @@ async def signin_finish(
         browser_id,
         ceremony_id=body.ceremony,
         credential=body.credential,
-        **_browser_facts(request, names),
+        **browser_facts(request, names),
     )
     return _signed_in(ctx, names, user, token, safe_next(body.next))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
@@ -84,3 +84,12 @@ def safe_next(value: str | None, default: str = "/account") -> str:
     if parts.scheme or parts.netloc:
         return default
     return value
+
+
+def browser_facts(request: Request, names: CookieNames) -> dict[str, Any]:
+    """What a finished sign-in needs from the browser: its user agent and the session it
+    replaces (rotated, never reused)."""
+    return {
+        "user_agent": request.headers.get("user-agent", ""),
+        "replacing": request.cookies.get(names.session),
+    }

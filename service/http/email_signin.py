@@ -12,7 +12,7 @@ from service.auth.context import AuthContext
 from service.auth.errors import AuthError, RateLimited
 from service.db.models import User
 from service.http.cookies import CookieNames, set_signed_in
-from service.http.deps import BrowserId, Cookies, Csrf, Ctx, safe_next
+from service.http.deps import BrowserId, Cookies, Csrf, Ctx, browser_facts, safe_next
 from service.http.oidc import see_other
 from service.http.render import page
 
@@ -63,11 +63,7 @@ async def enter_code(
 ) -> Response:
     try:
         user, token, next_path = await email_signin.finish_with_code(
-            ctx,
-            code,
-            browser_id,
-            user_agent=request.headers.get("user-agent", ""),
-            replacing=request.cookies.get(names.session),
+            ctx, code, browser_id, **browser_facts(request, names)
         )
     except AuthError as exc:
         return _refused(request, "email_sent.html", exc)
@@ -96,11 +92,7 @@ async def confirm(
 ) -> Response:
     try:
         user, session_token, next_path = await email_signin.finish_with_link(
-            ctx,
-            token,
-            browser_id,
-            user_agent=request.headers.get("user-agent", ""),
-            replacing=request.cookies.get(names.session),
+            ctx, token, browser_id, **browser_facts(request, names)
         )
     except AuthError as exc:
         return _refused(request, "error.html", exc, message=exc.message)

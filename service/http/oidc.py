@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.auth.sessions import CurrentSession
 from service.http.deps import BrowserId, MaybeSession
+from service.http.middleware import CSP
 from service.http.render import page
 from service.oidc import authorize, discovery, introspection, revocation, token, userinfo
 from service.oidc.authorize import Step
@@ -55,11 +56,8 @@ def form_action_csp(*targets: str | None) -> str:
         if target:
             parts = urlsplit(target)
             origins.append(f"{parts.scheme}://{parts.netloc}")
-    return (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"connect-src 'self'; form-action 'self' {' '.join(origins)}; frame-ancestors 'none'; "
-        "base-uri 'none'"
-    ).replace("  ", " ")
+    allowed = " ".join(["'self'", *origins])
+    return CSP.replace("form-action 'self'", f"form-action {allowed}")
 
 
 def see_other(url: str) -> RedirectResponse:

@@ -32,7 +32,7 @@ async def readyz(ctx: Ctx) -> Response:
     try:
         async with ctx.db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-        current = await is_current(ctx.db.engine, ctx.settings.database_url)
+        current = await is_current(ctx.db.engine)
         checks["database"] = "ok"
         checks["migrations"] = "ok" if current else "pending: run `sesame migrate`"
     except Exception as exc:  # any failure means "not ready"; the reason goes in the answer

@@ -61,6 +61,7 @@ def _generate(alg: str, kid: str) -> RSAKey | ECKey | OKPKey:
 class _Loaded:
     rows: list[SigningKey]
     loaded_at: datetime
+    public: KeySet  # parsed once per load, not once per token checked
 
 
 class Signer:
@@ -130,15 +131,19 @@ class Signer:
         self._loaded = None
         return [row.kid for row in made]
 
-    async def _rows(self) -> list[SigningKey]:
+    async def _load(self) -> _Loaded:
         now = self._clock.now()
         loaded = self._loaded
         if loaded is None or now - loaded.loaded_at >= timedelta(seconds=self._cache_seconds):
             async with self._db.session() as db:
                 rows = await key_rows.published(db, now - self._max_token)
-            loaded = _Loaded(rows=rows, loaded_at=now)
+            public = KeySet([import_key(json.loads(row.public_jwk)) for row in rows])
+            loaded = _Loaded(rows=rows, loaded_at=now, public=public)
             self._loaded = loaded
-        return loaded.rows
+        return loaded
+
+    async def _rows(self) -> list[SigningKey]:
+        return (await self._load()).rows
 
     # -- use -----------------------------------------------------------------------------------
 
@@ -184,9 +189,8 @@ class Signer:
         the claims are the caller's to check."""
         if len(token) > 8192 or token.count(".") != 2:
             raise TokenInvalid("not a compact JWS")
-        rows = await self._rows()
+        keys = (await self._load()).public
         try:
-            keys = KeySet([import_key(json.loads(row.public_jwk)) for row in rows])
             decoded = jwt.decode(token, keys, algorithms=list(algorithms))
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             raise TokenInvalid(str(exc)) from exc

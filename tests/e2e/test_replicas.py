@@ -22,13 +22,12 @@ from sqlmodel import select
 from service.db.engine import Database
 from service.db.models import User
 from tests.conftest import REDIS_URL, Backend, _redis_clear, fresh_backend
-from tests.e2e.conftest import free_port
 from tests.factories import Browser, new_username
 from tests.netfault import FaultProxy
+from tests.processes import ROOT, free_port, serve
 from tests.rp import RelyingParty
 from tests.softauthn import SoftAuthenticator
 
-ROOT = Path(__file__).resolve().parents[2]
 PROCESSES: dict[str, asyncio.subprocess.Process] = {}
 
 
@@ -55,29 +54,12 @@ async def sesame(
         "SESAME_SIGNING_KEY_CACHE_SECONDS": "1",
         **env,
     }
-    log = (tmp / f"sesame-{port}.log").open("w")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "service.cli", "serve", "--log-level", "warning",
-        env=full_env, cwd=ROOT, stdout=log, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        async with httpx.AsyncClient(base_url=url) as probe:
-            for _ in range(300):
-                try:
-                    if (await probe.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError((tmp / f"sesame-{port}.log").read_text())
+    async with serve(full_env, url, tmp / f"sesame-{port}.log") as proc:
         PROCESSES[url] = proc
-        yield url
-    finally:
-        PROCESSES.pop(url, None)
-        if proc.returncode is None:
-            proc.terminate()
-        await proc.wait()
-        log.close()
+        try:
+            yield url
+        finally:
+            PROCESSES.pop(url, None)
 
 
 async def cli(backend: Backend, *args: str) -> str:

@@ -4,12 +4,12 @@ browser, a real SMTP server and an app that sends to it."""
 from __future__ import annotations
 
 import secrets
-import socket
 
 import pytest
 
 from tests.factories import Browser, signed_up
 from tests.mail import SmtpServer
+from tests.processes import free_port
 from tests.rp import RelyingParty
 
 
@@ -22,12 +22,6 @@ async def rp(app) -> RelyingParty:
 async def browser(client) -> Browser:
     signed_in, _, _ = await signed_up(client)
     return signed_in
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

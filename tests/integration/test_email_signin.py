@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import asgi_client
 from tests.factories import Browser, new_username, signed_up
-from tests.integration.conftest import free_port
 from tests.integration.helpers import sessions_of
 from tests.mail import SmtpServer, deliver, self_signed
+from tests.processes import free_port
 from tests.softauthn import SoftAuthenticator
 
 

@@ -6,7 +6,7 @@ from service.db.migrate import is_current
 
 
 async def test_schema_is_at_head(app, backend):
-    assert await is_current(app.state.ctx.db.engine, backend.database_url)
+    assert await is_current(app.state.ctx.db.engine)
 
 
 async def test_migrations_match_the_models(app):
