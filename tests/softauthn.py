@@ -67,12 +67,16 @@ class SoftAuthenticator:
         uv: bool = True,
         be: bool | None = None,
         bs: bool | None = None,
-        cross_origin: bool = False,
+        cross_origin: Any = False,
         credential_id: bytes | None = None,
         curve: ec.EllipticCurve | None = None,
         ctype: str = "webauthn.create",
+        cose_key: dict[int, Any] | None = None,
+        cose_alg: int | None = None,
     ) -> dict[str, Any]:
-        """navigator.credentials.create() answering ``options`` (the server's publicKey JSON)."""
+        """navigator.credentials.create() answering ``options`` (the server's publicKey JSON).
+        ``cose_key`` replaces the public key sent (see :func:`cose_key_of`); ``cose_alg``
+        relabels its algorithm, so a test can send a key that says one thing and is another."""
         rp_id = rp_id or options["rp"]["id"]
         curve = curve or ec.SECP256R1()
         key = ec.generate_private_key(curve)
@@ -80,15 +84,16 @@ class SoftAuthenticator:
         cred_id = credential_id or secrets.token_bytes(32)
         numbers = key.public_key().public_numbers()
         size = (curve.key_size + 7) // 8
-        cose = cbor2.dumps(
-            {
-                1: 2,
-                3: alg,
-                -1: crv,
-                -2: numbers.x.to_bytes(size, "big"),
-                -3: numbers.y.to_bytes(size, "big"),
-            }
-        )
+        fields = cose_key or {
+            1: 2,
+            3: alg,
+            -1: crv,
+            -2: numbers.x.to_bytes(size, "big"),
+            -3: numbers.y.to_bytes(size, "big"),
+        }
+        if cose_alg is not None:
+            fields = {**fields, 3: cose_alg}
+        cose = cbor2.dumps(fields)
         flags = self._flags(up=up, uv=uv, be=be, bs=bs, at=True)
         auth_data = (
             hashlib.sha256(rp_id.encode()).digest()
@@ -131,7 +136,7 @@ class SoftAuthenticator:
         uv: bool = True,
         be: bool | None = None,
         bs: bool | None = None,
-        cross_origin: bool = False,
+        cross_origin: Any = False,
         user_handle: bytes | bool | None = True,
         sign_count: int | None = None,
         ctype: str = "webauthn.get",
@@ -170,14 +175,32 @@ class SoftAuthenticator:
         }
 
     def _client_data(
-        self, ctype: str, challenge: str, origin: str | None, cross_origin: bool
+        self, ctype: str, challenge: str, origin: str | None, cross_origin: Any
     ) -> bytes:
         data: dict[str, Any] = {
             "type": ctype,
             "challenge": challenge,
             "origin": origin or self.origin,
         }
-        if cross_origin:
+        if cross_origin is True:
             data["crossOrigin"] = True
             data["topOrigin"] = "https://evil.example"
+        elif cross_origin is not False:
+            data["crossOrigin"] = cross_origin  # not a boolean: "true", 1, null...
         return json.dumps(data).encode()
+
+
+def cose_key_of(kind: str) -> dict[int, Any]:
+    """COSE public keys of other kinds, for registration tests (RFC 9053 7, RFC 8230 4)."""
+    from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    if kind.startswith("rsa"):
+        numbers = rsa.generate_private_key(65537, int(kind[3:])).public_key().public_numbers()
+        n = numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
+        return {1: 3, 3: -257, -1: n, -2: numbers.e.to_bytes(3, "big")}
+    if kind in {"ed25519", "ed448"}:
+        module = ed25519.Ed25519PrivateKey if kind == "ed25519" else ed448.Ed448PrivateKey
+        raw = module.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return {1: 1, 3: -8, -1: 6 if kind == "ed25519" else 7, -2: raw}
+    raise ValueError(kind)

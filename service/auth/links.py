@@ -166,9 +166,12 @@ async def consume_code(
         raise LinkInvalid(detail="no pending link for this browser or account")
     hashed = raw_hash.decode()
     link = await _load(ctx, hashed, await ctx.store.get(f"link:{hashed}"))
+    # Every try is counted before the code is checked, so concurrent guesses cannot get more
+    # than ``email_code_attempts`` checks between them. A try past the budget is refused
+    # unchecked but voids nothing: it may be a double submit of the right code racing the one
+    # that is about to use the link. The link is voided only by the last wrong code counted.
     attempts = await ctx.store.incr(f"link-attempts:{hashed}", ctx.settings.email_link_seconds)
     if attempts > ctx.settings.email_code_attempts:
-        await _void(ctx, hashed, link)
         raise TooManyAttempts(detail="code attempts exhausted")
     code = normalize_code(typed)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -20,9 +21,27 @@ from service.auth.verification import SUPPORTED_ALGORITHMS, RelyingParty
 _TRANSPORTS = {t.value: t for t in AuthenticatorTransport}
 
 
+# What a passkey looks like in allowCredentials today: a 32-byte credential id (platform and
+# synced passkeys: Chrome, Android, Windows) usable on this device or by hybrid transport.
+DECOY_ID_BYTES = 32
+DECOY_TRANSPORTS = "hybrid,internal"
+
+
 def descriptor(credential_id: bytes, transports: str = "") -> PublicKeyCredentialDescriptor:
-    known = [_TRANSPORTS[t] for t in transports.split(",") if t in _TRANSPORTS]
+    # Sorted, as getTransports() reports them (WebAuthn L3 5.2.1), so that the order of a
+    # stored list never differs from a decoy's.
+    names = sorted({t for t in transports.split(",") if t in _TRANSPORTS})
+    known = [_TRANSPORTS[t] for t in names]
     return PublicKeyCredentialDescriptor(id=credential_id, transports=known or None)
+
+
+def decoy_descriptors(seed: bytes) -> list[PublicKeyCredentialDescriptor]:
+    """allowCredentials for an account that does not exist (or has no passkey), shaped like a
+    real one's: one entry, a real-looking id length and transports. ``seed`` is a keyed hash of
+    the name asked for, so the same name always gets the same answer and nobody without the
+    server key can tell a decoy from a passkey."""
+    credential_id = hashlib.sha256(b"decoy-credential-id\x00" + seed).digest()[:DECOY_ID_BYTES]
+    return [descriptor(credential_id, DECOY_TRANSPORTS)]
 
 
 def creation_options(

@@ -29,7 +29,7 @@ from service.auth.errors import (
     UnknownPasskey,
 )
 from service.auth.names import clean_name, default_passkey_name
-from service.auth.options import creation_options, descriptor, request_options
+from service.auth.options import creation_options, decoy_descriptors, descriptor, request_options
 from service.auth.verification import (
     RelyingParty,
     b64url_encode,
@@ -279,7 +279,8 @@ async def begin_login(
             rows = await tenant_rows.credentials_of(db, tenant.id, user_id)
         allow = [descriptor(c.credential_id, c.transports) for c in rows]
         if not allow:  # same-shaped options whether or not the user has passkeys
-            allow = [descriptor(ctx.keys.hash("fake-credential", tenant.tenant_id + user_id)[:16])]
+            seed = ctx.keys.hash("decoy-credential", f"{tenant.tenant_id}\x00{user_id}")
+            allow = decoy_descriptors(seed)
     started = await ceremony.begin(ctx, "api-authenticate", _bound(tenant), data)
     return started.id, request_options(
         relying_party(ctx, tenant), challenge=started.challenge, allow=allow

@@ -20,7 +20,7 @@ from service.auth.errors import (
     InvalidPasskeyResponse,
     UnknownPasskey,
 )
-from service.auth.options import descriptor, request_options
+from service.auth.options import decoy_descriptors, descriptor, request_options
 from service.auth.outcomes import counted
 from service.auth.sessions import CurrentSession, confirm_with_passkey, start_session
 from service.auth.verification import (
@@ -47,7 +47,7 @@ async def begin_signin(
             data["user_id"], rows = await credentials.for_username_key(db, key)
         allow = [descriptor(row.credential_id, row.transports) for row in rows]
         if not allow:
-            allow = [descriptor(ctx.keys.hash("fake-credential", key)[:16])]
+            allow = decoy_descriptors(ctx.keys.hash("decoy-credential", key))
     started = await ceremony.begin(ctx, "authenticate", browser_id, data)
     return started.id, request_options(
         RelyingParty.of(ctx.settings), challenge=started.challenge, allow=allow

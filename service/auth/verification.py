@@ -16,7 +16,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from webauthn import verify_authentication_response, verify_registration_response
-from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers import decode_credential_public_key, decoded_public_key_to_cryptography
+from webauthn.helpers.cose import COSECRV, COSEKTY, COSEAlgorithmIdentifier
+from webauthn.helpers.decode_credential_public_key import (
+    DecodedEC2PublicKey,
+    DecodedOKPPublicKey,
+    DecodedRSAPublicKey,
+)
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import CredentialDeviceType
 
@@ -33,6 +39,7 @@ SUPPORTED_ALGORITHMS = [
     COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,
 ]
 _LIBRARY_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, binascii.Error)
+MIN_RSA_BITS = 2048
 
 
 def b64url_decode(value: str) -> bytes:
@@ -108,7 +115,10 @@ def _check_not_cross_origin(credential: dict[str, Any]) -> None:
         raise InvalidPasskeyResponse(detail="clientDataJSON unreadable") from exc
     if not isinstance(client_data, dict):
         raise InvalidPasskeyResponse(detail="clientDataJSON not an object")
-    if client_data.get("crossOrigin") is True or "topOrigin" in client_data:
+    # Only an absent member or the JSON boolean false is a same-origin ceremony: a string
+    # "true", a 1 or a null is not a boolean, and a client that sends one is not to be trusted
+    # with the difference (WebAuthn L3 5.8.1: crossOrigin is a boolean).
+    if client_data.get("crossOrigin", False) is not False or "topOrigin" in client_data:
         raise InvalidPasskeyResponse(detail="cross-origin ceremony")
 
 
@@ -156,6 +166,7 @@ def verify_registration(rp: RelyingParty, credential: Any, challenge: bytes) -> 
         raise InvalidPasskeyResponse(detail=f"registration: {exc}") from exc
     if len(verified.credential_id) > MAX_CREDENTIAL_ID_BYTES:
         raise InvalidPasskeyResponse(detail="credential id longer than 1023 bytes")
+    check_public_key(verified.credential_public_key)
     transports = (credential.get("response") or {}).get("transports") or []
     return RegisteredPasskey(
         credential_id=verified.credential_id,
@@ -166,6 +177,48 @@ def verify_registration(rp: RelyingParty, credential: Any, challenge: bytes) -> 
         backup_state=verified.credential_backed_up,
         transports=[t for t in transports if isinstance(t, str)][:8],
     )
+
+
+def _key_matches(decoded: object, alg: object) -> bool:
+    if alg == COSEAlgorithmIdentifier.ECDSA_SHA_256:
+        return (
+            isinstance(decoded, DecodedEC2PublicKey)
+            and decoded.crv == COSECRV.P256
+            and len(decoded.x) == len(decoded.y) == 32
+        )
+    if alg == COSEAlgorithmIdentifier.EDDSA:
+        return (
+            isinstance(decoded, DecodedOKPPublicKey)
+            and decoded.crv == COSECRV.ED25519
+            and len(decoded.x) == 32
+        )
+    if alg == COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256:
+        return (
+            isinstance(decoded, DecodedRSAPublicKey)
+            and decoded.kty == COSEKTY.RSA
+            and int.from_bytes(decoded.n, "big").bit_length() >= MIN_RSA_BITS
+        )
+    return False
+
+
+def check_public_key(cose_key: bytes) -> None:
+    """The COSE key must be what its ``alg`` says (RFC 9053 2.1 and 2.2, RFC 8812 2): ES256 is
+    ECDSA on P-256, EdDSA here is Ed25519, RS256 an RSA key of at least 2048 bits; and the key
+    must load (an EC point on its curve). A key labelled one way and built another is refused
+    at registration, before it is stored: nothing could later check a signature against it
+    with the meaning its label promises."""
+    try:
+        decoded = decode_credential_public_key(cose_key)
+    except _LIBRARY_ERRORS as exc:
+        raise InvalidPasskeyResponse(detail=f"unreadable public key: {exc}") from exc
+    alg = getattr(decoded, "alg", None)
+    ok = _key_matches(decoded, alg)
+    if not ok:
+        raise InvalidPasskeyResponse(detail=f"public key does not match its algorithm {alg}")
+    try:
+        decoded_public_key_to_cryptography(decoded)
+    except _LIBRARY_ERRORS as exc:
+        raise InvalidPasskeyResponse(detail=f"public key does not load: {exc}") from exc
 
 
 def verify_assertion(

@@ -2,9 +2,15 @@
 
 A code is 256 random bits; the store key is its keyed hash. It lives ``code_seconds`` (at most
 60), checked against the stored ``expires_at``, and is bound to the client, the redirect URI, the
-PKCE challenge and the nonce. Redeeming it is one atomic ``swap``: the first redemption replaces
-the code with a "used by grant G" marker and gets the code's data; a later one finds the marker,
-and the tokens issued for G are revoked (RFC 6749 4.1.2: a code used twice means it leaked).
+PKCE challenge and the nonce.
+
+Redeeming is one atomic store ``claim``. The first redemption gets the code's data and leaves a
+tombstone naming the grant G it is about to write; a code that was never issued leaves nothing
+(no key, no audit row). A replay finds the tombstone, marks it replayed and revokes G (RFC 6749
+4.1.2: a code used twice means it leaked). A replay can arrive while the first exchange is still
+writing G, when there is nothing yet to revoke; so the first exchange looks at its tombstone once
+G is committed and revokes G itself when a replay was recorded. Whichever order the two take,
+G ends revoked.
 """
 
 from __future__ import annotations
@@ -19,8 +25,7 @@ from service.keys.keyed import new_token
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidGrant
 from service.oidc.model import Authentication, AuthorizationRequest
-
-USED = b"used:"
+from service.store.base import CLAIMED, REPLAYED
 
 
 @dataclass(frozen=True)
@@ -80,13 +85,14 @@ async def redeem_code(ctx: OidcContext, code: str, gid: str) -> tuple[CodeGrant 
     ``(None, first_gid)`` when it had been redeemed before (the caller revokes ``first_gid``)."""
     if len(code) > 128:
         raise InvalidGrant("the code is invalid or has expired")
-    # The marker outlives the code itself so that a late replay is still recognised.
+    # The tombstone outlives the code itself so that a late replay is still recognised.
     ttl = max(ctx.settings.code_seconds, ctx.settings.access_token_seconds)
-    previous = await ctx.store.swap(_key(ctx, code), USED + gid.encode(), ttl)
+    previous = await ctx.store.claim(_key(ctx, code), gid.encode(), ttl)
     if previous is None:
         raise InvalidGrant("the code is invalid or has expired")
-    if previous.startswith(USED):
-        return None, previous[len(USED) :].decode()
+    for mark in (CLAIMED, REPLAYED):
+        if previous.startswith(mark):
+            return None, previous[len(mark) :].decode()
     data = json.loads(previous)
     grant = CodeGrant(
         client_id=data["client_id"],
@@ -104,3 +110,11 @@ async def redeem_code(ctx: OidcContext, code: str, gid: str) -> tuple[CodeGrant 
     if ctx.clock.now() >= grant.expires_at:
         raise InvalidGrant("the code is invalid or has expired")
     return grant, None
+
+
+async def replayed_meanwhile(ctx: OidcContext, code: str) -> bool:
+    """Whether a replay of ``code`` was recorded since it was redeemed: asked by the first
+    exchange once its grant is committed, so a replay that found no grant to revoke is not
+    lost."""
+    tombstone = await ctx.store.get(_key(ctx, code))
+    return tombstone is not None and tombstone.startswith(REPLAYED)

@@ -5,9 +5,9 @@ advertises it. Every handler runs after client authentication (``clients.authent
 and after checking that the client registered the grant type.
 
 Round trips on the hot path (code exchange), on one pooled connection: the client's row, one
-store swap for the code, the user's row, the grant's insert and its commit; signing uses keys
-cached in memory. A refresh is the client, one joined read (grant, client, user, session), one
-compare-and-set update and the commit.
+store claim for the code, the user's row, the grant's insert and its commit, then one store read
+for a replay recorded meanwhile; signing uses keys cached in memory. A refresh is the client, one
+joined read (grant, client, user, session), one compare-and-set update and the commit.
 """
 
 from __future__ import annotations
@@ -106,6 +106,22 @@ async def _tokens_for_user(
     return response
 
 
+async def _revoke_code_grant(
+    ctx: OidcContext, db: AsyncSession, gid: str, client: OAuthClient
+) -> None:
+    """RFC 6749 4.1.2: a code used twice revokes the tokens issued for it."""
+    await grant_rows.revoke_by_gid(db, gid, ctx.clock.now())
+    await audit.record(
+        db,
+        ctx.clock,
+        "tokens.revoked",
+        user_id=None,
+        actor="system",
+        detail=f"authorization code used twice by {client.client_id}",
+    )
+    await db.commit()
+
+
 async def authorization_code(
     ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
 ) -> Response:
@@ -117,16 +133,7 @@ async def authorization_code(
     found, first_gid = await codes.redeem_code(ctx, code, gid)
     if found is None:
         assert first_gid is not None
-        await grant_rows.revoke_by_gid(db, first_gid, ctx.clock.now())
-        await audit.record(
-            db,
-            ctx.clock,
-            "tokens.revoked",
-            user_id=None,
-            actor="system",
-            detail=f"authorization code used twice by {client.client_id}",
-        )
-        await db.commit()
+        await _revoke_code_grant(ctx, db, first_gid, client)
         raise InvalidGrant("the code was already used; the tokens issued for it are revoked")
     if found.client_id != client.client_id:
         raise InvalidGrant("the code was issued to another client")
@@ -160,6 +167,10 @@ async def authorization_code(
     assert user is not None
     await grant_rows.add(db, grant)
     await db.commit()
+    if await codes.replayed_meanwhile(ctx, code):
+        # A replay came while this grant was being written and found nothing to revoke.
+        await _revoke_code_grant(ctx, db, gid, client)
+        raise InvalidGrant("the code was used twice; the tokens issued for it are revoked")
     response = await _tokens_for_user(
         ctx, client, grant, user, found.scope, nonce=found.nonce, now=now
     )

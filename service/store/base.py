@@ -9,6 +9,12 @@ class StoreUnavailable(Exception):
     """The store could not be reached; the caller answers 503 and nothing was changed."""
 
 
+# What ``claim`` leaves behind: a claimed value becomes CLAIMED + tombstone, and a claim of a
+# claimed value turns it into REPLAYED + tombstone (the first claimant's tombstone is kept).
+CLAIMED = b"\x00claimed:"
+REPLAYED = b"\x00replayed:"
+
+
 class EphemeralStore(Protocol):
     async def put(self, key: str, value: bytes, ttl_seconds: int) -> None:
         """Set ``key`` to ``value``, replacing any previous value."""
@@ -16,9 +22,14 @@ class EphemeralStore(Protocol):
     async def take(self, key: str) -> bytes | None:
         """Atomically read and delete ``key``: of two concurrent takes, only one gets the value."""
 
-    async def swap(self, key: str, value: bytes, ttl_seconds: int) -> bytes | None:
-        """Atomically set ``key`` to ``value`` and return what it held before (None if nothing):
-        of two concurrent swaps, only one sees the original value."""
+    async def claim(self, key: str, tombstone: bytes, ttl_seconds: int) -> bytes | None:
+        """Use a single-use value, atomically, and remember that it was used. Returns what
+        ``key`` held before: None when it held nothing (and then nothing is written, so a
+        value that was never issued leaves no trace); the value itself on the first claim,
+        which replaces it with ``CLAIMED + tombstone`` for ``ttl_seconds``; a ``CLAIMED``
+        tombstone on the second, which marks it ``REPLAYED`` (same tombstone, same expiry)
+        so that the first claimant can still learn of the replay; a ``REPLAYED`` one after
+        that, unchanged."""
 
     async def get(self, key: str) -> bytes | None: ...
 

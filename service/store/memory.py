@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+from service.store.base import CLAIMED, REPLAYED
+
 
 class MemoryStore:
     def __init__(self) -> None:
@@ -38,9 +40,15 @@ class MemoryStore:
         self._data.pop(key, None)
         return value
 
-    async def swap(self, key: str, value: bytes, ttl_seconds: int) -> bytes | None:
+    async def claim(self, key: str, tombstone: bytes, ttl_seconds: int) -> bytes | None:
         previous = self._live(key)
-        self._data[key] = (value, time.monotonic() + ttl_seconds)
+        if previous is None:
+            return None
+        if previous.startswith(CLAIMED):
+            rest = previous[len(CLAIMED) :]
+            self._data[key] = (REPLAYED + rest, self._data[key][1])
+        elif not previous.startswith(REPLAYED):
+            self._data[key] = (CLAIMED + tombstone, time.monotonic() + ttl_seconds)
         return previous
 
     async def get(self, key: str) -> bytes | None:

@@ -7,13 +7,28 @@ from typing import cast
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from service.store.base import StoreUnavailable
+from service.store.base import CLAIMED, REPLAYED, StoreUnavailable
+
+# ``claim`` in one atomic step (a script runs alone on the server): nothing for an absent key,
+# CLAIMED -> REPLAYED keeping the tombstone and the expiry, a live value -> CLAIMED + tombstone.
+_CLAIM = """
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local claimed, replayed = ARGV[1], ARGV[2]
+if string.sub(v, 1, #claimed) == claimed then
+  redis.call('SET', KEYS[1], replayed .. string.sub(v, #claimed + 1), 'KEEPTTL')
+elseif string.sub(v, 1, #replayed) ~= replayed then
+  redis.call('SET', KEYS[1], claimed .. ARGV[3], 'EX', ARGV[4])
+end
+return v
+"""
 
 
 class RedisStore:
     def __init__(self, client: Redis, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
+        self._claim = client.register_script(_CLAIM)
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisStore:
@@ -33,11 +48,12 @@ class RedisStore:
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
-    async def swap(self, key: str, value: bytes, ttl_seconds: int) -> bytes | None:
+    async def claim(self, key: str, tombstone: bytes, ttl_seconds: int) -> bytes | None:
         try:
-            # SET ... GET (Redis >= 6.2): one atomic step that returns the old value.
-            old = await self._redis.set(self._prefix + key, value, ex=ttl_seconds, get=True)
-            return cast(bytes | None, old)
+            previous = await self._claim(
+                keys=[self._prefix + key], args=[CLAIMED, REPLAYED, tombstone, ttl_seconds]
+            )
+            return cast(bytes | None, previous)
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 

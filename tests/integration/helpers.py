@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import select
 
-from service.db.models import PasskeyCredential, Session, User
+from service.db.models import Grant, OAuthClient, PasskeyCredential, Session, User
 
 
 async def count_users(app: Any, username: str | None = None) -> int:
@@ -33,5 +33,15 @@ async def sessions_of(app: Any, username: str) -> list[Session]:
     async with app.state.ctx.db.session() as db:
         rows = await db.exec(
             select(Session).join(User).where(User.username_key == username.lower())
+        )
+        return list(rows.all())
+
+
+async def grants_of_client(app: Any, client_id: str) -> list[Grant]:
+    async with app.state.ctx.db.session() as db:
+        rows = await db.exec(
+            select(Grant)
+            .join(OAuthClient, OAuthClient.id == Grant.client_pk)
+            .where(OAuthClient.client_id == client_id)
         )
         return list(rows.all())

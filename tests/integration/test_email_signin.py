@@ -3,6 +3,7 @@ recovery, with a real SMTP server (aiosmtpd) in the test process, on both backen
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -156,6 +157,25 @@ async def test_five_wrong_codes_void_the_link(mail_app, account, fresh, smtp):
     assert late.status_code in (410, 429)
     assert (await fresh.form(mail.path)).status_code == 410
     assert (await fresh.client.get("/account")).status_code == 303
+
+
+async def test_the_right_code_submitted_twenty_times_at_once_signs_in_once(
+    mail_app, account, fresh, smtp
+):
+    """Red-team finding: concurrent submissions of the right code were all refused (the tries
+    past the budget voided the link before the right one could use it)."""
+    _, email, _ = account
+    await ask_link(fresh, email)
+    await deliver(mail_app)
+    mail = smtp.mailbox.last(email, "sign-in link")
+    await fresh.csrf()
+    answers = await asyncio.gather(
+        *(fresh.form("/signin/email/code", {"code": mail.code}) for _ in range(20))
+    )
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(303) == 1, statuses
+    assert set(statuses) <= {303, 410, 429}, statuses
+    assert (await fresh.client.get("/account")).status_code == 200
 
 
 async def test_code_needs_the_browser_that_asked(mail_app, account, fresh, other, smtp):

@@ -7,12 +7,14 @@ import json
 import secrets
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from service.auth import passkey_api
 from tests.conftest import asgi_client
 from tests.integration.test_oidc_admin import sesame
+from tests.integration.test_signin import assert_same_shape
 from tests.softauthn import SoftAuthenticator
 
 API = "/api/passkeys/v1"
@@ -187,14 +189,30 @@ async def test_bad_input_replay_and_ceremony_mixups(apps):
     assert (await shop.login(auth, "u9")).status_code == 200
 
 
+async def test_public_key_must_match_its_algorithm(apps):
+    shop, _ = apps
+    auth = SoftAuthenticator(origin=shop.origin)
+    refused = await shop.register(auth, "p384", curve=ec.SECP384R1(), cose_alg=-7)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_response"
+    refused = await shop.register(auth, "not-a-boolean", cross_origin="true")
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_response"
+    for user_id in ("p384", "not-a-boolean"):
+        listed = await shop.call("GET", f"/users/{user_id}/credentials")
+        assert listed.status_code == 200 and listed.json() == []
+
+
 async def test_unknown_user_gets_same_shaped_options(apps):
     shop, _ = apps
     await shop.register(SoftAuthenticator(origin=shop.origin), "known")
     known = (await shop.call("POST", "/login/initialize", {"user_id": "known"})).json()
     unknown = (await shop.call("POST", "/login/initialize", {"user_id": "ghost"})).json()
-    assert len(known["publicKey"]["allowCredentials"]) == len(
-        unknown["publicKey"]["allowCredentials"]
+    assert_same_shape(
+        known["publicKey"]["allowCredentials"], unknown["publicKey"]["allowCredentials"]
     )
+    again = (await shop.call("POST", "/login/initialize", {"user_id": "ghost"})).json()
+    assert again["publicKey"]["allowCredentials"] == unknown["publicKey"]["allowCredentials"]
+    other = (await shop.call("POST", "/login/initialize", {"user_id": "ghost2"})).json()
+    assert other["publicKey"]["allowCredentials"] != unknown["publicKey"]["allowCredentials"]
 
 
 def test_tenants_cli(backend):

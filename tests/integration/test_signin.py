@@ -39,11 +39,22 @@ async def test_username_first_signin_lists_the_users_passkeys(client, other_clie
     assert (await browser.signin(auth, username=username)).status_code == 200
 
 
+def assert_same_shape(known: list[dict], decoy: list[dict]) -> None:
+    """Red-team finding: an unknown name got 22-character ids and no transports, a known one
+    43-character ids with transports. Same count, same id lengths, plausible transports."""
+    assert len(decoy) == len(known) == 1
+    assert [len(c["id"]) for c in decoy] == [len(c["id"]) for c in known] == [43]
+    for entry in decoy:
+        assert entry["type"] == "public-key"
+        assert entry["transports"] == ["hybrid", "internal"]
+
+
 async def test_unknown_username_gets_same_shaped_options_and_same_error(client, other_client):
-    _, auth = await registered(client)
+    username, auth = await registered(client)
     browser = Browser(other_client)
-    unknown = await browser.begin_signin("nobody-" + new_username())
-    assert len(unknown["publicKey"]["allowCredentials"]) == 1
+    known = (await browser.begin_signin(username))["publicKey"]["allowCredentials"]
+    unknown = (await browser.begin_signin("nobody-" + new_username()))["publicKey"]
+    assert_same_shape(known, unknown["allowCredentials"])
     again = await browser.begin_signin(unknown_name := "nobody-x" + new_username())
     assert (
         again["publicKey"]["allowCredentials"]

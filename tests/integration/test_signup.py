@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.factories import Browser, new_username
 from tests.integration.helpers import count_users, credentials_of
-from tests.softauthn import SoftAuthenticator
+from tests.softauthn import SoftAuthenticator, cose_key_of
 
 
 async def test_signup_creates_account_with_first_passkey_and_signs_in(app, client):
@@ -105,6 +105,46 @@ async def test_signup_refuses_unsupported_algorithm(app, client):
 
 
 @pytest.mark.parametrize(
+    "key",
+    [
+        {"curve": ec.SECP384R1(), "cose_alg": -7},  # "ES256" on P-384
+        {"cose_alg": -257},  # "RS256" on an EC key
+        {"cose_alg": -8},  # "EdDSA" on an EC key
+        {"cose_key": cose_key_of("rsa1024")},  # RS256 below 2048 bits
+        {"cose_key": cose_key_of("ed448")},  # EdDSA on Ed448
+        {"cose_key": cose_key_of("ed25519"), "cose_alg": -7},  # "ES256" on an OKP key
+        {"cose_key": {1: 2, 3: -7, -1: 1, -2: b"\x01" * 32, -3: b"\x02" * 32}},  # off the curve
+    ],
+    ids=[
+        "p384-as-es256",
+        "ec-as-rs256",
+        "ec-as-eddsa",
+        "rsa1024",
+        "ed448",
+        "okp-as-es256",
+        "off-curve",
+    ],
+)
+async def test_public_key_must_match_its_algorithm(app, client, key):
+    """RFC 9053 / RFC 8812: ES256 is P-256, EdDSA is Ed25519, RS256 is RSA >= 2048 bits."""
+    username = new_username()
+    response = await Browser(client).signup(SoftAuthenticator(), username=username, **key)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_response"
+    assert await count_users(app, username) == 0
+
+
+@pytest.mark.parametrize("kind", ["rsa2048", "ed25519"])
+async def test_rsa_and_ed25519_public_keys_are_accepted(app, client, kind):
+    username = new_username()
+    response = await Browser(client).signup(
+        SoftAuthenticator(), username=username, cose_key=cose_key_of(kind)
+    )
+    assert response.status_code == 200, response.text
+    assert await count_users(app, username) == 1
+
+
+@pytest.mark.parametrize(
     "bend",
     [
         {"uv": False},  # user verification required
@@ -112,6 +152,8 @@ async def test_signup_refuses_unsupported_algorithm(app, client):
         {"origin": "http://evil.localhost:8000"},  # origin allowlist
         {"rp_id": "evil.example"},  # rpIdHash
         {"cross_origin": True},  # iframe
+        {"cross_origin": "true"},  # not a boolean
+        {"cross_origin": 1},  # not a boolean
         {"challenge": "AAAAAAAAAAAAAAAAAAAAAA"},  # wrong challenge
         {"ctype": "webauthn.get"},  # wrong ceremony in clientData
         {"be": False, "bs": True},  # BS=1 with BE=0
@@ -123,6 +165,8 @@ async def test_signup_refuses_unsupported_algorithm(app, client):
         "origin",
         "rp-id",
         "cross-origin",
+        "cross-origin-string",
+        "cross-origin-number",
         "challenge",
         "type",
         "bs-no-be",

@@ -8,6 +8,7 @@ import secrets
 import pytest
 
 from service.store import MemoryStore, RedisStore, StoreUnavailable
+from service.store.base import CLAIMED, REPLAYED
 from tests.conftest import REDIS_URL, require_redis
 
 
@@ -43,13 +44,17 @@ async def test_concurrent_takes_have_one_winner(store):
     assert results.count(None) == 19
 
 
-async def test_swap_returns_the_previous_value_once(store):
-    assert await store.swap("fresh", b"new", 60) is None
+async def test_claim_uses_a_value_once_and_remembers_the_replay(store):
+    # Red-team finding: a value that was never issued must leave no trace when claimed.
+    assert await store.claim("never-issued", b"g0", 60) is None
+    assert await store.get("never-issued") is None
     await store.put("code", b"original", 60)
-    results = await asyncio.gather(*(store.swap("code", b"used", 60) for _ in range(10)))
+    results = await asyncio.gather(*(store.claim("code", b"g1", 60) for _ in range(10)))
     assert results.count(b"original") == 1
-    assert results.count(b"used") == 9
-    assert await store.get("code") == b"used"
+    # The first replay sees the winner's tombstone; later ones see it marked replayed.
+    assert results.count(CLAIMED + b"g1") == 1
+    assert results.count(REPLAYED + b"g1") == 8
+    assert await store.get("code") == REPLAYED + b"g1"
 
 
 async def test_values_expire(store):
