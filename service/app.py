@@ -120,7 +120,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(email_address.router)
     app.include_router(passkey_api.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
-    app.add_middleware(SecurityMiddleware, names=app.state.cookies)
+    app.add_middleware(SecurityMiddleware, names=app.state.cookies, keys=ctx.keys)
     # Outermost: the client address is resolved before anything reads it.
     app.add_middleware(ObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)
     return app

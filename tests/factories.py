@@ -29,16 +29,24 @@ class Browser:
             self._csrf = found.group(1)
         return self._csrf
 
+    def _seen(self, response: httpx.Response) -> httpx.Response:
+        # A sign-in rotates the browser id, and with it the CSRF token of the next page.
+        if any("sesame_browser=" in c for c in response.headers.get_list("set-cookie")):
+            self._csrf = None
+        return response
+
     async def post(self, url: str, body: Any = None, **kwargs: Any) -> httpx.Response:
         headers = {"X-CSRF-Token": await self.csrf(), "Accept": "application/json"}
         headers.update(kwargs.pop("headers", {}))
-        return await self.client.post(
-            url, json=body if body is not None else {}, headers=headers, **kwargs
+        return self._seen(
+            await self.client.post(
+                url, json=body if body is not None else {}, headers=headers, **kwargs
+            )
         )
 
     async def form(self, url: str, data: dict[str, str] | None = None) -> httpx.Response:
         payload = {"csrf_token": await self.csrf(), **(data or {})}
-        return await self.client.post(url, data=payload)
+        return self._seen(await self.client.post(url, data=payload))
 
     async def begin_signup(
         self, username: str | None = None, email: str | None = None, name: str = ""

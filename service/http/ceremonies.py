@@ -10,12 +10,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from service.auth import account, signin, signup
 from service.auth.context import AuthContext
 from service.db.models import User
-from service.http.cookies import CookieNames, set_signed_in
+from service.http.cookies import CookieNames
 from service.http.deps import (
     BrowserId,
     Cookies,
@@ -25,6 +25,7 @@ from service.http.deps import (
     browser_facts,
     safe_next,
 )
+from service.http.signed_in import finish_sign_in
 
 router = APIRouter(dependencies=[Csrf], include_in_schema=False)
 
@@ -49,12 +50,11 @@ def _options(ceremony_id: str, options: dict[str, Any]) -> dict[str, Any]:
     return {"ceremony": ceremony_id, "publicKey": options}
 
 
-def _signed_in(
-    ctx: AuthContext, names: CookieNames, user: User, token: str, redirect: str
-) -> JSONResponse:
+async def _signed_in(
+    request: Request, ctx: AuthContext, names: CookieNames, user: User, token: str, redirect: str
+) -> Response:
     response = JSONResponse({"redirect": redirect})
-    set_signed_in(response, names, ctx, str(user.public_id), token)
-    return response
+    return await finish_sign_in(request, response, ctx, names, user, token, redirect)
 
 
 @router.post("/signup/begin")
@@ -68,7 +68,7 @@ async def signup_begin(body: SignupBegin, ctx: Ctx, browser_id: BrowserId) -> di
 @router.post("/signup/finish")
 async def signup_finish(
     body: Finish, request: Request, ctx: Ctx, names: Cookies, browser_id: BrowserId
-) -> JSONResponse:
+) -> Response:
     user, token = await signup.finish_signup(
         ctx,
         browser_id,
@@ -76,7 +76,8 @@ async def signup_finish(
         credential=body.credential,
         **browser_facts(request, names),
     )
-    return _signed_in(ctx, names, user, token, safe_next(body.next, "/account?done=welcome"))
+    next_path = safe_next(body.next, "/account?done=welcome")
+    return await _signed_in(request, ctx, names, user, token, next_path)
 
 
 @router.post("/signin/begin")
@@ -88,7 +89,7 @@ async def signin_begin(body: SigninBegin, ctx: Ctx, browser_id: BrowserId) -> di
 @router.post("/signin/finish")
 async def signin_finish(
     body: Finish, request: Request, ctx: Ctx, names: Cookies, browser_id: BrowserId
-) -> JSONResponse:
+) -> Response:
     user, token = await signin.finish_signin(
         ctx,
         browser_id,
@@ -96,7 +97,7 @@ async def signin_finish(
         credential=body.credential,
         **browser_facts(request, names),
     )
-    return _signed_in(ctx, names, user, token, safe_next(body.next))
+    return await _signed_in(request, ctx, names, user, token, safe_next(body.next))
 
 
 @router.post("/account/passkeys/begin")

@@ -11,10 +11,11 @@ from service.auth import email_signin
 from service.auth.context import AuthContext
 from service.auth.errors import AuthError, RateLimited
 from service.db.models import User
-from service.http.cookies import CookieNames, set_signed_in
+from service.http.cookies import CookieNames
 from service.http.deps import BrowserId, Cookies, Csrf, Ctx, browser_facts, safe_next
 from service.http.oidc import see_other
 from service.http.render import page
+from service.http.signed_in import finish_sign_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,12 +27,16 @@ def _refused(request: Request, template: str, exc: AuthError, **context: object)
     return response
 
 
-def _signed_in(
-    ctx: AuthContext, names: CookieNames, user: User, token: str, next_path: str | None
+async def _signed_in(
+    request: Request,
+    ctx: AuthContext,
+    names: CookieNames,
+    user: User,
+    token: str,
+    next_path: str | None,
 ) -> Response:
-    response = see_other(safe_next(next_path, "/account?done=email-signin"))
-    set_signed_in(response, names, ctx, str(user.public_id), token)
-    return response
+    target = safe_next(next_path, "/account?done=email-signin")
+    return await finish_sign_in(request, see_other(target), ctx, names, user, token, target)
 
 
 @router.post("/signin/email", dependencies=[Csrf])
@@ -67,7 +72,7 @@ async def enter_code(
         )
     except AuthError as exc:
         return _refused(request, "email_sent.html", exc)
-    return _signed_in(ctx, names, user, token, next_path)
+    return await _signed_in(request, ctx, names, user, token, next_path)
 
 
 @router.get("/signin/email/{token}")
@@ -96,4 +101,4 @@ async def confirm(
         )
     except AuthError as exc:
         return _refused(request, "error.html", exc, message=exc.message)
-    return _signed_in(ctx, names, user, session_token, next_path)
+    return await _signed_in(request, ctx, names, user, session_token, next_path)

@@ -1,7 +1,11 @@
 """Security headers on every response and the browser-id cookie (plain ASGI, no per-request task).
 
 The browser id is a random value in an HttpOnly cookie that identifies this browser (not a
-user): ceremonies are bound to it and CSRF tokens are derived from it.
+user): ceremonies are bound to it and CSRF tokens are derived from it. Only Sesame issues it: the
+cookie carries the id with an HMAC under the server key, and a value without a valid one (planted
+by a sibling subdomain or on a shared computer) is replaced, never adopted. A route that signs
+someone in rotates it (``rotate_browser_id``), like the session, so an id known before the
+sign-in is worth nothing after it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.http.cookies import CookieNames
-from service.keys.keyed import new_token
+from service.keys.keyed import Keyring, new_token
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -22,6 +26,16 @@ BROWSER_COOKIE_SECONDS = 400 * 24 * 3600
 # The largest honest body is a WebAuthn registration with an attestation certificate chain,
 # a few KiB. Bodies must say their length (browsers always do), so the cap holds before reading.
 MAX_BODY_BYTES = 64 * 1024
+BROWSER_ID_PURPOSE = "browser-id"
+
+
+def rotate_browser_id(scope_state: dict[str, object]) -> tuple[str, str]:
+    """A new browser id for this browser from this response on; returns (old, new). The
+    middleware sets the cookie."""
+    old = str(scope_state["browser_id"])
+    new = new_token()
+    scope_state["browser_id_rotated"] = new
+    return old, new
 
 
 def body_refusal(scope: Scope) -> tuple[int, bytes] | None:
@@ -50,9 +64,10 @@ def read_cookie(scope: Scope, name: str) -> str | None:
 
 
 class SecurityMiddleware:
-    def __init__(self, app: ASGIApp, names: CookieNames) -> None:
+    def __init__(self, app: ASGIApp, names: CookieNames, keys: Keyring) -> None:
         self.app = app
         self.names = names
+        self.keys = keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,11 +88,13 @@ class SecurityMiddleware:
             )
             await send({"type": "http.response.body", "body": body})
             return
-        browser_id = read_cookie(scope, self.names.browser)
-        fresh = not browser_id or len(browser_id) != 43
-        if fresh:
+        signed = read_cookie(scope, self.names.browser)
+        browser_id = self.keys.unsign(BROWSER_ID_PURPOSE, signed) if signed else None
+        fresh = browser_id is None or len(browser_id) != 43
+        if browser_id is None or fresh:
             browser_id = new_token()
-        scope.setdefault("state", {})["browser_id"] = browser_id
+        state = scope.setdefault("state", {})
+        state["browser_id"] = browser_id
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -91,11 +108,13 @@ class SecurityMiddleware:
                     headers.setdefault("Strict-Transport-Security", "max-age=63072000")
                 if not scope["path"].startswith("/static/"):
                     headers.setdefault("Cache-Control", "no-store")
-                if fresh:
+                issued = state.get("browser_id_rotated") or (browser_id if fresh else None)
+                if issued:
+                    value = self.keys.sign(BROWSER_ID_PURPOSE, str(issued))
                     attrs = f"Path=/; Max-Age={BROWSER_COOKIE_SECONDS}; HttpOnly; SameSite=Lax"
                     if self.names.secure:
                         attrs += "; Secure"
-                    headers.append("Set-Cookie", f"{self.names.browser}={browser_id}; {attrs}")
+                    headers.append("Set-Cookie", f"{self.names.browser}={value}; {attrs}")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

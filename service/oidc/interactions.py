@@ -102,3 +102,24 @@ async def mark_consented(ctx: OidcContext, uid: str, parked: Interaction) -> Non
 async def take(ctx: OidcContext, uid: str, browser_id: str) -> Interaction:
     """Atomic: of two tabs finishing the same interaction, one gets it."""
     return _check(ctx, await ctx.store.take(_key(uid)), browser_id)
+
+
+async def rebind(ctx: OidcContext, uid: str, old_browser_id: str, new_browser_id: str) -> None:
+    """The browser id rotates at sign-in; a request parked under the old id follows it.
+    Looked at first (another browser's is left alone), then taken and put back, so it can
+    never exist under both ids at once. Nothing happens when it is gone or not this browser's:
+    the resume page then says so."""
+    try:
+        _check(ctx, await ctx.store.get(_key(uid)), old_browser_id)
+        parked = _check(ctx, await ctx.store.take(_key(uid)), old_browser_id)
+    except InteractionGone:
+        return
+    moved = Interaction(
+        parked.request,
+        parked.started_at,
+        parked.expires_at,
+        _browser(ctx, new_browser_id),
+        parked.consented,
+    )
+    remaining = int((parked.expires_at - ctx.clock.now()).total_seconds())
+    await ctx.store.put(_key(uid), moved.dumps(), max(remaining, 1))
