@@ -8,7 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from service import audit, logs
@@ -29,6 +29,7 @@ from service.http import (
 from service.http import oidc as oidc_routes
 from service.http.cookies import CookieNames
 from service.http.errors import install_error_handlers
+from service.http.inputs import InputGuard, refuse_bad_input
 from service.http.middleware import SecurityMiddleware
 from service.http.observability import ObservabilityMiddleware
 from service.http.render import WEB_DIR
@@ -105,6 +106,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Every text input passes ``service.text``'s rule before any route touches a store.
+        dependencies=[Depends(refuse_bad_input)],
     )
     app.state.ctx = ctx
     app.state.oidc = oidc
@@ -120,6 +123,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(email_address.router)
     app.include_router(passkey_api.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    # Inside the security middleware, which caps the body before anything reads it.
+    app.add_middleware(InputGuard)
     app.add_middleware(SecurityMiddleware, names=app.state.cookies, keys=ctx.keys)
     # Outermost: the client address is resolved before anything reads it.
     app.add_middleware(ObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)

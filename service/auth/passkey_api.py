@@ -14,7 +14,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
@@ -42,6 +41,7 @@ from service.auth.verification import (
 from service.db import tenants as tenant_rows
 from service.db.models import Tenant, TenantApiKey, TenantCredential
 from service.keys.keyed import new_token
+from service.text import split_url
 
 LOGIN_TOKEN_SECONDS = 300
 
@@ -68,10 +68,14 @@ def relying_party(ctx: AuthContext, tenant: Tenant) -> RelyingParty:
 def _check_tenant(name: str, rp_id: str, origins: list[str]) -> None:
     if not name.strip() or len(name) > 100:
         raise TenantRejected("name: 1 to 100 characters")
+    if not rp_id or len(rp_id) > 253:
+        raise TenantRejected("RP ID: a host name of at most 253 characters")
     if not origins:
         raise TenantRejected("at least one origin")
     for origin in origins:
-        parts = urlsplit(origin)
+        parts = split_url(origin)
+        if parts is None:
+            raise TenantRejected(f"origin {origin!r} is not a valid URL")
         host = parts.hostname or ""
         local = parts.scheme == "http" and host in {"localhost", "127.0.0.1"}
         if parts.scheme != "https" and not local:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 
@@ -11,6 +10,7 @@ from service.auth.context import AuthContext
 from service.auth.errors import CsrfFailed, NotSignedIn
 from service.auth.sessions import CurrentSession, resolve_session
 from service.http.cookies import CookieNames
+from service.text import split_url
 
 
 def get_ctx(request: Request) -> AuthContext:
@@ -80,8 +80,8 @@ def safe_next(value: str | None, default: str = "/account") -> str:
         return default
     if any(ch in value for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in value):
         return default
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
+    parts = split_url(value)
+    if parts is None or parts.scheme or parts.netloc:
         return default
     return value
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.auth.errors import AuthError, NotSignedIn, RateLimited, SignupRejected
+from service.http.inputs import BadInput
 from service.http.render import page
 from service.oidc.codes import with_query
 from service.oidc.errors import ErrorRedirect, InvalidClient, InvalidToken, OAuthError
@@ -82,6 +83,20 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _bad_input(request: Request, exc: Exception) -> Response:
+    """Text input that breaks ``service.text``'s rule: a precise 400 in the endpoint's form."""
+    assert isinstance(exc, BadInput)
+    log.info("bad input on %s: %s", request.url.path, exc.problem)
+    message = f"Malformed request: {exc.problem}."
+    if request.url.path in PROTOCOL_JSON_PATHS:
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": message},
+            status_code=400,
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
+    return error_response(request, 400, "invalid_request", message)
+
+
 async def _oauth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OAuthError)
     log.info("oauth error on %s: %s (%s)", request.url.path, exc.error, exc.description)
@@ -122,6 +137,7 @@ async def _error_redirect(request: Request, exc: Exception) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(BadInput, _bad_input)
     app.add_exception_handler(OAuthError, _oauth_error)
     app.add_exception_handler(ErrorRedirect, _error_redirect)
     app.add_exception_handler(AuthError, _auth_error)

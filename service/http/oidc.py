@@ -7,7 +7,6 @@ endpoints, a redirect to the client once its redirect URI is known good, a page 
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -20,6 +19,7 @@ from service.oidc import authorize, discovery, introspection, revocation, token,
 from service.oidc.authorize import Step
 from service.oidc.context import OidcContext
 from service.oidc.model import Authentication
+from service.text import split_url
 
 router = APIRouter(tags=["OpenID Connect"])
 
@@ -54,7 +54,9 @@ def form_action_csp(*targets: str | None) -> str:
     origins = []
     for target in targets:
         if target:
-            parts = urlsplit(target)
+            parts = split_url(target)
+            if parts is None:
+                continue
             origins.append(f"{parts.scheme}://{parts.netloc}")
     allowed = " ".join(["'self'", *origins])
     return CSP.replace("form-action 'self'", f"form-action {allowed}")

@@ -27,6 +27,7 @@ from service.db.models import OAuthClient
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidClient, InvalidRequest
+from service.text import TextRejected, check_text, split_url
 
 SCOPES = ("openid", "profile", "email")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
@@ -56,7 +57,9 @@ def redirect_uri_problem(uri: str) -> str | None:
     """Why ``uri`` cannot be registered, or None when it can."""
     if not uri or len(uri) > 2000 or any(ch.isspace() for ch in uri) or "*" in uri:
         return "must be a single absolute URI without spaces or wildcards"
-    parts = urlsplit(uri)
+    parts = split_url(uri)
+    if parts is None:
+        return "is not a valid URI"
     if parts.scheme not in {"https", "http"}:
         return "must use https (or http on a loopback host)"
     if not parts.hostname:
@@ -85,7 +88,9 @@ def redirect_uri_matches(registered: list[str], given: str) -> bool:
     if parts.scheme != "http" or parts.hostname not in LOOPBACK_IPS or "@" in parts.netloc:
         return False
     for uri in registered:
-        reg = urlsplit(uri)
+        reg = split_url(uri)
+        if reg is None:
+            continue
         same = (reg.scheme, reg.hostname, reg.path, reg.query)
         if same == ("http", parts.hostname, parts.path, parts.query) and not parts.fragment:
             return True
@@ -240,7 +245,13 @@ def _from_basic(header: str) -> tuple[str, str]:
     if not sep:
         raise InvalidClient("malformed Basic authorization header")
     # RFC 6749 2.3.1: both parts are form-urlencoded before base64.
-    return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
+    client_id = unquote(client_id.replace("+", " "), errors="strict")
+    secret = unquote(secret.replace("+", " "), errors="strict")
+    # The header is text too, in another shape: the same rule as every other input.
+    try:
+        return check_text("client_id", client_id, 64), check_text("client_secret", secret, 256)
+    except TextRejected as exc:
+        raise InvalidRequest(f"Basic authorization header: {exc}") from exc
 
 
 def credentials_of(params: dict[str, str], authorization: str | None) -> Credentials:

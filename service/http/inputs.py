@@ -1,0 +1,146 @@
+"""The edge: every text input is checked against ``service.text`` before a route runs.
+
+A plain ASGI middleware reads the query string, the path and, for form and JSON bodies, the body
+(already capped at 64 KiB by ``SecurityMiddleware``, which runs first), and replays the body to
+the app unchanged. A problem is only noted in the request state; the app-wide dependency
+``refuse_bad_input`` raises it before any other dependency or route touches a store, and
+``service.http.errors`` answers it in the endpoint's own form (RFC 6749 JSON on the back channel,
+JSON on the APIs, a page elsewhere).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.text import text_problem
+
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class BadInput(Exception):
+    """Text input that breaks the rule (``service.text``)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _pairs_problem(raw: bytes, where: str) -> str | None:
+    try:
+        pairs = parse_qsl(
+            raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except (UnicodeDecodeError, ValueError):
+        return f"the {where} is not valid UTF-8"
+    for name, value in pairs:
+        problem = text_problem(name, 100) or text_problem(value)
+        if problem:
+            return f"{where} parameter {name[:40]!r} {problem}"
+    return None
+
+
+def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path or "body", value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{path}.{key}" if path else str(key), str(key)
+            yield from _strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+
+
+def _json_problem(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None  # not JSON at all: the route's own parsing answers 400
+    for where, text in _strings(data):
+        # A JSON string may be as long as the body allows (an attestation object is a few KiB);
+        # fields stored in a column are held to its length by the route's model.
+        problem = text_problem(text, 64 * 1024)
+        if problem:
+            return f"{where[:60]} {problem}"
+    return None
+
+
+def input_problem(scope: Scope, body: bytes | None) -> str | None:
+    problem = text_problem(scope.get("path", ""), 2048)
+    if problem:
+        return f"the path {problem}"
+    problem = _pairs_problem(scope.get("query_string", b""), "query")
+    if problem or body is None:
+        return problem
+    content_type = _header(scope, b"content-type")
+    if content_type.startswith(b"application/x-www-form-urlencoded"):
+        return _pairs_problem(body, "form")
+    if b"json" in content_type:
+        return _json_problem(body)
+    return None
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).lower()
+    return b""
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+class InputGuard:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = None
+        if scope["method"] in BODY_METHODS and (
+            _header(scope, b"content-type").startswith(b"application/x-www-form-urlencoded")
+            or b"json" in _header(scope, b"content-type")
+        ):
+            body = await _read_body(receive)
+            receive = _replay(body, receive)
+        problem = input_problem(scope, body)
+        if problem:
+            scope.setdefault("state", {})["bad_input"] = problem
+        await self.app(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def refuse_bad_input(request: Request) -> None:
+    """App-wide dependency: runs before every other one."""
+    problem = request.scope.get("state", {}).get("bad_input")
+    if problem:
+        raise BadInput(problem)
