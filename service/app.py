@@ -32,6 +32,7 @@ from service.http.errors import install_error_handlers
 from service.http.inputs import InputGuard, refuse_bad_input
 from service.http.middleware import SecurityMiddleware
 from service.http.observability import ObservabilityMiddleware
+from service.http.openapi import install_openapi
 from service.http.render import WEB_DIR
 from service.keys.keyed import Keyring
 from service.keys.sealed import Sealer
@@ -113,6 +114,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.oidc = oidc
     app.state.cookies = CookieNames(settings)
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(ops.router)
     app.include_router(pages.router)
     app.include_router(ceremonies.router)

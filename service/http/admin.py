@@ -8,11 +8,11 @@ the API answers 404, as if it did not exist. Documented in the OpenAPI schema at
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -21,9 +21,16 @@ from service.auth import operators, passkey_api
 from service.db.models import Tenant
 from service.http.deps import Ctx
 from service.http.oidc import Oidc
-from service.keys.signing import ALGORITHMS, DEFAULT_ALG
+from service.http.openapi import (
+    HOST_PATTERN,
+    NAME_PATTERN,
+    ORIGIN_PATTERN,
+    REDIRECT_URI_PATTERN,
+    error_responses,
+)
+from service.keys.signing import ALGORITHMS
 from service.oidc import clients
-from service.oidc.clients import ClientRejected, ClientSpec
+from service.oidc.clients import ClientIdTaken, ClientRejected, ClientSpec
 
 
 async def require_admin(request: Request, oidc: Oidc) -> None:
@@ -36,25 +43,103 @@ async def require_admin(request: Request, oidc: Oidc) -> None:
         raise HTTPException(401, "admin token required")
 
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses=error_responses(400, 401, 404, 409, 413, 503),
+)
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class ClientIn(BaseModel):
-    """A client registration."""
+def _contains(value: str) -> dict[str, Any]:
+    return {
+        "required": ["grant_types"],
+        "properties": {"grant_types": {"contains": {"const": value}}},
+    }
 
-    name: str = Field(max_length=100, examples=["Example app"])
+
+RedirectUri = Annotated[
+    str, Field(max_length=2000, json_schema_extra={"pattern": REDIRECT_URI_PATTERN})
+]
+
+
+ClientId = Annotated[str, Path(min_length=1, max_length=64)]
+TenantId = Annotated[str, Path(min_length=1, max_length=40)]
+KeyLookup = Annotated[str, Path(min_length=1, max_length=16)]
+Scope = Literal["openid", "profile", "email"]
+GrantType = Literal["authorization_code", "refresh_token", "client_credentials"]
+
+
+def _all_scopes() -> list[Scope]:
+    return ["openid", "profile", "email"]
+
+
+def _code_grants() -> list[GrantType]:
+    return ["authorization_code", "refresh_token"]
+
+
+class ClientIn(BaseModel):
+    """A client registration. Its rules, also in this schema: redirect URIs are https (or
+    http on a loopback host) without userinfo, fragment or wildcard; scopes include openid;
+    the authorization_code grant (the default) needs a redirect URI; refresh_token comes with
+    authorization_code; client_credentials is for confidential clients."""
+
+    model_config = ConfigDict(
+        strict=True,
+        # Metadata Sesame does not know is refused, never dropped: an operator is never told
+        # "created" for a setting that was not kept.
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {
+                        "not": {
+                            "allOf": [
+                                {"required": ["grant_types"]},
+                                {"not": _contains("authorization_code")},
+                            ]
+                        }
+                    },
+                    "then": {
+                        "required": ["redirect_uris"],
+                        "properties": {"redirect_uris": {"minItems": 1}},
+                    },
+                },
+                {"if": _contains("refresh_token"), "then": _contains("authorization_code")},
+                {
+                    "if": _contains("client_credentials"),
+                    "then": {"properties": {"type": {"const": "confidential"}}},
+                },
+            ]
+        },
+    )
+
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        examples=["Example app"],
+        json_schema_extra={"pattern": NAME_PATTERN},
+    )
     type: Literal["confidential", "public"] = "confidential"
-    redirect_uris: list[str] = Field(
+    redirect_uris: list[RedirectUri] = Field(
         default_factory=list, max_length=20, examples=[["https://app.example/callback"]]
     )
-    post_logout_redirect_uris: list[str] = Field(default_factory=list, max_length=20)
-    scopes: list[str] = Field(default_factory=lambda: list(clients.SCOPES))
-    grant_types: list[str] = Field(default_factory=lambda: ["authorization_code", "refresh_token"])
-    id_token_signed_response_alg: str = Field(default=DEFAULT_ALG, examples=list(ALGORITHMS))
+    post_logout_redirect_uris: list[RedirectUri] = Field(default_factory=list, max_length=20)
+    scopes: list[Scope] = Field(
+        default_factory=_all_scopes,
+        min_length=1,
+        json_schema_extra={"contains": {"const": "openid"}},
+    )
+    grant_types: list[GrantType] = Field(default_factory=_code_grants, min_length=1)
+    id_token_signed_response_alg: Literal["RS256", "ES256", "EdDSA"] = Field(
+        default="RS256", examples=list(ALGORITHMS)
+    )
     first_party: bool = False
-    client_id: str | None = Field(default=None, max_length=64)
+    client_id: str | None = Field(
+        default=None, max_length=64, json_schema_extra={"pattern": "^[A-Za-z0-9._-]{1,64}$"}
+    )
 
 
 class ClientOut(BaseModel):
@@ -86,14 +171,16 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
         type=body.type,
         redirect_uris=body.redirect_uris,
         post_logout_redirect_uris=body.post_logout_redirect_uris,
-        scopes=body.scopes,
-        grant_types=body.grant_types,
+        scopes=list(body.scopes),
+        grant_types=list(body.grant_types),
         id_token_alg=body.id_token_signed_response_alg,
         first_party=body.first_party,
         client_id=body.client_id,
     )
     try:
         row, secret = await clients.create_client(oidc, spec, actor="admin-api")
+    except ClientIdTaken as exc:
+        return JSONResponse({"error": "client_id_taken", "message": str(exc)}, status_code=409)
     except ClientRejected as exc:
         return JSONResponse(
             {"error": "invalid_client_metadata", "message": str(exc)}, status_code=400
@@ -104,7 +191,7 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
 
 
 @router.get("/clients/{client_id}", response_model=ClientOut)
-async def show_client(client_id: str, oidc: Oidc) -> dict[str, Any]:
+async def show_client(client_id: ClientId, oidc: Oidc) -> dict[str, Any]:
     row = await clients.get_client(oidc, client_id)
     if row is None:
         raise HTTPException(404)
@@ -112,16 +199,22 @@ async def show_client(client_id: str, oidc: Oidc) -> dict[str, Any]:
 
 
 @router.delete("/clients/{client_id}", status_code=204)
-async def delete_client(client_id: str, oidc: Oidc) -> Response:
+async def delete_client(client_id: ClientId, oidc: Oidc) -> Response:
     if not await clients.delete_client(oidc, client_id, actor="admin-api"):
         raise HTTPException(404)
     return Response(status_code=204)
 
 
 @router.post("/clients/{client_id}/rotate-secret")
-async def rotate_secret(client_id: str, oidc: Oidc) -> Response:
+async def rotate_secret(client_id: ClientId, oidc: Oidc) -> Response:
+    """A new secret for a confidential client; a public client has none (409)."""
     secret = await clients.rotate_secret(oidc, client_id, actor="admin-api")
     if secret is None:
+        if await clients.get_client(oidc, client_id) is not None:
+            return JSONResponse(
+                {"error": "public_client", "message": "A public client has no secret."},
+                status_code=409,
+            )
         raise HTTPException(404)
     return JSONResponse({"client_id": client_id, "client_secret": secret}, headers=NO_STORE)
 
@@ -142,25 +235,47 @@ async def list_events(
     ctx: Ctx,
     user: str | None = None,
     kind: str | None = None,
-    since: datetime | None = None,
+    since: Annotated[
+        str | None,
+        Query(max_length=40, json_schema_extra={"format": "date-time"}),
+    ] = None,
     limit: int = Query(default=50, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
     """The audit trail, newest first; filter by user (username, email or id), kind, time."""
+    try:
+        after = datetime.fromisoformat(since) if since is not None else None
+    except ValueError as exc:
+        raise HTTPException(400, "since: an ISO 8601 date-time") from exc
+    if after is not None and after.tzinfo is None:
+        after = after.replace(tzinfo=UTC)
     user_id = None
     if user is not None:
         found = await operators.find_user(ctx, user)
         if found is None:
             raise HTTPException(404, "no such user")
         user_id = found.user.id
-    return await audit.search(ctx.db, user_id=user_id, kind=kind, since=since, limit=limit)
+    return await audit.search(ctx.db, user_id=user_id, kind=kind, since=after, limit=limit)
 
 
 class TenantIn(BaseModel):
-    """An app that uses the passkey API."""
+    """An app that uses the passkey API. Each origin must be on the RP ID (its host is the
+    RP ID or a subdomain of it): a rule across fields that this schema cannot state, answered
+    with 400 ``invalid_tenant``."""
 
-    name: str = Field(max_length=100, examples=["Example shop"])
-    rp_id: str = Field(max_length=253, examples=["shop.example"])
-    origins: list[str] = Field(min_length=1, max_length=20, examples=[["https://shop.example"]])
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        examples=["Example shop"],
+        json_schema_extra={"pattern": NAME_PATTERN},
+    )
+    rp_id: str = Field(
+        max_length=253, examples=["shop.example"], json_schema_extra={"pattern": HOST_PATTERN}
+    )
+    origins: list[
+        Annotated[str, Field(max_length=300, json_schema_extra={"pattern": ORIGIN_PATTERN})]
+    ] = Field(min_length=1, max_length=20, examples=[["https://shop.example"]])
 
 
 def _tenant_view(tenant: Tenant) -> dict[str, Any]:
@@ -198,7 +313,7 @@ async def _tenant(ctx: Ctx, tenant_id: str) -> Tenant:
 
 
 @router.post("/tenants/{tenant_id}/keys", status_code=201)
-async def add_tenant_key(tenant_id: str, ctx: Ctx) -> Response:
+async def add_tenant_key(tenant_id: TenantId, ctx: Ctx) -> Response:
     """Another API key (rotate: add the new one, deploy it, revoke the old one)."""
     tenant = await _tenant(ctx, tenant_id)
     key = await passkey_api.new_api_key(ctx, tenant, "admin api", actor="admin-api")
@@ -206,7 +321,7 @@ async def add_tenant_key(tenant_id: str, ctx: Ctx) -> Response:
 
 
 @router.delete("/tenants/{tenant_id}/keys/{lookup}", status_code=204)
-async def revoke_tenant_key(tenant_id: str, lookup: str, ctx: Ctx) -> Response:
+async def revoke_tenant_key(tenant_id: TenantId, lookup: KeyLookup, ctx: Ctx) -> Response:
     """Revoke a key by its lookup (the 16 characters after ``sk_``)."""
     tenant = await _tenant(ctx, tenant_id)
     if not await passkey_api.revoke_api_key(ctx, tenant, lookup, actor="admin-api"):
@@ -215,7 +330,7 @@ async def revoke_tenant_key(tenant_id: str, lookup: str, ctx: Ctx) -> Response:
 
 
 @router.delete("/tenants/{tenant_id}", status_code=204)
-async def delete_tenant(tenant_id: str, ctx: Ctx) -> Response:
+async def delete_tenant(tenant_id: TenantId, ctx: Ctx) -> Response:
     """Deletes the tenant, its API keys and every passkey its users registered."""
     await passkey_api.delete_tenant(ctx, await _tenant(ctx, tenant_id), actor="admin-api")
     return Response(status_code=204)

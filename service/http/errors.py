@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from service.auth.errors import AuthError, NotSignedIn, RateLimited, SignupRejected
 from service.http.inputs import BadInput
@@ -64,11 +65,30 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 400, "invalid_request", message)
 
 
+METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """RFC 9110 15.5.6: a 405 lists every method the path has, across all its routes."""
+    allowed = []
+    for method in METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     messages = {404: "This page does not exist.", 405: "This method is not allowed here."}
+    codes = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
     message = messages.get(exc.status_code, str(exc.detail))
-    return error_response(request, exc.status_code, "http_error", message)
+    response = error_response(
+        request, exc.status_code, codes.get(exc.status_code, "http_error"), message
+    )
+    if exc.status_code == 405:
+        response.headers["Allow"] = allowed_methods(request)
+    return response
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:

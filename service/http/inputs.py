@@ -72,7 +72,7 @@ def _json_problem(body: bytes) -> str | None:
 
 
 def input_problem(scope: Scope, body: bytes | None) -> str | None:
-    problem = text_problem(scope.get("path", ""), 2048)
+    problem = text_problem(scope.get("path", ""), 4096)
     if problem:
         return f"the path {problem}"
     problem = _pairs_problem(scope.get("query_string", b""), "query")

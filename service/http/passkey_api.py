@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from service.auth import passkey_api
@@ -17,6 +17,7 @@ from service.auth.errors import NotFound
 from service.auth.verification import b64url_decode
 from service.db.models import Tenant
 from service.http.deps import Ctx
+from service.http.openapi import error_responses
 
 
 async def current_tenant(request: Request, ctx: Ctx) -> Tenant:
@@ -26,25 +27,40 @@ async def current_tenant(request: Request, ctx: Ctx) -> Tenant:
 
 
 TenantDep = Annotated[Tenant, Depends(current_tenant)]
-router = APIRouter(prefix="/api/passkeys/v1", tags=["passkey API"])
+UserId = Annotated[str, Path(min_length=1, max_length=128)]
+# A credential id: at most 1023 bytes (WebAuthn L3 5.1), base64url.
+CredentialId = Annotated[str, Path(min_length=1, max_length=1364, pattern="^[A-Za-z0-9_-]+$")]
+router = APIRouter(
+    prefix="/api/passkeys/v1",
+    tags=["passkey API"],
+    responses=error_responses(400, 401, 404, 409, 413, 429, 503),
+)
 
 
 class RegistrationStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     user_id: str = Field(min_length=1, max_length=128, examples=["user-42"])
     username: str = Field(min_length=1, max_length=128, examples=["ada@example.com"])
     display_name: str = Field(default="", max_length=128, examples=["Ada Lovelace"])
 
 
 class LoginStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     user_id: str | None = Field(default=None, max_length=128, examples=["user-42"])
 
 
 class Finish(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     ceremony: str = Field(max_length=64)
     credential: dict[str, Any] = Field(description="The browser's PublicKeyCredential.toJSON()")
 
 
 class Rename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=200)
 
 
@@ -89,18 +105,18 @@ async def login_finalize(body: Finish, ctx: Ctx, tenant: TenantDep) -> dict[str,
 
 
 @router.get("/users/{user_id}/credentials")
-async def list_credentials(user_id: str, ctx: Ctx, tenant: TenantDep) -> list[dict[str, Any]]:
+async def list_credentials(user_id: UserId, ctx: Ctx, tenant: TenantDep) -> list[dict[str, Any]]:
     return await passkey_api.list_credentials(ctx, tenant, user_id)
 
 
 @router.delete("/users/{user_id}/credentials")
-async def delete_user_credentials(user_id: str, ctx: Ctx, tenant: TenantDep) -> dict[str, int]:
+async def delete_user_credentials(user_id: UserId, ctx: Ctx, tenant: TenantDep) -> dict[str, int]:
     return {"deleted": await passkey_api.delete_credentials(ctx, tenant, user_id=user_id)}
 
 
 @router.patch("/credentials/{credential_id}")
 async def rename_credential(
-    credential_id: str, body: Rename, ctx: Ctx, tenant: TenantDep
+    credential_id: CredentialId, body: Rename, ctx: Ctx, tenant: TenantDep
 ) -> dict[str, Any]:
     return await passkey_api.rename_credential(
         ctx, tenant, _credential_id(credential_id), body.name
@@ -108,6 +124,6 @@ async def rename_credential(
 
 
 @router.delete("/credentials/{credential_id}", status_code=204)
-async def delete_credential(credential_id: str, ctx: Ctx, tenant: TenantDep) -> Response:
+async def delete_credential(credential_id: CredentialId, ctx: Ctx, tenant: TenantDep) -> Response:
     await passkey_api.delete_credentials(ctx, tenant, credential_id=_credential_id(credential_id))
     return Response(status_code=204)

@@ -40,6 +40,10 @@ class ClientRejected(ValueError):
     """A client registration that breaks a rule; the message says which."""
 
 
+class ClientIdTaken(ClientRejected):
+    """The client id asked for is already registered (a conflict, not malformed input)."""
+
+
 @dataclass
 class ClientSpec:
     name: str
@@ -163,7 +167,7 @@ async def create_client(
         try:
             await db.commit()
         except IntegrityError as exc:
-            raise ClientRejected(f"client id {row.client_id!r} is already registered") from exc
+            raise ClientIdTaken(f"client id {row.client_id!r} is already registered") from exc
     return row, secret
 
 
