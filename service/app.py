@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import FrameType
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -71,6 +74,23 @@ def build_contexts(
     return auth, oidc
 
 
+def _drain_on_sigterm(app: FastAPI) -> None:
+    """SIGTERM turns /readyz to 503 at once, before uvicorn (whose handler runs next) closes
+    the listener and lets requests in flight finish: a load balancer polling readiness on a
+    kept-alive connection stops routing here straight away. Signals reach only the main
+    thread; elsewhere (tests driving the app in process) there is nothing to hook."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        app.state.draining = True
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
 async def _prune_audit_hourly(ctx: AuthContext) -> None:
     """Audit events older than the retention go, once an hour in every instance (deleting
     the same old rows twice is harmless)."""
@@ -89,6 +109,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # First start: signing keys are created once and shared through the database.
         await oidc.signer.ensure()
+        _drain_on_sigterm(_app)
         ctx.mailer.start()
         pruner = asyncio.create_task(_prune_audit_hourly(ctx))
         yield
@@ -111,6 +132,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         dependencies=[Depends(refuse_bad_input)],
     )
     app.state.ctx = ctx
+    app.state.draining = False
     app.state.oidc = oidc
     app.state.cookies = CookieNames(settings)
     install_error_handlers(app)

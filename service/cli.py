@@ -77,8 +77,8 @@ def serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         log_config=None,
         access_log=False,
-        # On SIGTERM: stop accepting, let in-flight requests finish (up to 20 s), then exit.
-        timeout_graceful_shutdown=20,
+        # On SIGTERM: stop accepting, let in-flight requests finish (bounded), then exit.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     return 0
 

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     metrics_token: str = ""
     log_format: Literal["json", "text", ""] = ""
     audit_retention_days: int = Field(default=365, ge=1)
+    # On SIGTERM: /readyz answers 503 at once, the listener closes, and requests in flight get
+    # this long to finish before the process exits.
+    shutdown_grace_seconds: int = Field(default=20, ge=1, le=600)
 
     # Passkey API: requests per minute
     api_rate_per_key: int = 600

@@ -8,12 +8,45 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached; the caller answers 503."""
+
+
+# SQLSTATEs that mean "the server is not there for you right now", not "your query is wrong":
+# class 08 (connection exception), 53 (insufficient resources: too many connections), 57P01-03
+# (admin shutdown, crash shutdown, cannot connect now: a restart in progress).
+_OUTAGE_STATES = ("08", "53", "57P01", "57P02", "57P03")
+# OS errors about local files are bugs or misconfiguration, not a backend away.
+_LOCAL_OS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the database being unreachable, restarting or
+    dropping the connection, as opposed to a bug or a constraint. Followed through SQLAlchemy's
+    wrapper, the DB-API adapter and the driver's own exception."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (InterfaceError, OperationalError, PoolTimeout)):
+            return True
+        if isinstance(current, OSError) and not isinstance(current, _LOCAL_OS_ERRORS):
+            return True  # refused, reset, unreachable, timed out (asyncio may say errno None)
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_OUTAGE_STATES):
+            return True
+        if type(current).__name__ in {"ConnectionDoesNotExistError", "InterfaceError"}:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
 
 
 class Database:

@@ -11,12 +11,13 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match
 
 from service.auth.errors import AuthError, NotSignedIn, RateLimited, SignupRejected
+from service.db.engine import is_database_outage
 from service.http.inputs import BadInput
 from service.http.render import page
 from service.oidc.codes import with_query
@@ -91,14 +92,36 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+UNAVAILABLE = "Sesame cannot reach its storage right now. Nothing was changed; try again shortly."
+
+
+def is_outage(exc: BaseException) -> bool:
+    """A backend outage (the store or the database away, restarting or dropping connections):
+    503, never 500. Anything else is a bug and stays one."""
+    return isinstance(exc, StoreUnavailable) or is_database_outage(exc)
+
+
 async def _unavailable(request: Request, exc: Exception) -> Response:
-    log.error("backend unavailable on %s: %s", request.url.path, exc)
-    response = error_response(
-        request,
-        503,
-        "temporarily_unavailable",
-        "Sesame cannot reach its storage right now. Nothing was changed; try again shortly.",
+    """One mapping for every backend outage: 503 with Retry-After (RFC 6749 JSON on the back
+    channel), logged once as a warning with its cause, no traceback."""
+    if not is_outage(exc):
+        raise exc
+    cause = exc.__cause__ or exc
+    log.warning(
+        "backend unavailable on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(cause).__name__,
+        str(cause).splitlines()[0][:200] if str(cause) else "",
     )
+    if request.url.path in PROTOCOL_JSON_PATHS:
+        response: Response = JSONResponse(
+            {"error": "temporarily_unavailable", "error_description": UNAVAILABLE},
+            status_code=503,
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
+    else:
+        response = error_response(request, 503, "temporarily_unavailable", UNAVAILABLE)
     response.headers["Retry-After"] = "5"
     return response
 
@@ -163,5 +186,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AuthError, _auth_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    for exc_class in (StoreUnavailable, OperationalError, InterfaceError, ConnectionError):
+    for exc_class in (StoreUnavailable, SQLAlchemyError, OSError, TimeoutError):
         app.add_exception_handler(exc_class, _unavailable)

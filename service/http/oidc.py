@@ -13,11 +13,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.auth.sessions import CurrentSession
 from service.http.deps import BrowserId, MaybeSession
+from service.http.errors import is_outage
 from service.http.middleware import CSP
 from service.http.render import page
 from service.oidc import authorize, discovery, introspection, revocation, token, userinfo
 from service.oidc.authorize import Step
 from service.oidc.context import OidcContext
+from service.oidc.errors import ErrorRedirect, TemporarilyUnavailable
 from service.oidc.model import Authentication
 from service.text import split_url
 
@@ -97,7 +99,16 @@ async def authorize_endpoint(
 ) -> Response:
     """OIDC Core 3.1.2.1: GET and POST (form) both accepted."""
     validated = await authorize.validate_authorization_request(oidc, await request_pairs(request))
-    step = await authorize.begin_authorization(oidc, validated, authentication(session), browser_id)
+    try:
+        step = await authorize.begin_authorization(
+            oidc, validated, authentication(session), browser_id
+        )
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        # The redirect URI is known good by now: the app hears the outage (RFC 6749 4.1.2.1).
+        error = TemporarilyUnavailable("Sesame's storage is unavailable; try again shortly")
+        raise ErrorRedirect(error, validated.redirect_uri, validated.state) from exc
     return step_response(request, step)
 
 

@@ -25,9 +25,14 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(ctx: Ctx) -> Response:
-    """Ready to take traffic: the database answers and its schema is current, and the store
-    answers. 503 with the failing checks otherwise, so a load balancer routes around it."""
+async def readyz(request: Request, ctx: Ctx) -> Response:
+    """Ready to take traffic: not shutting down, the database answers and its schema is
+    current, and the store answers. 503 with the failing checks otherwise, so a load balancer
+    routes around it."""
+    if request.app.state.draining:
+        return JSONResponse(
+            {"status": "unavailable", "checks": {"process": "shutting down"}}, status_code=503
+        )
     checks: dict[str, str] = {}
     try:
         async with ctx.db.engine.connect() as conn:

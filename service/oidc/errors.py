@@ -72,6 +72,14 @@ class RequestUriNotSupported(OAuthError):
     error = "request_uri_not_supported"
 
 
+class TemporarilyUnavailable(OAuthError):
+    """RFC 6749 4.1.2.1: the server cannot handle the request now (its storage is away); sent
+    to the client's validated redirect URI like any other authorization error."""
+
+    error = "temporarily_unavailable"
+    status_code = 503
+
+
 class InvalidToken(OAuthError):
     """RFC 6750 3.1: a bearer token that is missing, expired, revoked or malformed."""
 

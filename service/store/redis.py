@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import cast
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.store.base import CLAIMED, REPLAYED, StoreUnavailable
 
@@ -32,7 +36,18 @@ class RedisStore:
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisStore:
-        client = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        client = Redis.from_url(
+            url,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+            # A command on a connection that died while Redis restarted is tried once more on a
+            # fresh one, after a short pause; a Redis that is really away still answers 503
+            # within the socket timeouts, not after a long backoff.
+            retry=Retry(ExponentialBackoff(cap=0.25, base=0.05), retries=1),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            # Idle pooled connections are checked before use, so an old one is never handed out.
+            health_check_interval=5,
+        )
         return cls(client, prefix)
 
     async def put(self, key: str, value: bytes, ttl_seconds: int) -> None:
