@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -67,6 +68,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(self.engine.sync_engine, "handle_error", _protocol_broken_is_disconnect)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -78,6 +81,18 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _protocol_broken_is_disconnect(context: ExceptionContext) -> None:
+    """When PostgreSQL ends a session (a restart, an admin terminating backends) while the
+    connection is in use, asyncpg often reports it not as a closed connection but as
+    ``InternalClientError: cannot switch to state N; another operation (M) is in progress``:
+    its protocol is stuck half-way through the interrupted operation. The connection still
+    says it is open, so SQLAlchemy would return it to the pool, and each later checkout
+    would fail the same way. Counted as a disconnect instead, the connection is thrown away
+    (and a pre-ping that meets it reconnects), so no request ever gets a broken one."""
+    if type(context.original_exception).__name__ == "InternalClientError":
+        context.is_disconnect = True
 
 
 def ensure_sqlite_dir(url: str) -> None:

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import secrets
+import signal
 
 import pytest
 
@@ -23,6 +24,24 @@ async def test_health_and_readiness(client):
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "migrations": "ok", "store": "ok"}
+
+
+async def test_sigterm_turns_readiness_off_at_once(app, client):
+    """The handler Sesame chains in front of the server's own: /readyz is 503 from the moment
+    SIGTERM arrives, while requests in flight still finish (tests/e2e/test_replicas.py)."""
+    caught: list[int] = []
+    original = signal.signal(signal.SIGTERM, lambda signum, _frame: caught.append(signum))
+    try:
+        async with app.router.lifespan_context(app):
+            assert (await client.get("/readyz")).status_code == 200
+            signal.raise_signal(signal.SIGTERM)
+            draining = await client.get("/readyz")
+            assert draining.status_code == 503
+            assert draining.json()["checks"] == {"process": "shutting down"}
+            assert (await client.get("/healthz")).status_code == 200
+        assert caught == [signal.SIGTERM]  # the server's handler still ran after ours
+    finally:
+        signal.signal(signal.SIGTERM, original)
 
 
 async def test_not_ready_without_database_or_store(make_app):

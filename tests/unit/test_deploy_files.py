@@ -72,6 +72,18 @@ def test_deployment_is_highly_available_and_locked_down():
     )
 
 
+def test_shutdown_fits_in_the_grace_period():
+    """The load balancer's pause (preStop) and Sesame's own grace for requests in flight both
+    end before Kubernetes kills the pod."""
+    from service.settings import Settings
+
+    pod = yaml.safe_load((K8S / "deployment.yaml").read_text())["spec"]["template"]["spec"]
+    pause = pod["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+    grace = Settings.model_fields["shutdown_grace_seconds"].default
+    assert 0 < pause < pod["terminationGracePeriodSeconds"]
+    assert pause + grace < pod["terminationGracePeriodSeconds"]
+
+
 def test_compose_runs_sesame_on_postgres_redis_and_a_mail_catcher():
     compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
     services = compose["services"]

@@ -1,0 +1,76 @@
+"""PostgreSQL ends sessions under a running Sesame (a restart, an operator terminating
+backends). Fault-run finding: asyncpg then often reports ``InternalClientError: cannot switch
+to state 15; another operation (2) is in progress``: not two operations sharing a connection in
+Sesame, but the protocol stuck half-way through the operation the server interrupted. That
+error was neither an outage (it answered 500) nor a disconnect (the broken connection went back
+to the pool). Reproduced here by terminating the backend of a session in use, many times: every
+error must be an invalidated connection that the one outage mapping answers with 503 (before,
+``InternalError`` reached the client as a 500), and the next session must always work.
+
+Nothing in Sesame shares a session between tasks: each request, the outbox sender and each
+background task open their own (``Database.session``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import asyncpg
+from sqlalchemy import text
+
+from service.db.engine import Database, is_database_outage
+from tests.conftest import PG_ADMIN_URL, fresh_backend
+
+
+def test_a_session_ended_by_the_server_never_poisons_the_pool(tmp_path):
+    with fresh_backend("postgres", tmp_path) as backend:
+        kinds = asyncio.run(_terminate_sessions_in_use(backend.database_url, 120))
+    # The reproduction really met the stuck-protocol error, not only clean disconnects.
+    assert kinds["InternalClientError"] > 0, kinds
+
+
+async def _terminate_sessions_in_use(url: str, rounds: int) -> Counter[str]:
+    db = Database(url)
+    admin = await asyncpg.connect(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1])
+    kinds: Counter[str] = Counter()
+    try:
+        for _ in range(rounds):
+            try:
+                async with db.session() as session:
+                    pid = (await session.exec(text("SELECT pg_backend_pid()"))).one()[0]
+                    await admin.execute("SELECT pg_terminate_backend($1)", pid)
+                    await asyncio.sleep(0.002)
+                    await session.exec(text("SELECT 1"))
+                raise AssertionError("the terminated session kept working")
+            except AssertionError:
+                raise
+            except Exception as exc:
+                root = exc.__cause__.__cause__ if exc.__cause__ else exc
+                kinds[type(root).__name__] += 1
+                assert getattr(exc, "connection_invalidated", False), repr(exc)
+                assert is_database_outage(exc), repr(exc)
+            async with db.session() as session:
+                assert (await session.exec(text("SELECT 1"))).one()[0] == 1
+    finally:
+        await admin.close()
+        await db.dispose()
+    return kinds
+
+
+def test_a_stuck_protocol_counts_as_a_disconnect_even_if_the_socket_looks_open():
+    """SQLAlchemy invalidates a connection only when the driver says it is closed; asyncpg can
+    report the stuck protocol on a connection that still looks open (sqlalchemy#13241). The
+    engine's error hook makes that a disconnect whatever the socket says."""
+    from types import SimpleNamespace
+
+    from service.db.engine import _protocol_broken_is_disconnect
+
+    stuck = asyncpg.exceptions.InternalClientError(
+        "cannot switch to state 15; another operation (2) is in progress"
+    )
+    context = SimpleNamespace(original_exception=stuck, is_disconnect=False)
+    _protocol_broken_is_disconnect(context)  # type: ignore[arg-type]
+    assert context.is_disconnect is True
+    other = SimpleNamespace(original_exception=ValueError("a bug"), is_disconnect=False)
+    _protocol_broken_is_disconnect(other)  # type: ignore[arg-type]
+    assert other.is_disconnect is False
