@@ -28,7 +28,7 @@ from tests.softauthn import SoftAuthenticator  # noqa: E402
 
 
 async def run(args: argparse.Namespace) -> None:
-    async with running_sesame(args.backend) as (url, _env):
+    async with running_sesame(args.backend, args) as (url, _env):
         await bench(url, args)
 
 

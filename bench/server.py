@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.conftest import fresh_backend
-from tests.processes import free_port, serve
+from tests.processes import ROOT, free_port, serve
 
 
 def pct(values: list[float], q: float) -> float:
@@ -21,14 +21,24 @@ def pct(values: list[float], q: float) -> float:
 
 
 @asynccontextmanager
-async def running_sesame(kind: str) -> AsyncIterator[tuple[str, dict[str, str]]]:
-    """Yields the server URL and the environment that points ``sesame`` commands at it."""
+async def running_sesame(
+    kind: str, args: argparse.Namespace | None = None
+) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    """Yields the server URL and the environment that points ``sesame`` commands at it. With
+    ``--server-cpu`` / ``--client-cpu`` the server and this load generator are pinned to one
+    core each; ``--server-root`` runs the server from another checkout (an older revision),
+    so two revisions can be compared side by side in one run."""
     data_dir = Path(tempfile.mkdtemp(prefix="sesame-bench-"))
+    if args is not None and args.client_cpu is not None:
+        os.sched_setaffinity(0, {args.client_cpu})
+    root = Path(args.server_root) if args is not None and args.server_root else ROOT
     with fresh_backend(kind, data_dir) as backend:
         port = free_port()
         url = f"http://localhost:{port}"
         env = {**os.environ, **backend.env(), "SESAME_ISSUER": url, "SESAME_PORT": str(port)}
-        async with serve(env, url, data_dir / "sesame.log"):
+        async with serve(env, url, data_dir / "sesame.log", cwd=root) as proc:
+            if args is not None and args.server_cpu is not None:
+                os.sched_setaffinity(proc.pid, {args.server_cpu})
             yield url, env
 
 
@@ -37,4 +47,7 @@ def parse_args(doc: str | None) -> argparse.Namespace:
     parser.add_argument("--backend", choices=["postgres", "embedded"], default="postgres")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--server-cpu", type=int, default=None, help="pin the server to a core")
+    parser.add_argument("--client-cpu", type=int, default=None, help="pin this client to a core")
+    parser.add_argument("--server-root", default=None, help="run the server from this checkout")
     return parser.parse_args()

@@ -101,7 +101,7 @@ def report(name: str, times: list[float], elapsed: float) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    async with running_sesame(args.backend) as (url, env):
+    async with running_sesame(args.backend, args) as (url, env):
         client_id, secret = await register_client(env)
         basic = "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
         headers = {"Authorization": basic}

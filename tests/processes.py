@@ -23,14 +23,14 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def serve(
-    env: dict[str, str], url: str, log_path: Path
+    env: dict[str, str], url: str, log_path: Path, cwd: Path = ROOT
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """``sesame serve`` with ``env``, ready once ``url``/healthz answers; stopped afterwards
     (unless the caller already stopped it)."""
     log = log_path.open("w")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "service.cli", "serve", "--log-level", "warning",
-        env=env, cwd=ROOT, stdout=log, stderr=asyncio.subprocess.STDOUT,
+        env=env, cwd=cwd, stdout=log, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
         async with httpx.AsyncClient(base_url=url) as probe:

@@ -20,6 +20,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -33,6 +34,7 @@ from tests.softauthn import SoftAuthenticator
 
 WORKERS = 20
 SETTLE_SECONDS = 2.0
+REDIS_DOWN_SECONDS = 5.0
 
 
 @dataclass
@@ -159,6 +161,27 @@ async def one_flow(
     return refreshed is not None and refreshed.status_code == 200
 
 
+async def spend_tokens(url: str, rp: RelyingParty) -> dict[str, Any]:
+    """Before the faults: a used code, a refresh token rotated away, a grant revoked."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        browser = Browser(client)
+        assert (await browser.signup(SoftAuthenticator(origin=url))).status_code == 200
+        first = await rp.tokens(browser)
+        second = (await rp.refresh(first["refresh_token"])).json()
+        basic = httpx.BasicAuth(rp.client_id, rp.secret or "")
+        revoked = await client.post("/revoke", data={"token": second["refresh_token"]}, auth=basic)
+        assert revoked.status_code == 200
+    return {"flow": first["_flow"], "first": first, "second": second}
+
+
+async def nothing_revived(rp: RelyingParty, spent: dict[str, Any]) -> None:
+    """After the faults: what was used or revoked stays so."""
+    assert (await rp.exchange(spent["flow"])).status_code == 400
+    assert (await rp.refresh(spent["first"]["refresh_token"])).status_code == 400
+    assert (await rp.refresh(spent["second"]["refresh_token"])).status_code == 400
+    assert (await rp.userinfo(spent["second"]["access_token"])).status_code == 401
+
+
 def ended_by(load: Load, flow: int) -> float:
     return max((r.ended for r in load.records if r.flow == flow), default=0.0)
 
@@ -208,12 +231,13 @@ async def test_postgres_and_redis_restarts_under_load(servers, tmp_path):
             dead = [t.exception() for t in tasks if t.done()]
             assert not dead, dead
             assert sum(ok for _, ok in load.flows.values()) >= WORKERS, load.statuses()
+            spent = await spend_tokens(url, rp)
             pg_down = time.monotonic()
             await pg.restart()
             pg_back = time.monotonic()
             await asyncio.sleep(6)
             rd_down = time.monotonic()
-            await rd.restart(down_seconds=1.5)
+            await rd.restart(down_seconds=REDIS_DOWN_SECONDS)
             rd_back = time.monotonic()
             await asyncio.sleep(6)
         finally:
@@ -221,6 +245,7 @@ async def test_postgres_and_redis_restarts_under_load(servers, tmp_path):
             load.stop = True
             crashed = [r for r in await asyncio.gather(*tasks, return_exceptions=True) if r]
             assert not crashed, crashed
+        await nothing_revived(rp, spent)
         log = (tmp_path / "sesame.log").read_text()
     assert "Traceback" not in log and "Exception in ASGI application" not in log, log[-3000:]
     postgres = judge(load, pg_down, pg_back, rd_down, "PostgreSQL restart")

@@ -127,11 +127,7 @@ async def test_signup_refuses_unsupported_algorithm(app, client):
 )
 async def test_public_key_must_match_its_algorithm(app, client, key):
     """RFC 9053 / RFC 8812: ES256 is P-256, EdDSA is Ed25519, RS256 is RSA >= 2048 bits."""
-    username = new_username()
-    response = await Browser(client).signup(SoftAuthenticator(), username=username, **key)
-    assert response.status_code == 400, response.text
-    assert response.json()["error"] == "invalid_response"
-    assert await count_users(app, username) == 0
+    await assert_registration_refused(app, client, **key)
 
 
 @pytest.mark.parametrize("kind", ["rsa2048", "ed25519"])
@@ -174,8 +170,12 @@ async def test_rsa_and_ed25519_public_keys_are_accepted(app, client, kind):
     ],
 )
 async def test_forged_registration_is_refused_and_creates_nothing(app, client, bend):
+    await assert_registration_refused(app, client, **bend)
+
+
+async def assert_registration_refused(app, client, **create) -> None:
     username = new_username()
-    response = await Browser(client).signup(SoftAuthenticator(), username=username, **bend)
+    response = await Browser(client).signup(SoftAuthenticator(), username=username, **create)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_response"
     assert await count_users(app, username) == 0
