@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import FrameType
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from service import audit, logs
@@ -31,8 +31,8 @@ from service.http import (
 )
 from service.http import oidc as oidc_routes
 from service.http.cookies import CookieNames
-from service.http.errors import install_error_handlers
-from service.http.inputs import InputGuard, refuse_bad_input
+from service.http.errors import bad_input_response, install_error_handlers
+from service.http.inputs import InputGuard
 from service.http.middleware import SecurityMiddleware
 from service.http.observability import ObservabilityMiddleware
 from service.http.openapi import install_openapi
@@ -128,8 +128,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
-        # Every text input passes ``service.text``'s rule before any route touches a store.
-        dependencies=[Depends(refuse_bad_input)],
     )
     app.state.ctx = ctx
     app.state.draining = False
@@ -147,8 +145,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(email_address.router)
     app.include_router(passkey_api.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
-    # Inside the security middleware, which caps the body before anything reads it.
-    app.add_middleware(InputGuard)
+    # Every text input passes ``service.text``'s rule before any route touches a store; inside
+    # the security middleware, which caps the body before anything reads it.
+    app.add_middleware(InputGuard, refuse=bad_input_response)
     app.add_middleware(SecurityMiddleware, names=app.state.cookies, keys=ctx.keys)
     # Outermost: the client address is resolved before anything reads it.
     app.add_middleware(ObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)

@@ -18,7 +18,6 @@ from starlette.routing import Match
 
 from service.auth.errors import AuthError, NotSignedIn, RateLimited, SignupRejected
 from service.db.engine import is_database_outage
-from service.http.inputs import BadInput
 from service.http.render import page
 from service.oidc.codes import with_query
 from service.oidc.errors import ErrorRedirect, InvalidClient, InvalidToken, OAuthError
@@ -126,11 +125,11 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
-async def _bad_input(request: Request, exc: Exception) -> Response:
-    """Text input that breaks ``service.text``'s rule: a precise 400 in the endpoint's form."""
-    assert isinstance(exc, BadInput)
-    log.info("bad input on %s: %s", request.url.path, exc.problem)
-    message = f"Malformed request: {exc.problem}."
+def bad_input_response(request: Request, problem: str) -> Response:
+    """Text input that breaks ``service.text``'s rule (found by ``service.http.inputs``): a
+    precise 400 in the endpoint's form."""
+    log.info("bad input on %s: %s", request.url.path, problem)
+    message = f"Malformed request: {problem}."
     if request.url.path in PROTOCOL_JSON_PATHS:
         return JSONResponse(
             {"error": "invalid_request", "error_description": message},
@@ -180,7 +179,6 @@ async def _error_redirect(request: Request, exc: Exception) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(BadInput, _bad_input)
     app.add_exception_handler(OAuthError, _oauth_error)
     app.add_exception_handler(ErrorRedirect, _error_redirect)
     app.add_exception_handler(AuthError, _auth_error)

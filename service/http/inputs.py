@@ -2,33 +2,25 @@
 
 A plain ASGI middleware reads the query string, the path and, for form and JSON bodies, the body
 (already capped at 64 KiB by ``SecurityMiddleware``, which runs first), and replays the body to
-the app unchanged. A problem is only noted in the request state; the app-wide dependency
-``refuse_bad_input`` raises it before any other dependency or route touches a store, and
-``service.http.errors`` answers it in the endpoint's own form (RFC 6749 JSON on the back channel,
-JSON on the APIs, a page elsewhere).
+the app unchanged. A request that breaks the rule never reaches a route, so no store is touched:
+the middleware answers it with ``refuse`` (``service.http.errors.bad_input_response``: RFC 6749
+JSON on the back channel, JSON on the APIs, a page elsewhere).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import Request
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.text import text_problem
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-class BadInput(Exception):
-    """Text input that breaks the rule (``service.text``)."""
-
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
 
 
 def _pairs_problem(raw: bytes, where: str) -> str | None:
@@ -105,9 +97,13 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+Refuse = Callable[[Request, str], Response]
+
+
 class InputGuard:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, refuse: Refuse) -> None:
         self.app = app
+        self.refuse = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -122,7 +118,9 @@ class InputGuard:
             receive = _replay(body, receive)
         problem = input_problem(scope, body)
         if problem:
-            scope.setdefault("state", {})["bad_input"] = problem
+            response = self.refuse(Request(scope, receive), problem)
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
@@ -137,10 +135,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-async def refuse_bad_input(request: Request) -> None:
-    """App-wide dependency: runs before every other one."""
-    problem = request.scope.get("state", {}).get("bad_input")
-    if problem:
-        raise BadInput(problem)

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import fresh_backend
 from tests.processes import free_port, serve
 
 ADMIN = "admin-token-" + "c" * 32
@@ -39,6 +40,14 @@ def schemathesis(url: str, token: str, paths: str) -> subprocess.CompletedProces
 
 @pytest.fixture
 async def live(backend, tmp_path):
+    """A server on a database of its own: what other tests leave behind (a tenant named like a
+    broken URL, say) is theirs to test, not the contract's."""
+    with fresh_backend(backend.name, tmp_path) as own:
+        async for url in _serve(own, tmp_path):
+            yield url
+
+
+async def _serve(backend, tmp_path):
     port = free_port()
     url = f"http://localhost:{port}"
     env = {
