@@ -59,7 +59,7 @@ def _json_problem(body: bytes) -> str | None:
         # fields stored in a column are held to its length by the route's model.
         problem = text_problem(text, 64 * 1024)
         if problem:
-            return f"{where[:60]} {problem}"
+            return f"{where[:60]!r} {problem}"
     return None
 
 

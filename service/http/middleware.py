@@ -89,10 +89,9 @@ class SecurityMiddleware:
             await send({"type": "http.response.body", "body": body})
             return
         signed = read_cookie(scope, self.names.browser)
-        browser_id = self.keys.unsign(BROWSER_ID_PURPOSE, signed) if signed else None
-        fresh = browser_id is None or len(browser_id) != 43
-        if browser_id is None or fresh:
-            browser_id = new_token()
+        found = self.keys.unsign(BROWSER_ID_PURPOSE, signed) if signed else None
+        fresh = found is None or len(found) != 43
+        browser_id = new_token() if fresh or found is None else found
         state = scope.setdefault("state", {})
         state["browser_id"] = browser_id
 
