@@ -28,6 +28,7 @@ from service.http.openapi import (
     REDIRECT_URI_PATTERN,
     error_responses,
 )
+from service.http.retry import RetryReadsRoute
 from service.keys.signing import ALGORITHMS
 from service.oidc import clients
 from service.oidc.clients import ClientIdTaken, ClientRejected, ClientSpec
@@ -44,6 +45,7 @@ async def require_admin(request: Request, oidc: Oidc) -> None:
 
 
 router = APIRouter(
+    route_class=RetryReadsRoute,
     prefix="/admin",
     tags=["admin"],
     dependencies=[Depends(require_admin)],

@@ -25,9 +25,10 @@ from service.http.deps import (
     browser_facts,
     safe_next,
 )
+from service.http.retry import RetryReadsRoute
 from service.http.signed_in import finish_sign_in
 
-router = APIRouter(dependencies=[Csrf], include_in_schema=False)
+router = APIRouter(route_class=RetryReadsRoute, dependencies=[Csrf], include_in_schema=False)
 
 
 class SignupBegin(BaseModel):

@@ -13,8 +13,9 @@ from service.http.deps import Csrf, Ctx, SignedIn
 from service.http.oidc import see_other
 from service.http.pages import render_account
 from service.http.render import page
+from service.http.retry import RetryReadsRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
 
 
 def _error_page(request: Request, exc: AuthError) -> Response:

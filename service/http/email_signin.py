@@ -15,9 +15,10 @@ from service.http.cookies import CookieNames
 from service.http.deps import BrowserId, Cookies, Csrf, Ctx, browser_facts, safe_next
 from service.http.oidc import see_other
 from service.http.render import page
+from service.http.retry import RetryReadsRoute
 from service.http.signed_in import finish_sign_in
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
 
 
 def _refused(request: Request, template: str, exc: AuthError, **context: object) -> Response:

@@ -20,9 +20,10 @@ from service.http.oidc import (
     step_response,
 )
 from service.http.render import page
+from service.http.retry import RetryReadsRoute
 from service.oidc import authorize, logout
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
 
 
 @router.get("/interaction/{uid}")

@@ -16,6 +16,7 @@ from service.http.deps import BrowserId, MaybeSession
 from service.http.errors import is_outage
 from service.http.middleware import CSP
 from service.http.render import page
+from service.http.retry import RetryReadsRoute
 from service.oidc import authorize, discovery, introspection, revocation, token, userinfo
 from service.oidc.authorize import Step
 from service.oidc.context import OidcContext
@@ -23,7 +24,7 @@ from service.oidc.errors import ErrorRedirect, TemporarilyUnavailable
 from service.oidc.model import Authentication
 from service.text import split_url
 
-router = APIRouter(tags=["OpenID Connect"])
+router = APIRouter(route_class=RetryReadsRoute, tags=["OpenID Connect"])
 
 
 def get_oidc(request: Request) -> OidcContext:

@@ -14,8 +14,9 @@ from starlette.responses import JSONResponse, Response
 from service.db.migrate import is_current
 from service.http.deps import Ctx
 from service.http.render import page
+from service.http.retry import RetryReadsRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
 
 
 @router.get("/healthz")

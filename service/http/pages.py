@@ -15,10 +15,11 @@ from service.http.cookies import clear_cookie
 from service.http.deps import BrowserId, Cookies, Csrf, Ctx, MaybeSession, SignedIn, safe_next
 from service.http.oidc import Oidc
 from service.http.render import page
+from service.http.retry import RetryReadsRoute
 from service.oidc import consent, interactions
 from service.oidc.context import OidcContext
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
 
 NOTICES = {
     "welcome": "Welcome! Your account and its first passkey are ready.",

@@ -18,6 +18,7 @@ from service.auth.verification import b64url_decode
 from service.db.models import Tenant
 from service.http.deps import Ctx
 from service.http.openapi import error_responses
+from service.http.retry import RetryReadsRoute
 
 
 async def current_tenant(request: Request, ctx: Ctx) -> Tenant:
@@ -31,6 +32,7 @@ UserId = Annotated[str, Path(min_length=1, max_length=128)]
 # A credential id: at most 1023 bytes (WebAuthn L3 5.1), base64url.
 CredentialId = Annotated[str, Path(min_length=1, max_length=1364, pattern="^[A-Za-z0-9_-]+$")]
 router = APIRouter(
+    route_class=RetryReadsRoute,
     prefix="/api/passkeys/v1",
     tags=["passkey API"],
     responses=error_responses(400, 401, 404, 409, 413, 429, 503),

@@ -13,6 +13,7 @@ background task open their own (``Database.session``)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections import Counter
 
 import asyncpg
@@ -74,3 +75,55 @@ def test_a_stuck_protocol_counts_as_a_disconnect_even_if_the_socket_looks_open()
     other = SimpleNamespace(original_exception=ValueError("a bug"), is_disconnect=False)
     _protocol_broken_is_disconnect(other)  # type: ignore[arg-type]
     assert other.is_disconnect is False
+
+
+def test_a_read_whose_connection_dies_under_it_is_retried_once(tmp_path):
+    """The server ends the connection after the pool's ping and before the query (the window
+    pre-ping cannot cover): the read is run once more on a new connection, and the person
+    sees their page, not a 503. A write at the same moment is not repeated: it answers 503
+    and changes nothing."""
+    with fresh_backend("postgres", tmp_path) as backend:
+        read, write = asyncio.run(_account_page_with_a_dying_connection(backend))
+    assert read == 200
+    assert write == 503
+
+
+async def _account_page_with_a_dying_connection(backend) -> tuple[int, int]:
+    from sqlalchemy import event
+
+    from service.app import create_app
+    from tests.conftest import asgi_client
+    from tests.factories import signed_up
+    from tests.integration.helpers import credentials_of
+
+    app = create_app(backend.settings())
+    armed = {"kill": 0}
+    database = backend.database_url.rsplit("/", 1)[1]
+
+    def kill_on_checkout(dbapi_connection, _record, _proxy) -> None:
+        if armed["kill"]:
+            armed["kill"] -= 1
+            pid = dbapi_connection._connection.get_server_pid()
+            subprocess.run(
+                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qAt", "-c",
+                 f"SELECT pg_terminate_backend({pid}, 5000)"],
+                check=True, capture_output=True, timeout=30,
+            )  # fmt: skip
+
+    event.listen(app.state.ctx.db.engine.sync_engine.pool, "checkout", kill_on_checkout)
+    try:
+        async with asgi_client(app) as client:
+            browser, _, username = await signed_up(client)
+            armed["kill"] = 1
+            read = (await client.get("/account")).status_code
+            assert armed["kill"] == 0
+            passkey = (await credentials_of(app, username))[0]
+            await browser.csrf()
+            armed["kill"] = 1
+            renamed = await browser.form(f"/account/passkeys/{passkey.id}/rename", {"name": "X"})
+            write = renamed.status_code
+            assert (await credentials_of(app, username))[0].name == passkey.name
+    finally:
+        await app.state.ctx.store.close()
+        await app.state.ctx.db.dispose()
+    return read, write
