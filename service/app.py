@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from service import audit, logs
 from service.auth.context import AuthContext
 from service.clock import Clock, SystemClock
-from service.db.engine import Database
+from service.db.engine import Database, is_database_outage
 from service.email.sender import Mailer
 from service.http import (
     admin,
@@ -97,8 +97,13 @@ async def _prune_audit_hourly(ctx: AuthContext) -> None:
     while True:
         try:
             await audit.prune(ctx.db, ctx.clock, ctx.settings.audit_retention_days)
-        except Exception:
-            logging.getLogger("sesame.audit").exception("pruning the audit trail failed")
+        except Exception as exc:
+            if not is_database_outage(exc):
+                logging.getLogger("sesame.audit").exception("pruning the audit trail failed")
+            else:
+                logging.getLogger("sesame.audit").warning(
+                    "pruning the audit trail: database unavailable; next hour"
+                )
         await asyncio.sleep(3600)
 
 

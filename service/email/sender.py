@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.clock import Clock
 from service.db import outbox as outbox_rows
-from service.db.engine import Database
+from service.db.engine import Database, is_database_outage
 from service.db.models import OutboxEmail
 from service.email.messages import Message
 from service.keys.sealed import Sealer
@@ -204,8 +204,13 @@ class Mailer:
             try:
                 while await self.deliver_due():
                     pass
-            except Exception:  # a database outage must not end the sender
-                log.exception("email sender: delivery round failed")
+            except Exception as exc:  # a database outage must not end the sender
+                if not is_database_outage(exc):
+                    log.exception("email sender: delivery round failed")
+                else:  # expected while the database restarts: one line, no traceback
+                    log.warning(
+                        "email sender: database unavailable (%s); will retry", type(exc).__name__
+                    )
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.mail_poll_seconds)
