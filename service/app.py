@@ -9,6 +9,7 @@ import signal
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from types import FrameType
 
 from fastapi import FastAPI
@@ -107,6 +108,14 @@ async def _prune_audit_hourly(ctx: AuthContext) -> None:
         await asyncio.sleep(3600)
 
 
+def _version() -> str:
+    """One version source: the installed package's metadata (pyproject.toml)."""
+    try:
+        return metadata.version("sesame")
+    except metadata.PackageNotFoundError:  # running from a source tree that was not installed
+        return "0+unknown"
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     ctx, oidc = build_contexts(settings, clock)
 
@@ -127,7 +136,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(
         title="Sesame",
         lifespan=lifespan,
-        version="0.2.0",
+        version=_version(),
         description="Passwordless identity service and OpenID Connect provider. The schema "
         "documents the admin API; the protocol endpoints follow their RFCs.",
         docs_url=None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import httpx
@@ -92,6 +93,7 @@ async def test_method_not_allowed_lists_every_method_of_the_path(client):
 
 async def test_openapi_documents_every_error_and_no_422(client):
     schema = (await client.get("/openapi.json")).json()
+    assert schema["info"]["version"] == metadata.version("sesame")  # one version source
     for path, operations in schema["paths"].items():
         if not path.startswith(("/admin/", "/api/")):
             continue
