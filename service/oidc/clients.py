@@ -248,12 +248,14 @@ def _from_basic(header: str) -> tuple[str, str]:
     client_id, sep, secret = decoded.partition(":")
     if not sep:
         raise InvalidClient("malformed Basic authorization header")
-    # RFC 6749 2.3.1: both parts are form-urlencoded before base64.
-    client_id = unquote(client_id.replace("+", " "), errors="strict")
-    secret = unquote(secret.replace("+", " "), errors="strict")
-    # The header is text too, in another shape: the same rule as every other input.
+    # RFC 6749 2.3.1: both parts are form-urlencoded before base64. The header is text too,
+    # in another shape: the same rule as every other input.
     try:
+        client_id = unquote(client_id.replace("+", " "), errors="strict")
+        secret = unquote(secret.replace("+", " "), errors="strict")
         return check_text("client_id", client_id, 64), check_text("client_secret", secret, 256)
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("Basic authorization header: not UTF-8 once unescaped") from exc
     except TextRejected as exc:
         raise InvalidRequest(f"Basic authorization header: {exc}") from exc
 

@@ -45,6 +45,7 @@ NASTY = [
     "http://",
     "//evil.example",
     "%00",
+    "%ff",
     "%",
     "\u202e",
     "😀" * 70,
@@ -477,6 +478,14 @@ async def test_the_red_team_requests_get_their_protocols_error(target):
     )
     assert token.status_code == 400 and token.json()["error"] == "invalid_request"
     assert token.headers["cache-control"] == "no-store"
+    escaped = await target.send(
+        "POST",
+        "/token",
+        content=form_body([("grant_type", "client_credentials")]),
+        kind="form",
+        headers={"Authorization": basic("%ff", "secret")},
+    )
+    assert escaped.status_code == 400 and escaped.json()["error"] == "invalid_request"
     form = await target.send(
         "POST", "/token", content=form_body([("grant_type", "x" * 9000)]), kind="form"
     )
