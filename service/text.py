@@ -16,7 +16,11 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlsplit
 
-_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# The refused characters as the body of a regex character class, written with escapes that
+# Python's re and ECMA-262 (JSON Schema patterns, ``service.http.openapi``) read alike.
+CONTROL_CLASS = "\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff"
+# Lone surrogates too, which only Python strings can hold (a JSON schema need not say so).
+_FORBIDDEN = re.compile(f"[{CONTROL_CLASS}\\ud800-\\udfff]")
 # The longest single value any input may carry (an ID token hint is the longest honest one);
 # fields stored in a column have their column's length instead.
 MAX_TEXT = 8192

@@ -15,14 +15,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
-from service.text import MAX_TEXT
+from service.text import CONTROL_CLASS, MAX_TEXT
 
 PATH_PARAM_MAX = 1400
 # ECMA-262, as JSON Schema patterns are: no C0/C1 controls, no DEL, no U+FFFE/U+FFFF.
-TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$"
-_TEXT = "[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]"
+_TEXT = f"[^{CONTROL_CLASS}]"
+TEXT_PATTERN = f"^{_TEXT}*$"
 # A name: the text rule, and at least one character that is not a space.
-NAME_PATTERN = f"^{_TEXT}*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]{_TEXT}*$"
+NAME_PATTERN = f"^{_TEXT}*[^\\s{CONTROL_CLASS}]{_TEXT}*$"
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST = f"{_LABEL}(?:\\.{_LABEL})*"
 HOST_PATTERN = f"^{_HOST}$"
