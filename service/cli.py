@@ -20,8 +20,9 @@ from service.auth.context import AuthContext
 from service.db.migrate import upgrade
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc import clients
-from service.oidc.clients import CLIENT_TYPES, GRANT_TYPES, ClientRejected, ClientSpec
+from service.oidc.clients import CLIENT_TYPES, ClientRejected, ClientSpec
 from service.oidc.context import OidcContext
+from service.oidc.grants import GRANT_TYPES
 from service.settings import Settings
 
 

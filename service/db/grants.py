@@ -24,14 +24,6 @@ async def revoke_by_gid(session: AsyncSession, gid: str, at: datetime) -> None:
     )
 
 
-async def revoke_by_pk(session: AsyncSession, pk: int, at: datetime) -> None:
-    await session.exec(
-        update(Grant)
-        .where(col(Grant.id) == pk, col(Grant.revoked_at).is_(None))
-        .values(revoked_at=at)
-    )
-
-
 async def standing(
     session: AsyncSession, *, gid: str | None = None, refresh_lookup: str | None = None
 ) -> tuple[Grant, OAuthClient, User | None, Session | None] | None:

@@ -15,7 +15,7 @@ from service.db.models import Grant, OAuthClient, User
 from service.keys.signing import TokenInvalid
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidToken
-from service.oidc.token import session_alive, user_active
+from service.oidc.grants.base import session_alive, user_active
 from service.oidc.tokens import ACCESS_TOKEN_ALG, ACCESS_TOKEN_TYP
 
 

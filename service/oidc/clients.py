@@ -5,32 +5,29 @@
   strings, except that a loopback IP literal may come back on any port (native apps).
 * Secrets: 256 random bits, shown once, stored as a keyed hash (HMAC-SHA256), compared in
   constant time.
-* Client authentication (RFC 6749 section 2.3.1, OIDC Core 9): ``client_secret_basic``,
-  ``client_secret_post``, or ``none`` for public clients (which then must use PKCE).
+* Grant types: the registry in ``grants`` decides which a client may register.
+* Client authentication at the endpoints is ``client_auth``.
 """
 
 from __future__ import annotations
 
-import base64
-import hmac
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import audit
 from service.db import clients as client_rows
 from service.db.models import OAuthClient
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
+from service.oidc.client_auth import registered_method
 from service.oidc.context import OidcContext
-from service.oidc.errors import InvalidClient, InvalidRequest
-from service.text import TextRejected, check_text, split_url
+from service.oidc.grants import DEFAULT_GRANT_TYPES, GRANT_TYPES, registration_problem
+from service.text import split_url
 
 SCOPES = ("openid", "profile", "email")
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 CLIENT_TYPES = ("public", "confidential")
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 LOOPBACK_IPS = {"127.0.0.1", "::1"}
@@ -51,7 +48,7 @@ class ClientSpec:
     type: str = "confidential"
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     scopes: list[str] = field(default_factory=lambda: list(SCOPES))
-    grant_types: list[str] = field(default_factory=lambda: ["authorization_code", "refresh_token"])
+    grant_types: list[str] = field(default_factory=lambda: list(DEFAULT_GRANT_TYPES))
     id_token_alg: str = DEFAULT_ALG
     first_party: bool = False
     client_id: str | None = None
@@ -118,14 +115,9 @@ def _check(spec: ClientSpec) -> None:
     unknown = set(spec.scopes) - set(SCOPES)
     if unknown or "openid" not in spec.scopes:
         raise ClientRejected(f"scopes: a subset of {' '.join(SCOPES)} that includes openid")
-    if set(spec.grant_types) - set(GRANT_TYPES) or not spec.grant_types:
-        raise ClientRejected(f"grant types: a subset of {' '.join(GRANT_TYPES)}")
-    if "authorization_code" in spec.grant_types and not spec.redirect_uris:
-        raise ClientRejected("the authorization_code grant needs at least one redirect URI")
-    if "client_credentials" in spec.grant_types and spec.type != "confidential":
-        raise ClientRejected("client_credentials is for confidential clients only")
-    if "refresh_token" in spec.grant_types and "authorization_code" not in spec.grant_types:
-        raise ClientRejected("refresh_token comes with authorization_code")
+    problem = registration_problem(spec)
+    if problem:
+        raise ClientRejected(problem)
     if spec.id_token_alg not in ALGORITHMS:
         raise ClientRejected(f"ID token algorithm: one of {', '.join(ALGORITHMS)}")
     if spec.client_id is not None and not (
@@ -220,81 +212,7 @@ def client_view(row: OAuthClient) -> dict[str, Any]:
         "scopes": row.scopes.split(),
         "grant_types": row.grant_types.split(),
         "id_token_signed_response_alg": row.id_token_alg,
-        "token_endpoint_auth_method": auth_method(row),
+        "token_endpoint_auth_method": registered_method(row),
         "first_party": row.first_party,
         "created_at": row.created_at.isoformat(),
     }
-
-
-def auth_method(row: OAuthClient) -> str:
-    return "client_secret_basic" if row.type == "confidential" else "none"
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What a request to the token, revocation or introspection endpoint said about its
-    client."""
-
-    authorization: str | None
-    client_id: str | None
-    client_secret: str | None
-
-
-def _from_basic(header: str) -> tuple[str, str]:
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidClient("malformed Basic authorization header") from exc
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
-        raise InvalidClient("malformed Basic authorization header")
-    # RFC 6749 2.3.1: both parts are form-urlencoded before base64. The header is text too,
-    # in another shape: the same rule as every other input.
-    try:
-        client_id = unquote(client_id.replace("+", " "), errors="strict")
-        secret = unquote(secret.replace("+", " "), errors="strict")
-        return check_text("client_id", client_id, 64), check_text("client_secret", secret, 256)
-    except UnicodeDecodeError as exc:
-        raise InvalidRequest("Basic authorization header: not UTF-8 once unescaped") from exc
-    except TextRejected as exc:
-        raise InvalidRequest(f"Basic authorization header: {exc}") from exc
-
-
-def credentials_of(params: dict[str, str], authorization: str | None) -> Credentials:
-    return Credentials(authorization, params.get("client_id"), params.get("client_secret"))
-
-
-async def authenticate_client(
-    ctx: OidcContext, creds: Credentials, db: AsyncSession | None = None
-) -> OAuthClient:
-    """RFC 6749 2.3: exactly one method; a confidential client proves its secret, a public one
-    only names itself (and is then held to PKCE by the grant)."""
-    header = creds.authorization or ""
-    if header[:6].lower() == "basic ":
-        if creds.client_secret is not None:
-            raise InvalidRequest("use one client authentication method, not two")
-        client_id, secret = _from_basic(header)
-        if creds.client_id is not None and creds.client_id != client_id:
-            raise InvalidClient("client_id does not match the authorization header")
-        given_secret: str | None = secret
-    else:
-        client_id, given_secret = creds.client_id or "", creds.client_secret
-    if not client_id:
-        raise InvalidClient("client authentication is required")
-    if len(client_id) > 64:
-        raise InvalidClient("unknown client")
-    if db is None:
-        client = await get_client(ctx, client_id)
-    else:
-        client = await client_rows.by_client_id(db, client_id)
-    if client is None:
-        raise InvalidClient("unknown client")
-    if client.type == "public":
-        if given_secret:
-            raise InvalidClient("this public client has no secret")
-        return client
-    if not given_secret or client.secret_hash is None:
-        raise InvalidClient("client authentication failed")
-    if not hmac.compare_digest(ctx.keys.hash("client-secret", given_secret), client.secret_hash):
-        raise InvalidClient("client authentication failed")
-    return client

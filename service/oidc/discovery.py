@@ -1,6 +1,6 @@
 """Provider metadata (OIDC Discovery 1.0 section 3, RFC 8414 section 2), derived from what the
-code actually does: grant types from the token endpoint's table, algorithms from the signer,
-scopes and authentication methods from the client rules."""
+code actually does: grant types and client authentication methods from their registries,
+algorithms from the signer, scopes from the client rules."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from typing import Any
 from service.keys.signing import ALGORITHMS
 from service.oidc.authorize import PROMPTS
 from service.oidc.claims import CLAIMS_SUPPORTED
+from service.oidc.client_auth import AUTH_METHODS, PROVING_METHODS
 from service.oidc.clients import SCOPES
-from service.oidc.token import GRANTS
+from service.oidc.grants import GRANTS
 from service.settings import Settings
-
-AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 
 def provider_metadata(settings: Settings) -> dict[str, Any]:
@@ -33,9 +32,10 @@ def provider_metadata(settings: Settings) -> dict[str, Any]:
         "grant_types_supported": list(GRANTS),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(ALGORITHMS),
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
-        "introspection_endpoint_auth_methods_supported": AUTH_METHODS[:2],
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        # RFC 7662 2.1: introspection is protected, so only methods that prove who asks.
+        "introspection_endpoint_auth_methods_supported": list(PROVING_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": list(CLAIMS_SUPPORTED),
         "prompt_values_supported": sorted(PROMPTS),

@@ -13,11 +13,11 @@ from typing import Any
 
 from service.db import grants as grant_rows
 from service.oidc.access import check_access_token
-from service.oidc.clients import authenticate_client, credentials_of
+from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidClient, InvalidRequest, InvalidToken
+from service.oidc.grants.base import session_alive, user_active
 from service.oidc.params import form_params
-from service.oidc.token import session_alive, user_active
 from service.oidc.tokens import refresh_hash
 
 INACTIVE: dict[str, Any] = {"active": False}

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from service import audit
 from service.db import grants as grant_rows
 from service.oidc.access import signed_access_claims
-from service.oidc.clients import authenticate_client, credentials_of
+from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidRequest, InvalidToken
 from service.oidc.params import form_params
@@ -40,8 +40,7 @@ async def revoke(
         if dot and len(lookup) == 22 and token.count(".") == 1:
             found = await grant_rows.standing(db, refresh_lookup=lookup)
             if found and found[1].id == client.id and _proves(found[0].refresh_hash, ctx, token):
-                assert found[0].id is not None
-                await grant_rows.revoke_by_pk(db, found[0].id, now)
+                await grant_rows.revoke_by_gid(db, found[0].gid, now)
                 await audit.record(
                     db,
                     ctx.clock,

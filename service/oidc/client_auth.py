@@ -1,0 +1,148 @@
+"""Client authentication at the token, revocation and introspection endpoints (RFC 6749
+section 2.3, OIDC Core 9), as one registry of methods.
+
+``AUTH_METHODS`` lists each method once: how a request shows it uses it, how the client's
+claimed identity and secret are read from it, and whether it proves who the client is. The
+endpoints authenticate through ``authenticate_client``; discovery advertises the same table.
+
+* ``client_secret_basic`` (RFC 6749 2.3.1): HTTP Basic, both parts form-urlencoded first.
+* ``client_secret_post`` (RFC 6749 2.3.1): ``client_id`` and ``client_secret`` in the body.
+* ``none`` (OIDC Core 9, RFC 8252 8.4): a public client only names itself and is then held to
+  PKCE by the authorization code grant.
+
+A request uses exactly one method; secrets are compared as keyed hashes in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db import clients as client_rows
+from service.db.models import OAuthClient
+from service.oidc.context import OidcContext
+from service.oidc.errors import InvalidClient, InvalidRequest
+from service.text import TextRejected, check_text
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request to the token, revocation or introspection endpoint said about its
+    client."""
+
+    authorization: str | None
+    client_id: str | None
+    client_secret: str | None
+
+
+def credentials_of(params: dict[str, str], authorization: str | None) -> Credentials:
+    return Credentials(authorization, params.get("client_id"), params.get("client_secret"))
+
+
+@dataclass(frozen=True)
+class ClientAuthMethod:
+    """One ``token_endpoint_auth_method``: whether a request uses it, what it claims (client id
+    and secret), and whether it proves the client's identity (only confidential clients)."""
+
+    name: str
+    uses: Callable[[Credentials], bool]
+    claims: Callable[[Credentials], tuple[str, str | None]]
+    proves_identity: bool
+
+
+def _uses_basic(creds: Credentials) -> bool:
+    return (creds.authorization or "")[:6].lower() == "basic "
+
+
+def _basic_claims(creds: Credentials) -> tuple[str, str | None]:
+    header = creds.authorization or ""
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidClient("malformed Basic authorization header") from exc
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise InvalidClient("malformed Basic authorization header")
+    # RFC 6749 2.3.1: both parts are form-urlencoded before base64. The header is text too,
+    # in another shape: the same rule as every other input.
+    try:
+        client_id = unquote(client_id.replace("+", " "), errors="strict")
+        secret = unquote(secret.replace("+", " "), errors="strict")
+        client_id = check_text("client_id", client_id, 64)
+        secret = check_text("client_secret", secret, 256)
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("Basic authorization header: not UTF-8 once unescaped") from exc
+    except TextRejected as exc:
+        raise InvalidRequest(f"Basic authorization header: {exc}") from exc
+    if creds.client_id is not None and creds.client_id != client_id:
+        raise InvalidClient("client_id does not match the authorization header")
+    return client_id, secret
+
+
+AUTH_METHODS: dict[str, ClientAuthMethod] = {
+    method.name: method
+    for method in (
+        ClientAuthMethod("client_secret_basic", _uses_basic, _basic_claims, True),
+        ClientAuthMethod(
+            "client_secret_post",
+            lambda creds: creds.client_secret is not None,
+            lambda creds: (creds.client_id or "", creds.client_secret),
+            True,
+        ),
+        ClientAuthMethod(
+            "none", lambda creds: True, lambda creds: (creds.client_id or "", None), False
+        ),
+    )
+}
+PROVING_METHODS = tuple(name for name, method in AUTH_METHODS.items() if method.proves_identity)
+
+
+def registered_method(client: OAuthClient) -> str:
+    """The method a client is registered with (RFC 7591 2): confidential clients present a
+    secret (``client_secret_post`` is accepted too), public ones none."""
+    return "client_secret_basic" if client.type == "confidential" else "none"
+
+
+def method_of(creds: Credentials) -> ClientAuthMethod:
+    """RFC 6749 2.3: "The client MUST NOT use more than one authentication method in each
+    request." The catch-all ``none`` counts only when no other method is used."""
+    used = [m for m in AUTH_METHODS.values() if m.proves_identity and m.uses(creds)]
+    if len(used) > 1:
+        raise InvalidRequest("use one client authentication method, not two")
+    return used[0] if used else AUTH_METHODS["none"]
+
+
+async def authenticate_client(
+    ctx: OidcContext, creds: Credentials, db: AsyncSession | None = None
+) -> OAuthClient:
+    """A confidential client proves its secret; a public one only names itself."""
+    method = method_of(creds)
+    client_id, secret = method.claims(creds)
+    if not client_id:
+        raise InvalidClient("client authentication is required")
+    if len(client_id) > 64:
+        raise InvalidClient("unknown client")
+    client = await _client(ctx, client_id, db)
+    if client is None:
+        raise InvalidClient("unknown client")
+    if client.type == "public":
+        if secret:
+            raise InvalidClient("this public client has no secret")
+        return client
+    if not secret or client.secret_hash is None:
+        raise InvalidClient("client authentication failed")
+    if not hmac.compare_digest(ctx.keys.hash("client-secret", secret), client.secret_hash):
+        raise InvalidClient("client authentication failed")
+    return client
+
+
+async def _client(ctx: OidcContext, client_id: str, db: AsyncSession | None) -> OAuthClient | None:
+    if db is not None:
+        return await client_rows.by_client_id(db, client_id)
+    async with ctx.db.session() as own:
+        return await client_rows.by_client_id(own, client_id)

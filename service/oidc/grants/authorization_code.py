@@ -1,0 +1,106 @@
+"""The authorization code grant (RFC 6749 section 4.1.3, OIDC Core 3.1.3.2, RFC 7636 4.6).
+
+The code is single use, unexpired, issued to this client for this redirect URI, and its PKCE
+challenge is met. A code presented twice revokes the tokens issued for it (RFC 6749 4.1.2).
+
+Round trips: one store claim for the code, the user's row, the grant's insert and its commit,
+then one store read for a replay recorded meanwhile; signing uses keys cached in memory.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db import grants as grant_rows
+from service.db.models import Grant, OAuthClient, User
+from service.keys.keyed import new_token
+from service.oidc import codes, pkce, tokens
+from service.oidc.context import OidcContext
+from service.oidc.errors import InvalidGrant
+from service.oidc.grants.base import (
+    GrantType,
+    Registering,
+    Response,
+    client_pk,
+    refresh_expiry,
+    required,
+    revoke_family,
+    tokens_for_user,
+    user_active,
+)
+
+
+async def exchange_code(
+    ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
+) -> Response:
+    code = required(params, "code")
+    redirect_uri = required(params, "redirect_uri")
+    gid = new_token()
+    found, first_gid = await codes.redeem_code(ctx, code, gid)
+    if found is None:
+        assert first_gid is not None
+        await _revoke(ctx, db, first_gid, client)
+        raise InvalidGrant("the code was already used; the tokens issued for it are revoked")
+    if found.client_id != client.client_id:
+        raise InvalidGrant("the code was issued to another client")
+    if found.redirect_uri != redirect_uri:
+        raise InvalidGrant("redirect_uri differs from the one in the authorization request")
+    pkce.check_verifier(found.code_challenge, params.get("code_verifier"))
+    now = ctx.clock.now()
+    refresh: tuple[str, str, bytes] | None = None
+    if "refresh_token" in client.grant_types.split():
+        refresh = tokens.new_refresh_token(ctx)
+    lifetime = ctx.settings.refresh_max_seconds if refresh else ctx.settings.access_token_seconds
+    expires_at = now + timedelta(seconds=lifetime)
+    grant = Grant(
+        gid=gid,
+        client_pk=client_pk(client),
+        user_id=found.user_id,
+        sid=found.sid,
+        scope=" ".join(found.scope),
+        auth_time=found.auth_time,
+        amr=" ".join(found.amr),
+        created_at=now,
+        expires_at=expires_at,
+        refresh_lookup=refresh[1] if refresh else None,
+        refresh_hash=refresh[2] if refresh else None,
+        refresh_expires_at=refresh_expiry(ctx, now, expires_at) if refresh else None,
+    )
+    user = await db.get(User, found.user_id)
+    if not user_active(user):
+        raise InvalidGrant("the user account is not active")
+    assert user is not None
+    await grant_rows.add(db, grant)
+    await db.commit()
+    if await codes.replayed_meanwhile(ctx, code):
+        # A replay came while this grant was being written and found nothing to revoke.
+        await _revoke(ctx, db, gid, client)
+        raise InvalidGrant("the code was used twice; the tokens issued for it are revoked")
+    response = await tokens_for_user(
+        ctx, client, grant, user, found.scope, nonce=found.nonce, now=now
+    )
+    if refresh:
+        response["refresh_token"] = refresh[0]
+    return response
+
+
+async def _revoke(ctx: OidcContext, db: AsyncSession, gid: str, client: OAuthClient) -> None:
+    detail = f"authorization code used twice by {client.client_id}"
+    await revoke_family(ctx, db, gid, user_id=None, detail=detail)
+
+
+def registration_problem(client: Registering) -> str | None:
+    if not client.redirect_uris:
+        return "the authorization_code grant needs at least one redirect URI"
+    return None
+
+
+GRANT = GrantType(
+    name="authorization_code",
+    parameters=("code", "redirect_uri", "code_verifier"),
+    handler=exchange_code,
+    registration_problem=registration_problem,
+    default=True,
+)

@@ -1,0 +1,136 @@
+"""What every grant type shares: the registry entry's shape, the handler's signature, and the
+issuing of tokens for a user (RFC 6749 section 5.1, OIDC Core 3.1.3.3).
+
+A grant module exports one ``GrantType``. Its handler runs after client authentication and after
+the token endpoint has checked that the client registered the grant type; it owns the
+transaction it opens writes in and commits it (repositories never commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service import audit
+from service.db import grants as grant_rows
+from service.db.models import Grant, OAuthClient, Session, User
+from service.oidc import tokens
+from service.oidc.context import OidcContext
+from service.oidc.errors import InvalidRequest
+
+Response = dict[str, Any]
+Handler = Callable[[OidcContext, AsyncSession, OAuthClient, dict[str, str]], Awaitable[Response]]
+
+
+class Registering(Protocol):
+    """What a grant's registration rule reads of a client being registered."""
+
+    type: str
+    grant_types: list[str]
+    redirect_uris: list[str]
+
+
+@dataclass(frozen=True)
+class GrantType:
+    """One grant type: its ``grant_type`` value, the token-request parameters it reads, its
+    handler, whether new clients get it unless they say otherwise, and the rule a client must
+    meet to register it (a reason, or None)."""
+
+    name: str
+    parameters: tuple[str, ...]
+    handler: Handler
+    registration_problem: Callable[[Registering], str | None]
+    default: bool = False
+
+
+def required(params: dict[str, str], name: str) -> str:
+    value = params.get(name)
+    if value is None:
+        raise InvalidRequest(f"{name} is required")
+    return value
+
+
+def client_pk(client: OAuthClient) -> int:
+    assert client.id is not None
+    return client.id
+
+
+def session_alive(ctx: OidcContext, session: Session | None, now: datetime) -> bool:
+    """The browser session a grant hangs on still exists and has not expired: signing out (or
+    "sign out everywhere") ends the apps' refresh tokens with it."""
+    if session is None:
+        return False
+    idle = timedelta(seconds=ctx.settings.session_idle_seconds)
+    return now < session.expires_at and now < session.last_seen_at + idle
+
+
+def user_active(user: User | None) -> bool:
+    return user is not None and user.disabled_at is None
+
+
+def refresh_expiry(ctx: OidcContext, now: datetime, absolute: datetime) -> datetime:
+    """A refresh token lapses after the idle lifetime, and never outlives its grant."""
+    return min(now + timedelta(seconds=ctx.settings.refresh_idle_seconds), absolute)
+
+
+async def revoke_family(
+    ctx: OidcContext, db: AsyncSession, gid: str, *, user_id: int | None, detail: str
+) -> None:
+    """Revoke every token of one grant and say why in the audit log (RFC 6749 4.1.2 for a code
+    used twice, RFC 9700 4.14.2 for a refresh token reused)."""
+    await grant_rows.revoke_by_gid(db, gid, ctx.clock.now())
+    await audit.record(
+        db, ctx.clock, "tokens.revoked", user_id=user_id, actor="system", detail=detail
+    )
+    await db.commit()
+
+
+def bearer_response(ctx: OidcContext, access: str, scope: str) -> Response:
+    """RFC 6749 5.1: the access token part of a successful response."""
+    return {
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": ctx.settings.access_token_seconds,
+        "scope": scope,
+    }
+
+
+async def tokens_for_user(
+    ctx: OidcContext,
+    client: OAuthClient,
+    grant: Grant,
+    user: User,
+    scope: tuple[str, ...],
+    *,
+    nonce: str | None,
+    now: datetime,
+) -> Response:
+    """An access token, and an ID token when ``openid`` was granted (OIDC Core 3.1.3.3)."""
+    access = await tokens.access_token(
+        ctx,
+        client_id=client.client_id,
+        subject=str(user.public_id),
+        scope=" ".join(scope),
+        gid=grant.gid,
+        now=now,
+    )
+    response = bearer_response(ctx, access, " ".join(scope))
+    if "openid" in scope:
+        assert grant.auth_time is not None and grant.sid is not None
+        response["id_token"] = await tokens.id_token(
+            ctx,
+            client=client,
+            user=user,
+            scope=scope,
+            nonce=nonce,
+            auth_time=grant.auth_time,
+            amr=tuple(grant.amr.split()),
+            sid=grant.sid,
+            access=access,
+            now=now,
+        )
+    return response

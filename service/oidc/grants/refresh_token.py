@@ -1,0 +1,113 @@
+"""The refresh token grant (RFC 6749 section 6) with rotation (RFC 9700 section 4.14.2).
+
+Each use returns a new refresh token and voids the old one; presenting a voided one revokes
+the whole family, since either the client or an attacker holds a copy it should not. A refresh
+may ask for less scope than was granted, never more, and ends with the user's browser session.
+
+Round trips: one joined read (grant, client, user, session), one compare-and-set update and
+the commit.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db import grants as grant_rows
+from service.db.models import Grant, OAuthClient
+from service.keys.keyed import new_token
+from service.oidc import tokens
+from service.oidc.context import OidcContext
+from service.oidc.errors import InvalidGrant, InvalidScope
+from service.oidc.grants.base import (
+    GrantType,
+    Registering,
+    Response,
+    refresh_expiry,
+    required,
+    revoke_family,
+    session_alive,
+    tokens_for_user,
+    user_active,
+)
+
+
+def _narrowed(granted: str, asked: str | None) -> tuple[str, ...]:
+    """RFC 6749 6: a refresh may ask for less than was granted, never more."""
+    scope = tuple(granted.split())
+    if asked is None:
+        return scope
+    wanted = asked.split()
+    if not set(wanted) <= set(scope):
+        raise InvalidScope("a refresh may not ask for scopes beyond those granted")
+    return tuple(s for s in scope if s in wanted)
+
+
+async def _revoke_reused(
+    ctx: OidcContext, db: AsyncSession, grant: Grant, client: OAuthClient
+) -> None:
+    detail = f"refresh token reused by {client.client_id}: the family is revoked"
+    await revoke_family(ctx, db, grant.gid, user_id=grant.user_id, detail=detail)
+
+
+async def rotate_refresh_token(
+    ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
+) -> Response:
+    token = required(params, "refresh_token")
+    lookup, dot, _ = token.partition(".")
+    if not dot or len(lookup) != 22 or len(token) > 200:
+        raise InvalidGrant("the refresh token is invalid")
+    now = ctx.clock.now()
+    found = await grant_rows.standing(db, refresh_lookup=lookup)
+    if found is None:
+        raise InvalidGrant("the refresh token is invalid")
+    grant, owner, user, session = found
+    assert grant.id is not None and grant.refresh_hash is not None
+    if owner.id != client.id:
+        raise InvalidGrant("the refresh token was issued to another client")
+    if grant.revoked_at is not None:
+        raise InvalidGrant("the refresh token has been revoked")
+    old_hash = tokens.refresh_hash(ctx, token)
+    if not hmac.compare_digest(old_hash, grant.refresh_hash):
+        await _revoke_reused(ctx, db, grant, client)
+        raise InvalidGrant("the refresh token was already used; its family is revoked")
+    if grant.refresh_expires_at is None or now >= min(grant.refresh_expires_at, grant.expires_at):
+        raise InvalidGrant("the refresh token has expired")
+    if not user_active(user):
+        raise InvalidGrant("the user account is not active")
+    if not session_alive(ctx, session, now):
+        raise InvalidGrant("the user has signed out")
+    assert user is not None
+    scope = _narrowed(grant.scope, params.get("scope"))
+    new_token_value = f"{lookup}.{new_token()}"
+    rotated = await grant_rows.rotate_refresh(
+        db,
+        grant.id,
+        old_hash,
+        tokens.refresh_hash(ctx, new_token_value),
+        refresh_expiry(ctx, now, grant.expires_at),
+    )
+    if not rotated:
+        # Another request rotated this very token a moment ago: a concurrent reuse.
+        await _revoke_reused(ctx, db, grant, client)
+        raise InvalidGrant("the refresh token was already used; its family is revoked")
+    await db.commit()
+    response = await tokens_for_user(ctx, client, grant, user, scope, nonce=None, now=now)
+    response["refresh_token"] = new_token_value
+    return response
+
+
+def registration_problem(client: Registering) -> str | None:
+    if "authorization_code" not in client.grant_types:
+        return "refresh_token comes with authorization_code"
+    return None
+
+
+GRANT = GrantType(
+    name="refresh_token",
+    parameters=("refresh_token", "scope"),
+    handler=rotate_refresh_token,
+    registration_problem=registration_problem,
+    default=True,
+)
