@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.keys.signing import ALGORITHMS
-from service.oidc.authorize import PROMPTS
+from service.oidc.checks import PROMPTS
 from service.oidc.claims import CLAIMS_SUPPORTED
 from service.oidc.client_auth import AUTH_METHODS, PROVING_METHODS
 from service.oidc.clients import SCOPES

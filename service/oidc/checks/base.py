@@ -1,0 +1,72 @@
+"""The authorization request as the checks build it up (OIDC Core 3.1.2.1, RFC 6749 4.1.1).
+
+Each check reads ``params``, refuses with an ``OAuthError`` or records what it validated on the
+draft; the last step turns the draft into an ``AuthorizationRequest``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from service.db.models import OAuthClient
+from service.oidc.context import OidcContext
+from service.oidc.errors import InvalidRequest
+from service.oidc.model import AuthorizationRequest
+
+MAX_STATE = 2048
+
+
+@dataclass
+class Draft:
+    ctx: OidcContext
+    params: dict[str, str]
+    repeated: set[str]
+    client: OAuthClient | None = None
+    redirect_uri: str | None = None
+    scope: tuple[str, ...] = ()
+    state: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    prompt: tuple[str, ...] = field(default_factory=tuple)
+    max_age: int | None = None
+    login_hint: str | None = None
+    hint_subject: str | None = None
+
+    @property
+    def checked_client(self) -> OAuthClient:
+        assert self.client is not None, "the client check runs first"
+        return self.client
+
+    def redirect_state(self) -> str | None:
+        """The ``state`` an error redirect carries back: only a single, not overlong value."""
+        state = self.params.get("state") if "state" not in self.repeated else None
+        return state if state and len(state) <= MAX_STATE else None
+
+    def limited(self, name: str, limit: int) -> str | None:
+        value = self.params.get(name)
+        if value is not None and len(value) > limit:
+            raise InvalidRequest(f"{name} is longer than {limit} characters")
+        return value
+
+    def request(self) -> AuthorizationRequest:
+        client = self.checked_client
+        assert self.redirect_uri is not None
+        return AuthorizationRequest(
+            client_id=client.client_id,
+            client_name=client.name,
+            first_party=client.first_party,
+            id_token_alg=client.id_token_alg,
+            redirect_uri=self.redirect_uri,
+            scope=self.scope,
+            state=self.state,
+            nonce=self.nonce,
+            code_challenge=self.code_challenge,
+            prompt=self.prompt,
+            max_age=self.max_age,
+            login_hint=self.login_hint,
+            hint_subject=self.hint_subject,
+        )
+
+
+Check = Callable[[Draft], Awaitable[None]]
