@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 
-from service import audit, doctor, logs
+from service import audit, doctor, logs, passkey_api
 from service.app import build_contexts
-from service.auth import operators, passkey_api
+from service.auth import operators
 from service.auth.context import AuthContext
 from service.db.migrate import upgrade
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG

@@ -1,4 +1,5 @@
-"""Passkey API repository: tenants, their API keys, their users' credentials."""
+"""Passkey API repository: tenants, their API keys, their users' credentials. Every function
+joins the caller's transaction; the caller commits."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import Tenant, TenantApiKey, TenantCredential
+
+
+async def add(session: AsyncSession, row: Tenant | TenantApiKey | TenantCredential) -> None:
+    session.add(row)
 
 
 async def by_tenant_id(session: AsyncSession, tenant_id: str) -> Tenant | None:
@@ -68,6 +73,12 @@ async def credential(
         )
     )
     return result.first()
+
+
+async def rename_credential(session: AsyncSession, pk: int, name: str) -> None:
+    await session.exec(
+        update(TenantCredential).where(col(TenantCredential.id) == pk).values(name=name)
+    )
 
 
 async def record_use(

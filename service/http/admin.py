@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from service import audit
-from service.auth import operators, passkey_api
+from service import audit, passkey_api
+from service.auth import operators
 from service.db.models import Tenant
 from service.http.deps import Ctx
 from service.http.oidc import Oidc

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from service.auth import passkey_api
+from service import passkey_api
 from service.auth.errors import NotFound
 from service.auth.verification import b64url_decode
 from service.db.models import Tenant

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.auth import passkey_api
+from service import passkey_api
 from tests.conftest import asgi_client
 from tests.factories import Browser, signed_up
 from tests.integration.helpers import credentials_of

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from service.auth import passkey_api
+from service import passkey_api
 from tests.conftest import asgi_client
 from tests.integration.test_oidc_admin import sesame
 from tests.integration.test_signin import assert_same_shape
