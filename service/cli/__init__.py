@@ -1,0 +1,30 @@
+"""The ``sesame`` command, a module per command group: ``serve`` and ``migrate``,
+``clients``, ``keys``, ``users`` and ``sessions``, ``tenants``, ``audit``, ``doctor``.
+
+``GROUPS`` is the one list of command groups; each module adds its parser with ``register``
+and runs through the helpers in ``base``. Exit codes: 0 done, 1 no such thing or a failed
+check, 2 a refusal (bad input, a missing ``--yes``, a configuration error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from service.cli import audit, clients, doctor, keys, serve, tenants, users
+
+GROUPS = (serve, clients, keys, users, doctor, tenants, audit)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="sesame", description="Sesame identity service")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.register(sub)
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+__all__ = ["GROUPS", "main"]

@@ -1,0 +1,62 @@
+"""What every command shares: settings (a configuration error is one line, exit 2), the
+contexts for one run, JSON output and the one shape of a refusal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+
+from pydantic import ValidationError
+
+from service.app import build_contexts
+from service.auth.context import AuthContext
+from service.oidc.context import OidcContext
+from service.settings import Settings
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            print(f"sesame: configuration error: {err['msg']}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def run(settings: Settings, work: Callable[[AuthContext, OidcContext], Awaitable[int]]) -> int:
+    """Run one command's work with its own contexts, closed afterwards."""
+
+    async def go() -> int:
+        auth, oidc = build_contexts(settings)
+        try:
+            return await work(auth, oidc)
+        finally:
+            await auth.store.close()
+            await auth.db.dispose()
+
+    return asyncio.run(go())
+
+
+def print_json(value: object) -> None:
+    print(json.dumps(value, indent=2))
+
+
+def refuse(message: str, code: int = 1) -> int:
+    """Say why on stderr and return the exit code: 1 for "no such thing", 2 for a refusal."""
+    print(f"sesame: {message}", file=sys.stderr)
+    return code
+
+
+def parser_for(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    help_text: str,
+    func: Callable[[argparse.Namespace], int],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """A command group: its parser with actions below it, run by ``func``."""
+    group = sub.add_parser(name, help=help_text)
+    group.set_defaults(func=func)
+    return group.add_subparsers(dest="action", required=True)

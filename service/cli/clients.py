@@ -1,0 +1,93 @@
+"""``sesame clients``: register, list, show, delete relying apps and rotate their secrets.
+Grant types are offered from the one registry (``service.oidc.grants``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from service.auth.context import AuthContext
+from service.cli.base import parser_for, print_json, refuse, run, settings_or_exit
+from service.keys.signing import ALGORITHMS, DEFAULT_ALG
+from service.oidc import clients
+from service.oidc.clients import CLIENT_TYPES, SCOPES, ClientRejected, ClientSpec
+from service.oidc.context import OidcContext
+from service.oidc.grants import DEFAULT_GRANT_TYPES, GRANT_TYPES
+
+
+async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
+    spec = ClientSpec(
+        name=args.name,
+        type=args.type,
+        redirect_uris=args.redirect_uri or [],
+        post_logout_redirect_uris=args.post_logout_redirect_uri or [],
+        scopes=args.scope.split() if args.scope else list(SCOPES),
+        grant_types=args.grant or list(DEFAULT_GRANT_TYPES),
+        id_token_alg=args.alg,
+        first_party=args.first_party,
+        client_id=args.client_id,
+    )
+    if args.if_missing and args.client_id and await clients.get_client(oidc, args.client_id):
+        print(f"sesame: client {args.client_id} already exists", file=sys.stderr)
+        return 0
+    try:
+        row, secret = await clients.create_client(oidc, spec, actor="cli")
+    except ClientRejected as exc:
+        return refuse(str(exc), 2)
+    print_json({**clients.client_view(row), "client_secret": secret})
+    if secret:
+        print("sesame: the client secret is shown only now; store it safely.", file=sys.stderr)
+    return 0
+
+
+async def act(oidc: OidcContext, args: argparse.Namespace) -> int:
+    if args.action == "create":
+        return await create(oidc, args)
+    if args.action == "list":
+        print_json([clients.client_view(row) for row in await clients.list_clients(oidc)])
+        return 0
+    if args.action == "show":
+        found = await clients.get_client(oidc, args.client_id)
+        if found is None:
+            return refuse(f"no client {args.client_id}")
+        print_json(clients.client_view(found))
+        return 0
+    if args.action == "delete":
+        if not await clients.delete_client(oidc, args.client_id, actor="cli"):
+            return refuse(f"no client {args.client_id}")
+        print(f"sesame: deleted {args.client_id} and everything issued to it")
+        return 0
+    secret = await clients.rotate_secret(oidc, args.client_id, actor="cli")
+    if secret is None:
+        return refuse(f"no confidential client {args.client_id}")
+    print_json({"client_id": args.client_id, "client_secret": secret})
+    return 0
+
+
+def command(args: argparse.Namespace) -> int:
+    async def work(_auth: AuthContext, oidc: OidcContext) -> int:
+        return await act(oidc, args)
+
+    return run(settings_or_exit(), work)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    actions = parser_for(sub, "clients", "manage relying apps (OIDC clients)", command)
+    create = actions.add_parser("create", help="register a client; prints its secret once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--type", choices=CLIENT_TYPES, default="confidential")
+    create.add_argument("--redirect-uri", action="append", help="repeat for several")
+    create.add_argument("--post-logout-redirect-uri", action="append")
+    create.add_argument("--scope", help=f'space-separated (default "{" ".join(SCOPES)}")')
+    create.add_argument("--grant", action="append", choices=GRANT_TYPES)
+    create.add_argument("--alg", choices=ALGORITHMS, default=DEFAULT_ALG)
+    create.add_argument("--first-party", action="store_true", help="skip the consent page")
+    create.add_argument("--client-id", help="choose the id (default: random)")
+    create.add_argument("--if-missing", action="store_true", help="do nothing if it exists")
+    actions.add_parser("list", help="list clients")
+    for name, text in (
+        ("show", "show one client"),
+        ("delete", "delete a client and everything issued to it"),
+        ("rotate-secret", "replace a confidential client's secret (prints it once)"),
+    ):
+        actions.add_parser(name, help=text).add_argument("client_id")

@@ -1,0 +1,64 @@
+"""``sesame serve`` and ``sesame migrate``: run the web server, upgrade the schema."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from service import logs
+from service.cli.base import settings_or_exit
+from service.db.migrate import upgrade
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = settings_or_exit()
+    logs.configure(settings, args.log_level)
+    if settings.env == "development":
+        # Embedded default: bring the schema up to date before serving. Production never
+        # migrates implicitly (replicas would race); run `sesame migrate` as its own step.
+        # The key is generated here, once, so that several workers never race to write it.
+        settings.ensure_secret_key()
+        upgrade(settings.database_url)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    store = f"Redis at {settings.redis_url}" if settings.redis_url else "in-process store"
+    print(
+        f"Sesame {settings.env}: open {settings.issuer} "
+        f"(listening on {host}:{port}, database {settings.database_url.split('://')[0]}, {store})",
+        flush=True,
+    )
+    os.environ["SESAME_LOG_LEVEL"] = args.log_level
+    uvicorn.run(
+        "service.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=settings.workers,
+        # Forwarded headers are read by Sesame's own middleware, and only from
+        # SESAME_TRUSTED_PROXIES (see service.http.middleware for why not uvicorn's).
+        proxy_headers=False,
+        log_level=args.log_level,
+        log_config=None,
+        access_log=False,
+        # On SIGTERM: stop accepting, let in-flight requests finish (bounded), then exit.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    )
+    return 0
+
+
+def migrate(_args: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+    upgrade(settings.database_url)
+    print("sesame: database schema is up to date")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p_serve = sub.add_parser("serve", help="run the web server")
+    p_serve.add_argument("--host")
+    p_serve.add_argument("--port", type=int)
+    p_serve.add_argument("--log-level", default="info")
+    p_serve.set_defaults(func=serve)
+    sub.add_parser("migrate", help="upgrade the database schema").set_defaults(func=migrate)

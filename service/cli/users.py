@@ -1,0 +1,64 @@
+"""``sesame users`` and ``sesame sessions``: find, disable, enable and delete accounts, end a
+user's sessions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from service.auth import operators
+from service.auth.context import AuthContext
+from service.cli.base import parser_for, print_json, refuse, run, settings_or_exit
+from service.oidc.context import OidcContext
+
+WHO = "username, email address or user id"
+
+
+async def act(ctx: AuthContext, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for summary in await operators.list_users(ctx, args.limit):
+            print(json.dumps(summary.as_dict()))
+        return 0
+    found = await operators.find_user(ctx, args.user)
+    if found is None:
+        return refuse(f"no user {args.user!r} (give a {WHO})")
+    user = found.user
+    if args.action == "show":
+        print_json(found.as_dict())
+    elif args.action in {"disable", "enable"}:
+        await operators.set_disabled(ctx, user, args.action == "disable")
+        print(f"sesame: {user.username} {args.action}d")
+    elif args.action == "delete":
+        if not args.yes:
+            return refuse("deleting is final; add --yes to confirm", 2)
+        await operators.delete_user(ctx, user)
+        print(f"sesame: deleted {user.username} with their passkeys, sessions and grants")
+    else:  # sessions revoke
+        await operators.revoke_sessions(ctx, user)
+        print(f"sesame: every session of {user.username} has ended")
+    return 0
+
+
+def command(args: argparse.Namespace) -> int:
+    async def work(ctx: AuthContext, _oidc: OidcContext) -> int:
+        return await act(ctx, args)
+
+    return run(settings_or_exit(), work)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    actions = parser_for(sub, "users", "accounts: list, show, disable, enable, delete", command)
+    listing = actions.add_parser("list", help="one JSON object per user")
+    listing.add_argument("--limit", type=int, default=100)
+    for name, text in (
+        ("show", "one user, with passkey and session counts"),
+        ("disable", "refuse sign-in, end every session and app grant"),
+        ("enable", "allow sign-in again"),
+        ("delete", "delete the account and everything attached (needs --yes)"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("user", help=WHO)
+        if name == "delete":
+            action.add_argument("--yes", action="store_true")
+    sessions = parser_for(sub, "sessions", "browser sessions", command)
+    sessions.add_parser("revoke", help="end every session of a user").add_argument("user", help=WHO)
