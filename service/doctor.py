@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import aiosmtplib
-from sqlalchemy import text
 
 from service.auth.context import AuthContext
 from service.db.migrate import is_current
@@ -91,8 +90,7 @@ async def services(ctx: AuthContext, oidc: OidcContext) -> list[Finding]:
     settings = ctx.settings
 
     async def database() -> str:
-        async with ctx.db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ctx.db.ping()
         return "reachable"
 
     async def migrations() -> str:

@@ -85,6 +85,7 @@ async def finish_add_passkey(
             added = await credentials.add(db, row)
         except credentials.DuplicateCredential as exc:
             raise PasskeyAlreadyRegistered() from exc
+        await db.commit()
     await _notify(
         ctx,
         user,
@@ -103,6 +104,7 @@ async def rename_passkey(ctx: AuthContext, user: User, credential_pk: int, name:
     async with ctx.db.session() as db:
         if not await credentials.rename(db, user.id, credential_pk, cleaned):
             raise NotFound("That passkey was not found on your account.")
+        await db.commit()
 
 
 async def delete_passkey(ctx: AuthContext, session: CurrentSession, credential_pk: int) -> None:
@@ -115,6 +117,7 @@ async def delete_passkey(ctx: AuthContext, session: CurrentSession, credential_p
     async with ctx.db.session() as db:
         rows = {row.id: row.name for row in await credentials.for_user(db, user.id)}
         outcome = await credentials.delete_unless_last(db, user.id, credential_pk)
+        await db.commit()
     if outcome == "missing":
         raise NotFound("That passkey was not found on your account.")
     if outcome == "last":

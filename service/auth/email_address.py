@@ -105,14 +105,18 @@ async def pending_address(ctx: AuthContext, token: str) -> str:
 async def _apply(ctx: AuthContext, link: links.Link) -> User:
     address = str(link.data.get("address", ""))
     async with ctx.db.session() as db:
-        user = await db.get(User, link.user_id)
+        user = await users.by_pk(db, link.user_id)
         if user is None:
             raise LinkInvalid(detail="account gone")
         old = user.email
         changed = normalize_email(address) != user.email_key
-        user.email, user.email_key = address, normalize_email(address)
-        user.email_verified_at = ctx.clock.now()
-        db.add(user)
+        users.change(
+            db,
+            user,
+            email=address,
+            email_key=normalize_email(address),
+            email_verified_at=ctx.clock.now(),
+        )
         kind = "email.changed" if changed else "email.verified"
         await audit.record(db, ctx.clock, kind, user_id=user.id, detail=address)
         if changed:
@@ -145,5 +149,4 @@ async def confirm_with_code(ctx: AuthContext, user: User, code: str) -> User:
 async def mark_verified(ctx: AuthContext, db: AsyncSession, user: User) -> None:
     """Signing in by a link sent to the address proves it as well."""
     if user.email_verified_at is None:
-        user.email_verified_at = ctx.clock.now()
-        db.add(user)
+        users.change(db, user, email_verified_at=ctx.clock.now())

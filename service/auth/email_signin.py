@@ -81,7 +81,7 @@ async def link_for_browser(ctx: AuthContext, token: str, browser_id: str) -> Pen
     """For the confirm page: whose link this is and whether this browser asked for it."""
     link = await links.peek(ctx, token, "signin")
     async with ctx.db.session() as db:
-        user = await db.get(User, link.user_id)
+        user = await users.by_pk(db, link.user_id)
     if user is None:
         raise LinkInvalid(detail="account gone")
     return PendingLink(user, link.browser == links.browser_hash(ctx, browser_id))
@@ -91,7 +91,7 @@ async def _signed_in(
     ctx: AuthContext, link: links.Link, *, user_agent: str, replacing: str | None
 ) -> tuple[User, str, str | None]:
     async with ctx.db.session() as db:
-        user = await db.get(User, link.user_id)
+        user = await users.by_pk(db, link.user_id)
         if user is None:
             raise LinkInvalid(detail="account gone")
         if user.disabled_at is not None:

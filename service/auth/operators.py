@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlmodel import col, delete, select
-
 from service import audit
 from service.auth.addresses import normalize_email
 from service.auth.context import AuthContext
+from service.db import grants as grant_rows
 from service.db import sessions as session_rows
-from service.db.models import Grant, PasskeyCredential, Session, User
+from service.db import users as user_rows
+from service.db.models import User
 
 
 @dataclass(frozen=True)
@@ -39,44 +38,29 @@ class UserSummary:
         }
 
 
-def _match(identifier: str) -> Any:
+def _match(identifier: str) -> dict[str, Any]:
     """A user by public id, username or email address."""
     try:
-        return col(User.public_id) == uuid.UUID(identifier)
+        return {"public_id": uuid.UUID(identifier)}
     except ValueError:
         pass
     if "@" in identifier:
-        return col(User.email_key) == normalize_email(identifier)
-    return col(User.username_key) == identifier.strip().lower()
+        return {"email_key": normalize_email(identifier)}
+    return {"username_key": identifier.strip().lower()}
 
 
-async def _summaries(ctx: AuthContext, where: Any, limit: int) -> list[UserSummary]:
-    passkeys = (
-        select(func.count())
-        .select_from(PasskeyCredential)
-        .where(col(PasskeyCredential.user_id) == col(User.id))
-        .scalar_subquery()
-    )
-    sessions = (
-        select(func.count())
-        .select_from(Session)
-        .where(col(Session.user_id) == col(User.id))
-        .scalar_subquery()
-    )
-    query = select(User, passkeys, sessions).order_by(col(User.id)).limit(limit)
-    if where is not None:
-        query = query.where(where)
+async def _summaries(ctx: AuthContext, limit: int, match: dict[str, Any]) -> list[UserSummary]:
     async with ctx.db.session() as db:
-        rows = (await db.exec(query)).all()
-    return [UserSummary(user, int(p), int(s)) for user, p, s in rows]
+        rows = await user_rows.summaries(db, limit=limit, **match)
+    return [UserSummary(user, passkeys, sessions) for user, passkeys, sessions in rows]
 
 
 async def list_users(ctx: AuthContext, limit: int = 100) -> list[UserSummary]:
-    return await _summaries(ctx, None, limit)
+    return await _summaries(ctx, limit, {})
 
 
 async def find_user(ctx: AuthContext, identifier: str) -> UserSummary | None:
-    found = await _summaries(ctx, _match(identifier), 1)
+    found = await _summaries(ctx, 1, _match(identifier))
     return found[0] if found else None
 
 
@@ -86,14 +70,10 @@ async def set_disabled(ctx: AuthContext, user: User, disabled: bool) -> None:
     assert user.id is not None
     now: datetime | None = ctx.clock.now() if disabled else None
     async with ctx.db.session() as db:
-        await db.exec(update(User).where(col(User.id) == user.id).values(disabled_at=now))
-        if disabled:
+        await user_rows.set_disabled_at(db, user.id, now)
+        if now is not None:
             await session_rows.delete_for_user(db, user.id)
-            await db.exec(
-                update(Grant)
-                .where(col(Grant.user_id) == user.id, col(Grant.revoked_at).is_(None))
-                .values(revoked_at=now)
-            )
+            await grant_rows.revoke_for_user(db, user.id, now)
         kind = "user.disabled" if disabled else "user.enabled"
         await audit.record(db, ctx.clock, kind, user_id=user.id, actor="cli")
         await db.commit()
@@ -101,8 +81,9 @@ async def set_disabled(ctx: AuthContext, user: User, disabled: bool) -> None:
 
 async def delete_user(ctx: AuthContext, user: User) -> None:
     """Passkeys, sessions, grants and consents go with the account (foreign keys cascade)."""
+    assert user.id is not None
     async with ctx.db.session() as db:
-        await db.exec(delete(User).where(col(User.id) == user.id))
+        await user_rows.delete_user(db, user.id)
         await db.commit()
 
 

@@ -105,6 +105,7 @@ async def resolve_session(ctx: AuthContext, token: str | None) -> CurrentSession
         # of every page view for an idle limit measured in days.
         if now - row.last_seen_at >= timedelta(seconds=ctx.settings.session_touch_seconds):
             await session_rows.touch(db, row.id, now)
+            await db.commit()
     return CurrentSession(
         user=user,
         auth_time=row.auth_time,

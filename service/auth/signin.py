@@ -80,6 +80,7 @@ async def _verified_use(
             assertion.new_sign_count,
         )
         await credentials.flag_counter_regression(db, stored.id, now)
+        await db.commit()
         raise InvalidPasskeyResponse(detail="sign counter regression")
     if owner.disabled_at is not None:
         raise AccountDisabled()

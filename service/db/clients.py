@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +26,12 @@ async def all_clients(session: AsyncSession) -> list[OAuthClient]:
 async def add(session: AsyncSession, row: OAuthClient) -> None:
     """Joins the caller's transaction; the caller commits."""
     session.add(row)
+
+
+async def set_secret_hash(session: AsyncSession, pk: int, secret_hash: bytes) -> None:
+    await session.exec(
+        update(OAuthClient).where(col(OAuthClient.id) == pk).values(secret_hash=secret_hash)
+    )
 
 
 async def delete_by_client_id(session: AsyncSession, client_id: str) -> bool:

@@ -55,11 +55,12 @@ async def with_owner(
 
 
 async def add(session: AsyncSession, credential: PasskeyCredential) -> PasskeyCredential:
+    """Insert a passkey; flushed at once so that a duplicate credential id is known here, and
+    written with the caller's commit."""
     session.add(credential)
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError as exc:
-        await session.rollback()
         raise DuplicateCredential(str(exc.orig)) from exc
     return credential
 
@@ -95,7 +96,6 @@ async def flag_counter_regression(session: AsyncSession, credential_pk: int, at:
         .where(col(PasskeyCredential.id) == credential_pk)
         .values(counter_regressed_at=at)
     )
-    await session.commit()
 
 
 async def rename(session: AsyncSession, user_id: int, credential_pk: int, name: str) -> bool:
@@ -105,7 +105,6 @@ async def rename(session: AsyncSession, user_id: int, credential_pk: int, name: 
         .where(col(PasskeyCredential.user_id) == user_id)
         .values(name=name)
     )
-    await session.commit()
     return bool(result.rowcount)
 
 
@@ -115,6 +114,7 @@ async def delete_unless_last(session: AsyncSession, user_id: int, credential_pk:
     Returns "deleted", "missing" or "last". The user's row is locked first (``FOR UPDATE``; SQLite
     has a single writer already), so concurrent deletes of an account's passkeys run one after
     the other and each counts what the previous one left: they can never remove them all.
+    The caller commits (which releases the lock) or closes the session.
     """
     await session.exec(select(User.id).where(User.id == user_id).with_for_update())
     result = await session.exec(
@@ -122,11 +122,8 @@ async def delete_unless_last(session: AsyncSession, user_id: int, credential_pk:
     )
     owned = set(result.all())
     if credential_pk not in owned:
-        await session.rollback()
         return "missing"
     if len(owned) == 1:
-        await session.rollback()
         return "last"
     await session.exec(delete(PasskeyCredential).where(col(PasskeyCredential.id) == credential_pk))
-    await session.commit()
     return "deleted"

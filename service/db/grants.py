@@ -1,4 +1,5 @@
-"""Grants repository: token families issued to clients (see ``models.Grant``)."""
+"""Grants repository: token families issued to clients (see ``models.Grant``). Functions join
+the caller's transaction; the caller commits."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from service.db.models import Grant, OAuthClient, Session, User
 
 
 async def add(session: AsyncSession, row: Grant) -> None:
-    """Joins the caller's transaction; the caller commits."""
     session.add(row)
 
 
@@ -20,6 +20,14 @@ async def revoke_by_gid(session: AsyncSession, gid: str, at: datetime) -> None:
     await session.exec(
         update(Grant)
         .where(col(Grant.gid) == gid, col(Grant.revoked_at).is_(None))
+        .values(revoked_at=at)
+    )
+
+
+async def revoke_for_user(session: AsyncSession, user_id: int, at: datetime) -> None:
+    await session.exec(
+        update(Grant)
+        .where(col(Grant.user_id) == user_id, col(Grant.revoked_at).is_(None))
         .values(revoked_at=at)
     )
 

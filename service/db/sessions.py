@@ -1,4 +1,5 @@
-"""Browser sessions repository. Only the keyed hash of a session id is stored."""
+"""Browser sessions repository. Only the keyed hash of a session id is stored. Functions join
+the caller's transaction; the caller commits."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from service.db.models import Session, User
 
 
 async def add(session: AsyncSession, row: Session) -> None:
-    """Joins the caller's transaction; the caller commits."""
     session.add(row)
 
 
@@ -28,11 +28,10 @@ async def with_user(session: AsyncSession, token_hash: bytes) -> tuple[Session, 
 
 async def touch(session: AsyncSession, session_pk: int, at: datetime) -> None:
     await session.exec(update(Session).where(col(Session.id) == session_pk).values(last_seen_at=at))
-    await session.commit()
 
 
 async def take_by_hash(session: AsyncSession, token_hash: bytes) -> tuple[str, int] | None:
-    """Delete the session and return its ``(sid, user_id)``. Joins the caller's transaction."""
+    """Delete the session and return its ``(sid, user_id)``."""
     result = await session.exec(
         delete(Session)
         .where(col(Session.token_hash) == token_hash)
@@ -48,7 +47,6 @@ async def by_sid(session: AsyncSession, sid: str) -> Session | None:
 
 
 async def delete_for_user(session: AsyncSession, user_id: int) -> None:
-    """Joins the caller's transaction; the caller commits."""
     await session.exec(delete(Session).where(col(Session.user_id) == user_id))
 
 
@@ -59,5 +57,4 @@ async def mark_passkey(session: AsyncSession, session_pk: int, at: datetime, amr
 
 
 async def delete_by_hash(session: AsyncSession, token_hash: bytes) -> None:
-    """Joins the caller's transaction; the caller commits."""
     await session.exec(delete(Session).where(col(Session.token_hash) == token_hash))

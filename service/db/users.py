@@ -1,19 +1,25 @@
-"""Users repository."""
+"""Users repository. Functions join the caller's transaction; the caller commits."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db.models import PasskeyCredential, User
+from service.db.models import PasskeyCredential, Session, User
 
 
 class DuplicateUser(Exception):
     """Username or email already taken (raised from the unique indexes, so races lose too)."""
+
+
+async def by_pk(session: AsyncSession, pk: int) -> User | None:
+    return await session.get(User, pk)
 
 
 async def by_public_id(session: AsyncSession, public_id: uuid.UUID) -> User | None:
@@ -57,6 +63,53 @@ async def create_with_credential(
         session.add(credential)
         await session.flush()
     except IntegrityError as exc:
-        await session.rollback()
         raise DuplicateUser(str(exc.orig)) from exc
     return user
+
+
+def change(session: AsyncSession, user: User, **values: Any) -> None:
+    """Set columns on a loaded user; written with the caller's commit."""
+    for name, value in values.items():
+        setattr(user, name, value)
+    session.add(user)
+
+
+async def summaries(
+    session: AsyncSession,
+    *,
+    limit: int,
+    public_id: uuid.UUID | None = None,
+    username_key: str | None = None,
+    email_key: str | None = None,
+) -> list[tuple[User, int, int]]:
+    """Users in creation order with their passkey and session counts (one query), optionally
+    the one matching a public id, username key or email key."""
+    passkeys = (
+        select(func.count())
+        .select_from(PasskeyCredential)
+        .where(col(PasskeyCredential.user_id) == col(User.id))
+        .scalar_subquery()
+    )
+    sessions = (
+        select(func.count())
+        .select_from(Session)
+        .where(col(Session.user_id) == col(User.id))
+        .scalar_subquery()
+    )
+    query = select(User, passkeys, sessions).order_by(col(User.id)).limit(limit)
+    if public_id is not None:
+        query = query.where(col(User.public_id) == public_id)
+    if username_key is not None:
+        query = query.where(col(User.username_key) == username_key)
+    if email_key is not None:
+        query = query.where(col(User.email_key) == email_key)
+    return [(user, int(p), int(n)) for user, p, n in (await session.exec(query)).all()]
+
+
+async def set_disabled_at(session: AsyncSession, pk: int, at: datetime | None) -> None:
+    await session.exec(update(User).where(col(User.id) == pk).values(disabled_at=at))
+
+
+async def delete_user(session: AsyncSession, pk: int) -> None:
+    """Passkeys, sessions, grants and consents go with the row (foreign keys cascade)."""
+    await session.exec(delete(User).where(col(User.id) == pk))

@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from starlette.responses import JSONResponse, Response
 
 from service.db.migrate import is_current
@@ -36,8 +35,7 @@ async def readyz(request: Request, ctx: Ctx) -> Response:
         )
     checks: dict[str, str] = {}
     try:
-        async with ctx.db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ctx.db.ping()
         current = await is_current(ctx.db.engine)
         checks["database"] = "ok"
         checks["migrations"] = "ok" if current else "pending: run `sesame migrate`"

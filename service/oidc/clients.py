@@ -192,8 +192,9 @@ async def rotate_secret(ctx: OidcContext, client_id: str, *, actor: str = "admin
         row = await client_rows.by_client_id(db, client_id)
         if row is None or row.type != "confidential":
             return None
-        secret, row.secret_hash = _new_secret(ctx)
-        db.add(row)
+        assert row.id is not None
+        secret, secret_hash = _new_secret(ctx)
+        await client_rows.set_secret_hash(db, row.id, secret_hash)
         await audit.record(
             db, ctx.clock, "client.secret_rotated", user_id=None, actor=actor, detail=client_id
         )

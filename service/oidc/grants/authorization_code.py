@@ -14,7 +14,8 @@ from datetime import timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db import grants as grant_rows
-from service.db.models import Grant, OAuthClient, User
+from service.db import users as user_rows
+from service.db.models import Grant, OAuthClient
 from service.keys.keyed import new_token
 from service.oidc import codes, pkce, tokens
 from service.oidc.context import OidcContext
@@ -68,7 +69,7 @@ async def exchange_code(
         refresh_hash=refresh[2] if refresh else None,
         refresh_expires_at=refresh_expiry(ctx, now, expires_at) if refresh else None,
     )
-    user = await db.get(User, found.user_id)
+    user = await user_rows.by_pk(db, found.user_id)
     if not user_active(user):
         raise InvalidGrant("the user account is not active")
     assert user is not None
