@@ -14,6 +14,7 @@ from types import FrameType
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service import audit, logs
 from service.auth.context import AuthContext
@@ -163,8 +164,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # the security middleware, which caps the body before anything reads it.
     app.add_middleware(InputGuard, refuse=bad_input_response)
     app.add_middleware(SecurityMiddleware, names=app.state.cookies, keys=ctx.keys)
-    # Outermost: the client address is resolved before anything reads it.
-    app.add_middleware(ObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(ObservabilityMiddleware)
+    if settings.trusted_proxies:
+        # Outermost: the client address and scheme are resolved before anything reads them.
+        # X-Forwarded-For / -Proto are believed only when the direct peer is a trusted proxy;
+        # the client is then the right-most address that is not itself a trusted proxy (the
+        # left part is whatever the client sent). Links and origins never come from these
+        # headers: they come from SESAME_ISSUER.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -110,8 +110,10 @@ class Settings(BaseSettings):
             self.admin_token = self.admin_token_file.read_text().strip()
         if not self.log_format:
             self.log_format = "json" if self.env == "production" else "text"
-        for proxy in self.trusted_proxies:
-            ipaddress.ip_network(proxy, strict=False)  # raises ValueError on a bad entry
+        # Canonical networks (raises ValueError on a bad entry): "10.0.0.1" is 10.0.0.1/32.
+        self.trusted_proxies = [
+            str(ipaddress.ip_network(proxy, strict=False)) for proxy in self.trusted_proxies
+        ]
         if self.env == "production":
             self._check_production()
         if self.workers > 1 and not self.redis_url:

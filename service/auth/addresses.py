@@ -1,21 +1,40 @@
 """Email addresses: the accepted shape and the canonical form that uniqueness, lookups and rate
-limits use (so "Ada@Example.com " and "ada@example.com" are one address)."""
+limits use (so "Ada@Example.com " and "ada@example.com" are one address).
+
+The shape is email-validator's (RFC 5321/5322 syntax, domain rules such as no empty label and no
+leading hyphen, IDNA 2008 for international domains, no special-use domains), without DNS
+lookups: whether mail arrives is proven by the link or code Sesame sends.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import re
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
+
+MAX_EMAIL = 254  # RFC 5321 4.5.3.1.3, as a path less its angle brackets
+
+
+def _validated(email: str) -> ValidatedEmail | None:
+    email = email.strip()
+    if len(email) > MAX_EMAIL:
+        return None
+    try:
+        return validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return None
 
 
 def is_valid_email(email: str) -> bool:
-    email = email.strip()
-    return len(email) <= 254 and EMAIL_RE.match(email) is not None
+    return _validated(email) is not None
 
 
 def normalize_email(email: str) -> str:
-    """Lower-cased, with an IDNA (punycode) domain: the form the uniqueness index compares."""
+    """Lower-cased, with an IDNA (punycode) domain: the form the uniqueness index compares.
+    Lookups may pass text that is not a valid address; it is lower-cased all the same."""
+    valid = _validated(email)
+    if valid is not None:
+        return f"{valid.local_part}@{valid.ascii_domain}".lower()
     local, _, domain = email.strip().rpartition("@")
     with contextlib.suppress(UnicodeError):
         domain = domain.encode("idna").decode("ascii")

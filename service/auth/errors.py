@@ -7,17 +7,11 @@ maps them to responses in one place.
 
 from __future__ import annotations
 
+from service.problems import Problem
 
-class AuthError(Exception):
-    error = "invalid_request"
-    status_code = 400
-    message = "The request could not be processed."
 
-    def __init__(self, message: str | None = None, *, detail: str = "") -> None:
-        if message:
-            self.message = message
-        self.detail = detail  # for the log only
-        super().__init__(detail or self.message)
+class AuthError(Problem):
+    """The ceremonies' errors: a ``Problem`` with its code, status and public message."""
 
 
 class CeremonyExpired(AuthError):

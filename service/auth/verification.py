@@ -7,7 +7,6 @@ appear. The checks run in the spec's order and exit early.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import logging
@@ -27,6 +26,7 @@ from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import CredentialDeviceType
 
 from service.auth.errors import InvalidPasskeyResponse, UnknownPasskey
+from service.codec import b64url_decode
 from service.db.models import MAX_CREDENTIAL_ID_BYTES, PasskeyCredential
 from service.settings import Settings
 
@@ -40,14 +40,6 @@ SUPPORTED_ALGORITHMS = [
 ]
 _LIBRARY_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, binascii.Error)
 MIN_RSA_BITS = 2048
-
-
-def b64url_decode(value: str) -> bytes:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-
-
-def b64url_encode(value: bytes) -> str:
-    return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ def serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         workers=settings.workers,
-        # Forwarded headers are read by Sesame's own middleware, and only from
-        # SESAME_TRUSTED_PROXIES (see service.http.middleware for why not uvicorn's).
+        # Forwarded headers are believed only from SESAME_TRUSTED_PROXIES, by the same
+        # middleware inside the app (service.app), so tests and every server see one rule.
         proxy_headers=False,
         log_level=args.log_level,
         log_config=None,

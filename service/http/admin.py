@@ -7,7 +7,6 @@ the API answers 404, as if it did not exist. Documented in the OpenAPI schema at
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -19,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from service import audit, passkey_api
 from service.auth import operators
 from service.db.models import Tenant
-from service.http.deps import Ctx
+from service.http.deps import Ctx, require_bearer
 from service.http.oidc import Oidc
 from service.http.openapi import (
     HOST_PATTERN,
@@ -31,17 +30,14 @@ from service.http.openapi import (
 from service.http.retry import RetryReadsRoute
 from service.keys.signing import ALGORITHMS
 from service.oidc import clients
-from service.oidc.clients import ClientIdTaken, ClientRejected, ClientSpec
+from service.oidc.clients import ClientSpec, PublicClientSecret
 
 
 async def require_admin(request: Request, oidc: Oidc) -> None:
     expected = oidc.settings.admin_token
     if not expected:
         raise HTTPException(404)
-    header = request.headers.get("authorization", "")
-    given = header[7:].strip() if header[:7].lower() == "bearer " else ""
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(401, "admin token required")
+    require_bearer(request, expected, "admin token")
 
 
 router = APIRouter(
@@ -179,14 +175,7 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
         first_party=body.first_party,
         client_id=body.client_id,
     )
-    try:
-        row, secret = await clients.create_client(oidc, spec, actor="admin-api")
-    except ClientIdTaken as exc:
-        return JSONResponse({"error": "client_id_taken", "message": str(exc)}, status_code=409)
-    except ClientRejected as exc:
-        return JSONResponse(
-            {"error": "invalid_client_metadata", "message": str(exc)}, status_code=400
-        )
+    row, secret = await clients.create_client(oidc, spec, actor="admin-api")
     return JSONResponse(
         {**clients.client_view(row), "client_secret": secret}, status_code=201, headers=NO_STORE
     )
@@ -213,10 +202,7 @@ async def rotate_secret(client_id: ClientId, oidc: Oidc) -> Response:
     secret = await clients.rotate_secret(oidc, client_id, actor="admin-api")
     if secret is None:
         if await clients.get_client(oidc, client_id) is not None:
-            return JSONResponse(
-                {"error": "public_client", "message": "A public client has no secret."},
-                status_code=409,
-            )
+            raise PublicClientSecret()
         raise HTTPException(404)
     return JSONResponse({"client_id": client_id, "client_secret": secret}, headers=NO_STORE)
 
@@ -298,12 +284,9 @@ async def list_tenants(ctx: Ctx) -> list[dict[str, Any]]:
 @router.post("/tenants", status_code=201)
 async def create_tenant(body: TenantIn, ctx: Ctx) -> Response:
     """Registers the app and returns its first API key, shown only in this answer."""
-    try:
-        tenant, key = await passkey_api.create_tenant(
-            ctx, body.name, body.rp_id, body.origins, actor="admin-api"
-        )
-    except passkey_api.TenantRejected as exc:
-        return JSONResponse({"error": "invalid_tenant", "message": str(exc)}, status_code=400)
+    tenant, key = await passkey_api.create_tenant(
+        ctx, body.name, body.rp_id, body.origins, actor="admin-api"
+    )
     return JSONResponse({**_tenant_view(tenant), "api_key": key}, status_code=201, headers=NO_STORE)
 
 

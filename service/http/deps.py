@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.exceptions import HTTPException
 
 from service.auth.context import AuthContext
 from service.auth.errors import CsrfFailed, NotSignedIn
 from service.auth.sessions import CurrentSession, resolve_session
+from service.codec import bearer_credential
 from service.http.cookies import CookieNames
 from service.text import split_url
+
+
+def require_bearer(request: Request, expected: str, what: str) -> None:
+    """An operator token (admin API, metrics) in ``Authorization: Bearer``, compared in constant
+    time; 401 otherwise."""
+    given = bearer_credential(request.headers.get("authorization")) or ""
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(401, f"{what} required")
 
 
 def get_ctx(request: Request) -> AuthContext:

@@ -1,8 +1,12 @@
-"""Exceptions to responses, in one place.
+"""Exceptions to responses, in one place; each keeps its own status.
 
-JSON (``{"error", "message"}``) for the ceremony endpoints the page's script calls, a readable
-page for everything a person opens in the browser. Nothing here leaks a cause: that goes to the
-log.
+* ``Problem`` (``service.problems``: ceremonies, registrations, the APIs): JSON
+  ``{"error", "message"}`` for APIs and scripts, a readable page for a person.
+* ``OAuthError``: RFC 6749 5.2 JSON (``error``, ``error_description``) on the back-channel
+  endpoints, a page elsewhere; ``ErrorRedirect`` sends one to a validated redirect URI.
+* Framework errors (404, 405, malformed bodies) and backend outages (503).
+
+Nothing here leaks a cause: that goes to the log.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match
 
-from service.auth.errors import AuthError, NotSignedIn, RateLimited, SignupRejected
+from service.auth.errors import NotSignedIn, RateLimited, SignupRejected
 from service.db.engine import is_database_outage
 from service.http.render import page
 from service.oidc.codes import with_query
 from service.oidc.errors import ErrorRedirect, InvalidClient, InvalidToken, OAuthError
+from service.problems import Problem
 from service.store import StoreUnavailable
 
 # Back-channel protocol endpoints: errors are RFC 6749 5.2 JSON, never pages.
@@ -45,11 +50,14 @@ def error_response(
     return page(request, "error.html", status_code=status, error=error, message=message)
 
 
-async def _auth_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AuthError)
+async def _problem(request: Request, exc: Exception) -> Response:
+    """Every ``Problem`` (ceremonies, registrations, the APIs): its own status and code, its
+    public message; the detail only in the log."""
+    assert isinstance(exc, Problem)
     if isinstance(exc, NotSignedIn) and not wants_json(request):
         return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
-    log.info("refused %s %s: %s (%s)", request.method, request.url.path, exc.error, exc.detail)
+    detail = exc.detail or exc.message
+    log.info("refused %s %s: %s (%s)", request.method, request.url.path, exc.error, detail)
     extra = {"fields": exc.fields} if isinstance(exc, SignupRejected) else {}
     response = error_response(request, exc.status_code, exc.error, exc.message, **extra)
     if isinstance(exc, RateLimited):
@@ -141,10 +149,15 @@ def bad_input_response(request: Request, problem: str) -> Response:
 
 async def _oauth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OAuthError)
-    log.info("oauth error on %s: %s (%s)", request.url.path, exc.error, exc.description)
+    detail = exc.detail or exc.description
+    log.info("oauth error on %s: %s (%s)", request.url.path, exc.error, detail)
     if request.url.path not in PROTOCOL_JSON_PATHS:
         return page(
-            request, "error.html", status_code=400, error=exc.error, message=exc.description
+            request,
+            "error.html",
+            status_code=exc.status_code,
+            error=exc.error,
+            message=exc.description,
         )
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if isinstance(exc, InvalidToken):
@@ -181,7 +194,7 @@ async def _error_redirect(request: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OAuthError, _oauth_error)
     app.add_exception_handler(ErrorRedirect, _error_redirect)
-    app.add_exception_handler(AuthError, _auth_error)
+    app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     for exc_class in (StoreUnavailable, SQLAlchemyError, OSError, TimeoutError):

@@ -1,14 +1,9 @@
-"""Client address behind proxies, request ids, the access log and request metrics (plain ASGI).
-
-``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed only when the direct peer is in
-``SESAME_TRUSTED_PROXIES``; then the client is the right-most address that is not itself a
-trusted proxy (the left part of the header is whatever the client sent). Links and origins never
-come from these headers either way: they come from ``SESAME_ISSUER``.
-"""
+"""Request ids, the access log and request metrics (plain ASGI). The client address it logs
+was already resolved behind trusted proxies (``service.app``, uvicorn's proxy-headers
+middleware)."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import time
@@ -22,7 +17,6 @@ from service.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("sesame.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -31,44 +25,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.trusted: list[Network] = [
-            ipaddress.ip_network(p, strict=False) for p in trusted_proxies
-        ]
-
-    def _is_trusted(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address.strip())
-        except ValueError:
-            return False
-        return any(ip in net for net in self.trusted)
-
-    def _resolve_client(self, scope: Scope) -> None:
-        peer = scope.get("client")
-        if not self.trusted or not peer or not self._is_trusted(peer[0]):
-            return
-        forwarded = _header(scope, b"x-forwarded-for")
-        if forwarded:
-            hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-            client = next((h for h in reversed(hops) if not self._is_trusted(h)), None)
-            if client is not None:
-                try:
-                    ipaddress.ip_address(client)
-                    scope["client"] = (client, 0)
-                except ValueError:
-                    pass
-        proto = _header(scope, b"x-forwarded-proto")
-        if proto:
-            last = proto.split(",")[-1].strip().lower()
-            if last in {"http", "https"}:
-                scope["scheme"] = last
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        self._resolve_client(scope)
         given = _header(scope, b"x-request-id")
         request_id = given if given and REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         state = scope.setdefault("state", {})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
@@ -11,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import JSONResponse, Response
 
 from service.db.migrate import is_current
-from service.http.deps import Ctx
+from service.http.deps import Ctx, require_bearer
 from service.http.render import page
 from service.http.retry import RetryReadsRoute
 
@@ -59,10 +58,7 @@ async def metrics(request: Request, ctx: Ctx) -> Response:
     that is set."""
     expected = ctx.settings.metrics_token
     if expected:
-        header = request.headers.get("authorization", "")
-        given = header[7:].strip() if header[:7].lower() == "bearer " else ""
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        require_bearer(request, expected, "metrics token")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

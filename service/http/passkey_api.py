@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from service import passkey_api
 from service.auth.errors import NotFound
-from service.auth.verification import b64url_decode
+from service.codec import b64url_decode
 from service.db.models import Tenant
 from service.http.deps import Ctx
 from service.http.openapi import error_responses

@@ -6,10 +6,11 @@ so a database or Redis dump does not hand out live sessions.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
+
+from service.codec import b64url_encode
 
 
 def new_token(nbytes: int = 32) -> str:
@@ -34,7 +35,7 @@ class Keyring:
         return self.hash(purpose, value).hex()
 
     def sign(self, purpose: str, value: str) -> str:
-        mac = base64.urlsafe_b64encode(self._mac(purpose, value.encode())).rstrip(b"=").decode()
+        mac = b64url_encode(self._mac(purpose, value.encode()))
         return f"{value}.{mac}"
 
     def unsign(self, purpose: str, signed: str) -> str | None:
@@ -46,7 +47,7 @@ class Keyring:
     def csrf_token(self, browser_id: str) -> str:
         """Bound to the browser id cookie (HttpOnly), which a cross-site page cannot read."""
         mac = self._mac("csrf", browser_id.encode())
-        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+        return b64url_encode(mac)
 
     def check_csrf(self, browser_id: str, token: str) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf_token(browser_id), token)

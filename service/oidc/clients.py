@@ -25,6 +25,7 @@ from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc.client_auth import registered_method
 from service.oidc.context import OidcContext
 from service.oidc.grants import DEFAULT_GRANT_TYPES, GRANT_TYPES, registration_problem
+from service.problems import Problem
 from service.text import split_url
 
 SCOPES = ("openid", "profile", "email")
@@ -33,12 +34,25 @@ LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 LOOPBACK_IPS = {"127.0.0.1", "::1"}
 
 
-class ClientRejected(ValueError):
-    """A client registration that breaks a rule; the message says which."""
+class ClientRejected(Problem):
+    """A client registration that breaks a rule; the message says which (RFC 7591 3.2.2)."""
+
+    error = "invalid_client_metadata"
 
 
 class ClientIdTaken(ClientRejected):
     """The client id asked for is already registered (a conflict, not malformed input)."""
+
+    error = "client_id_taken"
+    status_code = 409
+
+
+class PublicClientSecret(Problem):
+    """A public client has no secret to rotate."""
+
+    error = "public_client"
+    status_code = 409
+    message = "A public client has no secret."
 
 
 @dataclass

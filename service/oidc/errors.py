@@ -13,9 +13,10 @@ class OAuthError(Exception):
     status_code = 400
     redirectable = True
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, *, detail: str = "") -> None:
         super().__init__(description)
-        self.description = description
+        self.description = description  # public: the error_description (RFC 6749 5.2)
+        self.detail = detail  # for the log only
 
 
 class InvalidRequest(OAuthError):

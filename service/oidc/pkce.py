@@ -9,11 +9,11 @@ issued with a challenge cannot be redeemed without its verifier.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
 
+from service.codec import b64url_encode
 from service.oidc.errors import InvalidGrant, InvalidRequest
 
 CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -46,6 +46,6 @@ def check_verifier(challenge: str | None, verifier: str | None) -> None:
     if not VERIFIER.fullmatch(verifier):
         raise InvalidGrant("code_verifier must be 43 to 128 unreserved characters")
     digest = hashlib.sha256(verifier.encode()).digest()
-    computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    computed = b64url_encode(digest)
     if not hmac.compare_digest(computed, challenge):
         raise InvalidGrant("code_verifier does not match code_challenge")

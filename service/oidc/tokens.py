@@ -13,12 +13,12 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 from datetime import datetime
 from typing import Any
 
+from service.codec import b64url_encode
 from service.db.models import OAuthClient, User
 from service.keys.keyed import new_token
 from service.oidc.claims import user_claims
@@ -32,7 +32,7 @@ def at_hash(access_token: str, alg: str) -> str:
     """OIDC Core 3.1.3.6: the left half of the hash of the token, with the hash of the ID
     token's algorithm (SHA-512 for EdDSA over Ed25519)."""
     digest = (hashlib.sha512 if alg == "EdDSA" else hashlib.sha256)(access_token.encode()).digest()
-    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+    return b64url_encode(digest[: len(digest) // 2])
 
 
 def new_refresh_token(ctx: OidcContext) -> tuple[str, str, bytes]:

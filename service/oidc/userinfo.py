@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.codec import bearer_credential
 from service.oidc.access import check_access_token
 from service.oidc.claims import user_claims
 from service.oidc.context import OidcContext
@@ -13,8 +14,7 @@ from service.oidc.errors import InvalidRequest, InvalidToken
 
 
 def bearer_token(authorization: str | None, form_token: str | None) -> str:
-    header = authorization or ""
-    from_header = header[7:].strip() if header[:7].lower() == "bearer " else None
+    from_header = bearer_credential(authorization)
     if from_header and form_token:
         raise InvalidRequest("send the access token once (header or body), not twice")
     token = from_header or form_token

@@ -20,13 +20,13 @@ from service.auth.names import default_passkey_name
 from service.auth.options import creation_options, decoy_descriptors, descriptor, request_options
 from service.auth.verification import (
     RelyingParty,
-    b64url_encode,
     check_owner,
     counter_regressed,
     credential_id_of,
     verify_assertion,
     verify_registration,
 )
+from service.codec import b64url_encode
 from service.db import tenants as tenant_rows
 from service.db.models import Tenant, TenantCredential
 from service.keys.keyed import new_token

@@ -8,7 +8,7 @@ from typing import Any
 from service.auth.context import AuthContext
 from service.auth.errors import AuthError, NotFound
 from service.auth.names import clean_name
-from service.auth.verification import b64url_encode
+from service.codec import b64url_encode
 from service.db import tenants as tenant_rows
 from service.db.models import Tenant, TenantCredential
 

@@ -16,9 +16,11 @@ from service import audit
 from service.auth import ratelimit
 from service.auth.context import AuthContext
 from service.auth.errors import AuthError
+from service.codec import bearer_credential
 from service.db import tenants as tenant_rows
 from service.db.models import Tenant, TenantApiKey
 from service.keys.keyed import new_token
+from service.problems import Problem
 from service.text import split_url
 
 
@@ -28,8 +30,10 @@ class Unauthorized(AuthError):
     message = "A valid API key is required (Authorization: Bearer sk_...)."
 
 
-class TenantRejected(ValueError):
+class TenantRejected(Problem):
     """A tenant registration that breaks a rule; the message says which."""
+
+    error = "invalid_tenant"
 
 
 def _check_tenant(name: str, rp_id: str, origins: list[str]) -> None:
@@ -144,8 +148,7 @@ async def revoke_api_key(
 async def tenant_for_key(ctx: AuthContext, authorization: str | None) -> Tenant:
     """The tenant whose live API key is in the bearer header; the same 401 for a missing,
     malformed, unknown or revoked key."""
-    header = authorization or ""
-    key = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    key = bearer_credential(authorization) or ""
     # sk_<16 hex lookup>_<secret>; the secret may itself contain "_".
     lookup = key[3:19]
     if not key.startswith("sk_") or len(key) < 30 or len(key) > 100 or key[19:20] != "_":

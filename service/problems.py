@@ -1,0 +1,19 @@
+"""The one shape of an error a request can cause (outside the OAuth protocol's own errors,
+``service.oidc.errors``): a stable ``error`` code, an HTTP ``status_code`` and a public
+``message``; ``detail`` (and ``__cause__``) are for the log only. ``service.http.errors`` turns
+every ``Problem`` into a response in one place: JSON for APIs and scripts, a page for people.
+"""
+
+from __future__ import annotations
+
+
+class Problem(Exception):
+    error = "invalid_request"
+    status_code = 400
+    message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, *, detail: str = "") -> None:
+        if message:
+            self.message = message
+        self.detail = detail  # for the log only
+        super().__init__(detail or self.message)
