@@ -5,7 +5,9 @@ and PKCE use it: RFC 7515 2, WebAuthn L3 5.10, RFC 7636 4.2), and the Bearer cre
 from __future__ import annotations
 
 import base64
-import binascii
+import re
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def b64url_encode(value: bytes) -> str:
@@ -13,11 +15,12 @@ def b64url_encode(value: bytes) -> str:
 
 
 def b64url_decode(value: str) -> bytes:
-    """Padding optional; raises ``ValueError`` for anything that is not base64url."""
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except binascii.Error as exc:
-        raise ValueError(str(exc)) from exc
+    """Padding optional; raises ``ValueError`` for anything that is not base64url (the standard
+    alphabet's ``+`` and ``/`` included: a value in another encoding is refused, not guessed)."""
+    bare = value.rstrip("=")
+    if not _B64URL.fullmatch(bare) or len(bare) % 4 == 1:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(bare + "=" * (-len(bare) % 4))
 
 
 def bearer_credential(authorization: str | None) -> str | None:

@@ -13,6 +13,7 @@ import contextlib
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 
 MAX_EMAIL = 254  # RFC 5321 4.5.3.1.3, as a path less its angle brackets
+MAX_LOCAL_PART = 64  # RFC 5321 4.5.3.1.1 (octets); email-validator leaves this to the caller
 
 
 def _validated(email: str) -> ValidatedEmail | None:
@@ -20,9 +21,10 @@ def _validated(email: str) -> ValidatedEmail | None:
     if len(email) > MAX_EMAIL:
         return None
     try:
-        return validate_email(email, check_deliverability=False)
+        valid = validate_email(email, check_deliverability=False)
     except EmailNotValidError:
         return None
+    return valid if len(valid.local_part.encode()) <= MAX_LOCAL_PART else None
 
 
 def is_valid_email(email: str) -> bool:

@@ -142,6 +142,28 @@ async def test_admin_api_client_lifecycle(admin):
     assert "userinfo" in bad.json()["message"]
 
 
+async def test_admin_api_refusals_carry_their_own_status_and_code(admin):
+    """One error mapping: each refusal answers with its own status and stable code, the public
+    message in the body."""
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    spec = {"name": "Mine", "redirect_uris": ["https://api.example/cb"], "client_id": "mine"}
+    assert (await admin.post("/admin/clients", json=spec, headers=auth)).status_code == 201
+    taken = await admin.post("/admin/clients", json=spec, headers=auth)
+    assert taken.status_code == 409
+    assert taken.json()["error"] == "client_id_taken" and "mine" in taken.json()["message"]
+    public = {**spec, "client_id": "spa", "type": "public"}
+    assert (await admin.post("/admin/clients", json=public, headers=auth)).status_code == 201
+    rotate = await admin.post("/admin/clients/spa/rotate-secret", headers=auth)
+    assert rotate.status_code == 409 and rotate.json()["error"] == "public_client"
+    rule = {**spec, "client_id": "cc", "type": "public", "grant_types": ["client_credentials"]}
+    broken = await admin.post("/admin/clients", json=rule, headers=auth)
+    assert broken.status_code == 400
+    assert broken.json()["error"] == "invalid_client_metadata"
+    assert broken.json()["message"] == "client_credentials is for confidential clients only"
+    missing = await admin.post("/admin/clients/nobody/rotate-secret", headers=auth)
+    assert missing.status_code == 404
+
+
 async def test_admin_api_is_in_the_openapi_schema(client):
     schema = (await client.get("/openapi.json")).json()
     assert "/admin/clients" in schema["paths"]

@@ -11,9 +11,6 @@ from service.oidc.clients import (
     redirect_uri_matches,
     redirect_uri_problem,
 )
-from service.oidc.errors import InvalidGrant, InvalidRequest
-from service.oidc.params import single_values
-from service.oidc.pkce import check_challenge, check_verifier
 
 
 @pytest.mark.parametrize(
@@ -86,27 +83,3 @@ def test_registration_rules(change):
     values = {"name": "App", "redirect_uris": ["https://app.example/cb"], **change}
     with pytest.raises(ClientRejected):
         _check(ClientSpec(**values))
-
-
-def test_repeated_parameters_are_reported_and_empty_ones_ignored():
-    values, repeated = single_values([("a", "1"), ("b", ""), ("a", "2"), ("c", "3")])
-    assert repeated == {"a"}
-    assert "b" not in values and values["c"] == "3"
-
-
-def test_pkce_rules():
-    challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-    assert check_challenge(challenge, "S256", required=True) == challenge
-    assert check_challenge(None, None, required=False) is None
-    for args in ((challenge, "plain"), (challenge, None), (None, "S256"), ("x" * 42, "S256")):
-        with pytest.raises(InvalidRequest):
-            check_challenge(*args, required=False)
-    with pytest.raises(InvalidRequest):
-        check_challenge(None, None, required=True)
-    # RFC 7636 appendix B's example pair.
-    check_verifier(challenge, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
-    for verifier in (None, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj", "short"):
-        with pytest.raises(InvalidGrant):
-            check_verifier(challenge, verifier)
-    with pytest.raises(InvalidGrant):
-        check_verifier(None, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
