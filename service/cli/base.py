@@ -50,13 +50,24 @@ def refuse(message: str, code: int = 1) -> int:
     return code
 
 
-def parser_for(
+Action = Callable[[AuthContext, OidcContext, argparse.Namespace], Awaitable[int]]
+
+
+def group(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
     help_text: str,
-    func: Callable[[argparse.Namespace], int],
+    act: Action,
 ) -> argparse._SubParsersAction[argparse.ArgumentParser]:
-    """A command group: its parser with actions below it, run by ``func``."""
-    group = sub.add_parser(name, help=help_text)
-    group.set_defaults(func=func)
-    return group.add_subparsers(dest="action", required=True)
+    """A command group: its parser, with the actions below it, all run by ``act`` with the
+    contexts of one run."""
+
+    def command(args: argparse.Namespace) -> int:
+        async def work(auth: AuthContext, oidc: OidcContext) -> int:
+            return await act(auth, oidc, args)
+
+        return run(settings_or_exit(), work)
+
+    parser = sub.add_parser(name, help=help_text)
+    parser.set_defaults(func=command)
+    return parser.add_subparsers(dest="action", required=True)

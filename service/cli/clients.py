@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from service.auth.context import AuthContext
-from service.cli.base import parser_for, print_json, refuse, run, settings_or_exit
+from service.cli.base import group, print_json, refuse
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc import clients
 from service.oidc.clients import CLIENT_TYPES, SCOPES, ClientRejected, ClientSpec
@@ -40,7 +40,7 @@ async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
     return 0
 
 
-async def act(oidc: OidcContext, args: argparse.Namespace) -> int:
+async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -> int:
     if args.action == "create":
         return await create(oidc, args)
     if args.action == "list":
@@ -64,15 +64,8 @@ async def act(oidc: OidcContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def command(args: argparse.Namespace) -> int:
-    async def work(_auth: AuthContext, oidc: OidcContext) -> int:
-        return await act(oidc, args)
-
-    return run(settings_or_exit(), work)
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    actions = parser_for(sub, "clients", "manage relying apps (OIDC clients)", command)
+    actions = group(sub, "clients", "manage relying apps (OIDC clients)", act)
     create = actions.add_parser("create", help="register a client; prints its secret once")
     create.add_argument("--name", required=True)
     create.add_argument("--type", choices=CLIENT_TYPES, default="confidential")

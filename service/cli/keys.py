@@ -6,38 +6,33 @@ import argparse
 
 from service import audit
 from service.auth.context import AuthContext
-from service.cli.base import parser_for, print_json, run, settings_or_exit
+from service.cli.base import group, print_json
 from service.oidc.context import OidcContext
 
 
-def command(args: argparse.Namespace) -> int:
-    settings = settings_or_exit()
-
-    async def work(_auth: AuthContext, oidc: OidcContext) -> int:
-        if args.action == "rotate":
-            # Sign with the new key only once every instance's cache and relying apps' JWKS
-            # caches (both at most signing_key_cache_seconds) can have seen it.
-            delay = 0 if args.now else 2 * settings.signing_key_cache_seconds
-            kids = await oidc.signer.rotate(delay_seconds=delay)
-            await audit.record_alone(
-                oidc.db,
-                oidc.clock,
-                "keys.rotated",
-                user_id=None,
-                actor="cli",
-                detail=" ".join(kids),
-            )
-            print(f"sesame: published {', '.join(kids)}; they sign in {delay} s")
-            return 0
-        await oidc.signer.ensure()
-        print_json(await oidc.signer.jwks())
+async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -> int:
+    if args.action == "rotate":
+        # Sign with the new key only once every instance's cache and relying apps' JWKS
+        # caches (both at most signing_key_cache_seconds) can have seen it.
+        delay = 0 if args.now else 2 * oidc.settings.signing_key_cache_seconds
+        kids = await oidc.signer.rotate(delay_seconds=delay)
+        await audit.record_alone(
+            oidc.db,
+            oidc.clock,
+            "keys.rotated",
+            user_id=None,
+            actor="cli",
+            detail=" ".join(kids),
+        )
+        print(f"sesame: published {', '.join(kids)}; they sign in {delay} s")
         return 0
-
-    return run(settings, work)
+    await oidc.signer.ensure()
+    print_json(await oidc.signer.jwks())
+    return 0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    actions = parser_for(sub, "keys", "signing keys", command)
+    actions = group(sub, "keys", "signing keys", act)
     rotate = actions.add_parser("rotate", help="publish new keys; they sign after a short delay")
     rotate.add_argument("--now", action="store_true", help="sign with them at once")
     actions.add_parser("list", help="print the published JWKS")

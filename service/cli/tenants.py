@@ -8,11 +8,11 @@ import sys
 
 from service import passkey_api
 from service.auth.context import AuthContext
-from service.cli.base import parser_for, print_json, refuse, run, settings_or_exit
+from service.cli.base import group, print_json, refuse
 from service.oidc.context import OidcContext
 
 
-async def act(ctx: AuthContext, args: argparse.Namespace) -> int:
+async def act(ctx: AuthContext, _oidc: OidcContext, args: argparse.Namespace) -> int:
     if args.action == "create":
         try:
             tenant, key = await passkey_api.create_tenant(
@@ -47,15 +47,8 @@ async def act(ctx: AuthContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def command(args: argparse.Namespace) -> int:
-    async def work(ctx: AuthContext, _oidc: OidcContext) -> int:
-        return await act(ctx, args)
-
-    return run(settings_or_exit(), work)
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    actions = parser_for(sub, "tenants", "apps using the passkey API", command)
+    actions = group(sub, "tenants", "apps using the passkey API", act)
     create = actions.add_parser("create", help="register an app; prints its first API key once")
     create.add_argument("--name", required=True)
     create.add_argument("--rp-id", required=True, help="the app's WebAuthn RP ID (its domain)")

@@ -8,13 +8,13 @@ import json
 
 from service.auth import operators
 from service.auth.context import AuthContext
-from service.cli.base import parser_for, print_json, refuse, run, settings_or_exit
+from service.cli.base import group, print_json, refuse
 from service.oidc.context import OidcContext
 
 WHO = "username, email address or user id"
 
 
-async def act(ctx: AuthContext, args: argparse.Namespace) -> int:
+async def act(ctx: AuthContext, _oidc: OidcContext, args: argparse.Namespace) -> int:
     if args.action == "list":
         for summary in await operators.list_users(ctx, args.limit):
             print(json.dumps(summary.as_dict()))
@@ -39,15 +39,8 @@ async def act(ctx: AuthContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def command(args: argparse.Namespace) -> int:
-    async def work(ctx: AuthContext, _oidc: OidcContext) -> int:
-        return await act(ctx, args)
-
-    return run(settings_or_exit(), work)
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    actions = parser_for(sub, "users", "accounts: list, show, disable, enable, delete", command)
+    actions = group(sub, "users", "accounts: list, show, disable, enable, delete", act)
     listing = actions.add_parser("list", help="one JSON object per user")
     listing.add_argument("--limit", type=int, default=100)
     for name, text in (
@@ -60,5 +53,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action.add_argument("user", help=WHO)
         if name == "delete":
             action.add_argument("--yes", action="store_true")
-    sessions = parser_for(sub, "sessions", "browser sessions", command)
+    sessions = group(sub, "sessions", "browser sessions", act)
     sessions.add_parser("revoke", help="end every session of a user").add_argument("user", help=WHO)

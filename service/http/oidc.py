@@ -6,6 +6,7 @@ endpoints, a redirect to the client once its redirect URI is known good, a page 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -113,12 +114,23 @@ async def authorize_endpoint(
     return step_response(request, step)
 
 
+BackChannel = Callable[
+    [OidcContext, Iterable[tuple[str, str]], str | None], Awaitable[dict[str, Any] | None]
+]
+
+
+async def back_channel(request: Request, oidc: OidcContext, handle: BackChannel) -> Response:
+    """A client-authenticated form POST (RFC 6749 2.3 and 3.2): the form's pairs and the
+    Authorization header in, JSON out, never cached (RFC 6749 5.1)."""
+    body = await handle(oidc, await request_pairs(request), request.headers.get("authorization"))
+    if body is None:
+        return Response(status_code=200, headers=NO_STORE)
+    return JSONResponse(body, headers=NO_STORE)
+
+
 @router.post("/token")
 async def token_endpoint(request: Request, oidc: Oidc) -> Response:
-    body = await token.handle_token_request(
-        oidc, await request_pairs(request), request.headers.get("authorization")
-    )
-    return JSONResponse(body, headers=NO_STORE)
+    return await back_channel(request, oidc, token.handle_token_request)
 
 
 @router.get("/userinfo")
@@ -136,18 +148,12 @@ async def userinfo_endpoint(request: Request, oidc: Oidc) -> Response:
 
 @router.post("/revoke")
 async def revoke_endpoint(request: Request, oidc: Oidc) -> Response:
-    await revocation.revoke(
-        oidc, await request_pairs(request), request.headers.get("authorization")
-    )
-    return Response(status_code=200, headers=NO_STORE)
+    return await back_channel(request, oidc, revocation.revoke)
 
 
 @router.post("/introspect")
 async def introspect_endpoint(request: Request, oidc: Oidc) -> Response:
-    body = await introspection.introspect(
-        oidc, await request_pairs(request), request.headers.get("authorization")
-    )
-    return JSONResponse(body, headers=NO_STORE)
+    return await back_channel(request, oidc, introspection.introspect)
 
 
 @router.get("/.well-known/openid-configuration")

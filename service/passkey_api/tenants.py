@@ -12,6 +12,8 @@ from __future__ import annotations
 import hmac
 import secrets
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from service import audit
 from service.auth import ratelimit
 from service.auth.context import AuthContext
@@ -57,6 +59,14 @@ def _check_tenant(name: str, rp_id: str, origins: list[str]) -> None:
             raise TenantRejected(f"origin {origin!r} is not on the RP ID {rp_id!r}")
 
 
+async def _record_key(
+    ctx: AuthContext, db: AsyncSession, kind: str, tenant: Tenant, lookup: str, actor: str
+) -> None:
+    """An audit event naming the key by its lookup only (never the secret part)."""
+    detail = f"{tenant.tenant_id} sk_{lookup}_..."
+    await audit.record(db, ctx.clock, kind, user_id=None, actor=actor, detail=detail)
+
+
 async def new_api_key(ctx: AuthContext, tenant: Tenant, name: str, *, actor: str = "admin") -> str:
     """A key, shown once; only its keyed hash is stored."""
     assert tenant.id is not None
@@ -73,14 +83,7 @@ async def new_api_key(ctx: AuthContext, tenant: Tenant, name: str, *, actor: str
                 created_at=ctx.clock.now(),
             ),
         )
-        await audit.record(
-            db,
-            ctx.clock,
-            "tenant.key_added",
-            user_id=None,
-            actor=actor,
-            detail=f"{tenant.tenant_id} sk_{lookup}_...",
-        )
+        await _record_key(ctx, db, "tenant.key_added", tenant, lookup, actor)
         await db.commit()
     return key
 
@@ -133,14 +136,7 @@ async def revoke_api_key(
     async with ctx.db.session() as db:
         done = await tenant_rows.revoke_key(db, tenant.id, lookup, ctx.clock.now())
         if done:
-            await audit.record(
-                db,
-                ctx.clock,
-                "tenant.key_revoked",
-                user_id=None,
-                actor=actor,
-                detail=f"{tenant.tenant_id} sk_{lookup}_...",
-            )
+            await _record_key(ctx, db, "tenant.key_revoked", tenant, lookup, actor)
         await db.commit()
     return done
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from service.db.models import OAuthClient
 from service.oidc.context import OidcContext
@@ -19,19 +20,14 @@ MAX_STATE = 2048
 
 @dataclass
 class Draft:
+    """``found`` holds what later checks validated, named as ``AuthorizationRequest``'s fields."""
+
     ctx: OidcContext
     params: dict[str, str]
     repeated: set[str]
     client: OAuthClient | None = None
     redirect_uri: str | None = None
-    scope: tuple[str, ...] = ()
-    state: str | None = None
-    nonce: str | None = None
-    code_challenge: str | None = None
-    prompt: tuple[str, ...] = field(default_factory=tuple)
-    max_age: int | None = None
-    login_hint: str | None = None
-    hint_subject: str | None = None
+    found: dict[str, Any] = field(default_factory=dict)
 
     @property
     def checked_client(self) -> OAuthClient:
@@ -43,11 +39,12 @@ class Draft:
         state = self.params.get("state") if "state" not in self.repeated else None
         return state if state and len(state) <= MAX_STATE else None
 
-    def limited(self, name: str, limit: int) -> str | None:
+    def limited(self, name: str, limit: int) -> None:
+        """Keep an optional parameter as it came, refusing one over ``limit`` characters."""
         value = self.params.get(name)
         if value is not None and len(value) > limit:
             raise InvalidRequest(f"{name} is longer than {limit} characters")
-        return value
+        self.found[name] = value
 
     def request(self) -> AuthorizationRequest:
         client = self.checked_client
@@ -58,14 +55,7 @@ class Draft:
             first_party=client.first_party,
             id_token_alg=client.id_token_alg,
             redirect_uri=self.redirect_uri,
-            scope=self.scope,
-            state=self.state,
-            nonce=self.nonce,
-            code_challenge=self.code_challenge,
-            prompt=self.prompt,
-            max_age=self.max_age,
-            login_hint=self.login_hint,
-            hint_subject=self.hint_subject,
+            **self.found,
         )
 
 

@@ -25,4 +25,4 @@ async def check_id_token_hint(draft: Draft) -> None:
     sub = claims.get("sub")
     if not isinstance(sub, str):
         raise InvalidRequest("id_token_hint has no subject")
-    draft.hint_subject = sub
+    draft.found["hint_subject"] = sub

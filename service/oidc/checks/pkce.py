@@ -8,7 +8,7 @@ from service.oidc.checks.base import Draft
 
 
 async def check_pkce(draft: Draft) -> None:
-    draft.code_challenge = pkce.check_challenge(
+    draft.found["code_challenge"] = pkce.check_challenge(
         draft.params.get("code_challenge"),
         draft.params.get("code_challenge_method"),
         required=draft.checked_client.type == "public",

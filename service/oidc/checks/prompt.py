@@ -19,7 +19,7 @@ async def check_prompt(draft: Draft) -> None:
         raise InvalidRequest(f"prompt must be made of {', '.join(sorted(PROMPTS))}")
     if "none" in prompt and len(prompt) > 1:
         raise InvalidRequest("prompt=none cannot be combined with other values")
-    draft.prompt = prompt
+    draft.found["prompt"] = prompt
 
 
 async def check_max_age(draft: Draft) -> None:
@@ -28,4 +28,4 @@ async def check_max_age(draft: Draft) -> None:
         return
     if not value.isdigit() or len(value) > 9:
         raise InvalidRequest("max_age must be a non-negative integer (seconds)")
-    draft.max_age = int(value)
+    draft.found["max_age"] = int(value)

@@ -11,4 +11,4 @@ async def check_scope(draft: Draft) -> None:
     asked = (draft.params.get("scope") or "").split()
     if "openid" not in asked:
         raise InvalidScope("scope must include openid")
-    draft.scope = tuple(s for s in draft.checked_client.scopes.split() if s in asked)
+    draft.found["scope"] = tuple(s for s in draft.checked_client.scopes.split() if s in asked)

@@ -11,12 +11,12 @@ MAX_HINT = 320
 
 
 async def check_state(draft: Draft) -> None:
-    draft.state = draft.limited("state", MAX_STATE)
+    draft.limited("state", MAX_STATE)
 
 
 async def check_nonce(draft: Draft) -> None:
-    draft.nonce = draft.limited("nonce", MAX_NONCE)
+    draft.limited("nonce", MAX_NONCE)
 
 
 async def check_login_hint(draft: Draft) -> None:
-    draft.login_hint = draft.limited("login_hint", MAX_HINT)
+    draft.limited("login_hint", MAX_HINT)
