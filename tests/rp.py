@@ -119,7 +119,8 @@ class RelyingParty:
         async with self.back_channel() as rp:
             return await rp.post("/token", data=body, headers=headers)
 
-    async def exchange(self, flow: Flow, **overrides: str) -> httpx.Response:
+    def code_grant(self, flow: Flow, **overrides: str) -> dict[str, str]:
+        """The token request's form for ``flow``'s code (RFC 6749 4.1.3); "" drops a field."""
         data = {
             "grant_type": "authorization_code",
             "code": flow.params["code"],
@@ -128,7 +129,10 @@ class RelyingParty:
         if flow.verifier:
             data["code_verifier"] = flow.verifier
         data.update(overrides)
-        return await self.token({k: v for k, v in data.items() if v != ""})
+        return {k: v for k, v in data.items() if v != ""}
+
+    async def exchange(self, flow: Flow, **overrides: str) -> httpx.Response:
+        return await self.token(self.code_grant(flow, **overrides))
 
     async def refresh(self, refresh_token: str, **extra: str) -> httpx.Response:
         return await self.token(

@@ -49,6 +49,13 @@ async def ask_link(browser: Browser, email: str, **extra: str):
     return await browser.form("/signin/email", {"email": email, **extra})
 
 
+async def mailed_link(mail_app, account, browser: Browser, smtp):
+    """The account's address asks for a link in ``browser``; the mail, once delivered."""
+    await ask_link(browser, account[1])
+    await deliver(mail_app)
+    return smtp.mailbox.last(account[1], "sign-in link")
+
+
 async def test_known_and_unknown_addresses_get_the_same_answer(mail_app, account, fresh, smtp):
     _, email, _ = account
     nobody = f"nobody-{new_username()}@example.com"
@@ -65,10 +72,9 @@ async def test_known_and_unknown_addresses_get_the_same_answer(mail_app, account
 async def test_link_in_the_same_browser_signs_in_after_a_confirm_click(
     mail_app, account, fresh, smtp
 ):
-    username, email, _ = account
-    await ask_link(fresh, email)
-    await deliver(mail_app)
-    mail = smtp.mailbox.last(email, "sign-in link")
+    username = account[0]
+    email = account[1]
+    mail = await mailed_link(mail_app, account, fresh, smtp)
     assert mail.link.startswith("http://localhost:8000/signin/email/")
     page = await fresh.client.get(mail.path)
     assert page.status_code == 200
@@ -94,10 +100,7 @@ async def test_link_in_the_same_browser_signs_in_after_a_confirm_click(
 async def test_another_browser_is_told_to_use_the_code_and_does_not_burn_the_link(
     mail_app, account, fresh, other, smtp
 ):
-    _, email, _ = account
-    await ask_link(fresh, email)
-    await deliver(mail_app)
-    mail = smtp.mailbox.last(email, "sign-in link")
+    mail = await mailed_link(mail_app, account, fresh, smtp)
     elsewhere = await other.client.get(mail.path)
     assert 'id="other-browser"' in elsewhere.text
     refused = await other.form(mail.path)
@@ -112,10 +115,7 @@ async def test_another_browser_is_told_to_use_the_code_and_does_not_burn_the_lin
 async def test_link_still_works_in_its_browser_after_another_opened_it(
     mail_app, account, fresh, other, smtp
 ):
-    _, email, _ = account
-    await ask_link(fresh, email)
-    await deliver(mail_app)
-    mail = smtp.mailbox.last(email, "sign-in link")
+    mail = await mailed_link(mail_app, account, fresh, smtp)
     await other.form(mail.path)
     assert (await fresh.form(mail.path)).status_code == 303
 
@@ -143,10 +143,7 @@ async def test_expired_tampered_and_replaced_links_are_refused(
 
 
 async def test_five_wrong_codes_void_the_link(mail_app, account, fresh, smtp):
-    _, email, _ = account
-    await ask_link(fresh, email)
-    await deliver(mail_app)
-    mail = smtp.mailbox.last(email, "sign-in link")
+    mail = await mailed_link(mail_app, account, fresh, smtp)
     wrong = "2222-2222" if mail.code != "2222-2222" else "3333-3333"
     for attempt in range(1, 6):
         response = await fresh.form("/signin/email/code", {"code": wrong})
@@ -164,10 +161,7 @@ async def test_the_right_code_submitted_twenty_times_at_once_signs_in_once(
 ):
     """Red-team finding: concurrent submissions of the right code were all refused (the tries
     past the budget voided the link before the right one could use it)."""
-    _, email, _ = account
-    await ask_link(fresh, email)
-    await deliver(mail_app)
-    mail = smtp.mailbox.last(email, "sign-in link")
+    mail = await mailed_link(mail_app, account, fresh, smtp)
     await fresh.csrf()
     answers = await asyncio.gather(
         *(fresh.form("/signin/email/code", {"code": mail.code}) for _ in range(20))
@@ -179,10 +173,7 @@ async def test_the_right_code_submitted_twenty_times_at_once_signs_in_once(
 
 
 async def test_code_needs_the_browser_that_asked(mail_app, account, fresh, other, smtp):
-    _, email, _ = account
-    await ask_link(fresh, email)
-    await deliver(mail_app)
-    mail = smtp.mailbox.last(email, "sign-in link")
+    mail = await mailed_link(mail_app, account, fresh, smtp)
     assert (await other.form("/signin/email/code", {"code": mail.code})).status_code == 410
 
 

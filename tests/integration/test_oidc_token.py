@@ -34,12 +34,7 @@ async def test_token_response_is_not_cached(rp, browser):
 async def test_client_secret_basic_and_post_both_work(rp, browser):
     for method in ("basic", "post"):
         flow = await rp.authorize(browser)
-        data = {
-            "grant_type": "authorization_code",
-            "code": flow.params["code"],
-            "redirect_uri": rp.redirect_uri,
-            "code_verifier": flow.verifier,
-        }
+        data = rp.code_grant(flow)
         assert (await rp.token(data, auth=method)).status_code == 200, method
 
 
@@ -104,12 +99,7 @@ async def test_code_expires_after_60_seconds(rp, browser, clock):
 async def test_code_minted_for_client_a_cannot_be_redeemed_by_client_b(app, rp, browser):
     other = await RelyingParty.register(app)
     flow = await rp.authorize(browser)
-    data = {
-        "grant_type": "authorization_code",
-        "code": flow.params["code"],
-        "redirect_uri": rp.redirect_uri,
-        "code_verifier": flow.verifier,
-    }
+    data = rp.code_grant(flow)
     assert_oauth_error(await other.token(data), 400, "invalid_grant")
 
 
