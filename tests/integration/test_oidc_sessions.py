@@ -113,12 +113,18 @@ async def consent_page(rp, browser, flow, **extra):
     return interaction
 
 
-async def test_third_party_client_asks_consent_once(app, signed_in):
-    browser, _, _ = signed_in
+async def decide(app, browser, decision: str):
+    """A third-party app asks; the person answers its consent page with ``decision``."""
     rp = await third_party(app)
     flow = rp.new_flow()
     interaction = await consent_page(rp, browser, flow)
-    allowed = await browser.form(f"/interaction/{interaction}/consent", {"decision": "allow"})
+    answer = await browser.form(f"/interaction/{interaction}/consent", {"decision": decision})
+    return rp, flow, answer
+
+
+async def test_third_party_client_asks_consent_once(app, signed_in):
+    browser, _, _ = signed_in
+    rp, flow, allowed = await decide(app, browser, "allow")
     assert allowed.status_code == 303
     flow = await rp.follow_to_app(browser, allowed, flow)
     assert (await rp.exchange(flow)).status_code == 200
@@ -130,10 +136,7 @@ async def test_third_party_client_asks_consent_once(app, signed_in):
 
 async def test_consent_denied_is_access_denied(app, signed_in):
     browser, _, _ = signed_in
-    rp = await third_party(app)
-    flow = rp.new_flow()
-    interaction = await consent_page(rp, browser, flow)
-    denied = await browser.form(f"/interaction/{interaction}/consent", {"decision": "deny"})
+    _, flow, denied = await decide(app, browser, "deny")
     found = query_of(denied.headers["location"])
     assert found["error"] == "access_denied"
     assert found["state"] == flow.state
@@ -158,10 +161,7 @@ async def test_consent_form_needs_csrf(app, signed_in):
 
 async def test_account_page_lists_and_revokes_app_access(app, signed_in):
     browser, _, _ = signed_in
-    rp = await third_party(app)
-    flow = rp.new_flow()
-    interaction = await consent_page(rp, browser, flow)
-    allowed = await browser.form(f"/interaction/{interaction}/consent", {"decision": "allow"})
+    rp, flow, allowed = await decide(app, browser, "allow")
     body = (await rp.exchange(await rp.follow_to_app(browser, allowed, flow))).json()
     account = (await browser.client.get("/account")).text
     assert f'data-client-id="{rp.client_id}"' in account
