@@ -8,7 +8,7 @@ the API answers 404, as if it did not exist. Documented in the OpenAPI schema at
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +23,7 @@ from service.http.oidc import Oidc
 from service.http.openapi import (
     HOST_PATTERN,
     NAME_PATTERN,
+    NATIVE_REDIRECT_URI_PATTERN,
     ORIGIN_PATTERN,
     REDIRECT_URI_PATTERN,
     error_responses,
@@ -30,7 +31,8 @@ from service.http.openapi import (
 from service.http.retry import RetryReadsRoute
 from service.keys.signing import ALGORITHMS
 from service.oidc import clients
-from service.oidc.clients import ClientSpec, PublicClientSecret
+from service.oidc.clients import SCOPES, ClientSpec, PublicClientSecret
+from service.oidc.grants import DEFAULT_GRANT_TYPES, GRANT_TYPES
 
 
 async def require_admin(request: Request, oidc: Oidc) -> None:
@@ -59,28 +61,36 @@ def _contains(value: str) -> dict[str, Any]:
 
 
 RedirectUri = Annotated[
-    str, Field(max_length=2000, json_schema_extra={"pattern": REDIRECT_URI_PATTERN})
+    str, Field(max_length=2000, json_schema_extra={"pattern": NATIVE_REDIRECT_URI_PATTERN})
 ]
+# Only a public client may use a private-use scheme (RFC 8252 7.1).
+WEB_REDIRECTS: dict[str, Any] = {"type": "array", "items": {"pattern": REDIRECT_URI_PATTERN}}
 
 
 ClientId = Annotated[str, Path(min_length=1, max_length=64)]
 TenantId = Annotated[str, Path(min_length=1, max_length=40)]
 KeyLookup = Annotated[str, Path(min_length=1, max_length=16)]
-Scope = Literal["openid", "profile", "email"]
-GrantType = Literal["authorization_code", "refresh_token", "client_credentials"]
+if TYPE_CHECKING:
+    Scope = str
+    GrantType = str
+else:
+    # The enums of the schema are the registries themselves (scopes, service.oidc.grants).
+    Scope = Literal[SCOPES]
+    GrantType = Literal[GRANT_TYPES]
 
 
 def _all_scopes() -> list[Scope]:
-    return ["openid", "profile", "email"]
+    return list(SCOPES)
 
 
 def _code_grants() -> list[GrantType]:
-    return ["authorization_code", "refresh_token"]
+    return list(DEFAULT_GRANT_TYPES)
 
 
 class ClientIn(BaseModel):
     """A client registration. Its rules, also in this schema: redirect URIs are https (or
-    http on a loopback host) without userinfo, fragment or wildcard; scopes include openid;
+    http on a loopback host) without userinfo, fragment or wildcard, and a public client may
+    use a private-use scheme in reverse domain order (RFC 8252 7.1); scopes include openid;
     the authorization_code grant (the default) needs a redirect URI; refresh_token comes with
     authorization_code; client_credentials is for confidential clients."""
 
@@ -109,6 +119,17 @@ class ClientIn(BaseModel):
                 {
                     "if": _contains("client_credentials"),
                     "then": {"properties": {"type": {"const": "confidential"}}},
+                },
+                {
+                    "if": {
+                        "not": {"required": ["type"], "properties": {"type": {"const": "public"}}}
+                    },
+                    "then": {
+                        "properties": {
+                            "redirect_uris": WEB_REDIRECTS,
+                            "post_logout_redirect_uris": WEB_REDIRECTS,
+                        }
+                    },
                 },
             ]
         },

@@ -61,7 +61,10 @@ def form_action_csp(*targets: str | None) -> str:
             parts = split_url(target)
             if parts is None:
                 continue
-            origins.append(f"{parts.scheme}://{parts.netloc}")
+            # A private-use scheme (a native app) is allowed as a scheme-source.
+            origins.append(
+                f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
+            )
     allowed = " ".join(["'self'", *origins])
     return CSP.replace("form-action 'self'", f"form-action {allowed}")
 

@@ -27,12 +27,15 @@ _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST = f"{_LABEL}(?:\\.{_LABEL})*"
 HOST_PATTERN = f"^{_HOST}$"
 _PORT = "(?::[1-9][0-9]{0,3})?"
-# Redirect URIs (RFC 9700 4.1, RFC 8252 7.3): https, or http on a loopback host; no userinfo,
-# no fragment, no wildcard, no white space.
+_PATH = "(?:/[A-Za-z0-9._~!$&'()+,;=:@%/-]*)?(?:\\?[A-Za-z0-9._~!$&'()+,;=:@%/?-]*)?"
+# Redirect URIs (RFC 9700 4.1, RFC 8252 7.1-7.3): https, or http on a loopback host; no userinfo,
+# no fragment, no wildcard, no white space. A public client may also use a private-use scheme
+# in reverse domain order (NATIVE_REDIRECT_URI_PATTERN).
 REDIRECT_URI_PATTERN = (
-    f"^(?:https://{_HOST}|http://(?:localhost|127\\.0\\.0\\.1|\\[::1\\]))"
-    f"{_PORT}(?:/[A-Za-z0-9._~!$&'()+,;=:@%/-]*)?(?:\\?[A-Za-z0-9._~!$&'()+,;=:@%/?-]*)?$"
+    f"^(?:https://{_HOST}|http://(?:localhost|127\\.0\\.0\\.1|\\[::1\\])){_PORT}{_PATH}$"
 )
+_SCHEME = "[a-z][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*)+"
+NATIVE_REDIRECT_URI_PATTERN = f"(?:{REDIRECT_URI_PATTERN})|(?:^{_SCHEME}:(?://{_HOST})?{_PATH}$)"
 ORIGIN_PATTERN = f"^(?:https://{_HOST}|http://(?:localhost|127\\.0\\.0\\.1)){_PORT}$"
 
 

@@ -1,8 +1,9 @@
 """Relying apps: registration rules, secrets and client authentication.
 
-* Redirect URIs (RFC 9700 section 4.1, RFC 8252 section 7.3): absolute, no fragment, no
-  userinfo, no wildcard; https, or http on a loopback host only. They are compared as exact
-  strings, except that a loopback IP literal may come back on any port (native apps).
+* Redirect URIs (RFC 9700 section 4.1, RFC 8252 sections 7.1-7.3): absolute, no fragment, no
+  userinfo, no wildcard; https, or http on a loopback host only, or for a public (native)
+  client a private-use scheme in reverse domain order. They are compared as exact strings,
+  except that a loopback IP literal may come back on any port (native apps).
 * Secrets: 256 random bits, shown once, stored as a keyed hash (HMAC-SHA256), compared in
   constant time.
 * Grant types: the registry in ``grants`` decides which a client may register.
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,23 +70,46 @@ class ClientSpec:
     client_id: str | None = None
 
 
-def redirect_uri_problem(uri: str) -> str | None:
-    """Why ``uri`` cannot be registered, or None when it can."""
+# RFC 8252 7.1: a private-use scheme is a reverse domain name the app controls.
+PRIVATE_USE_SCHEME = re.compile(r"[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+")
+# Schemes that run or read something where they land: never a redirect (RFC 9700 4.1, 4.11).
+DANGEROUS_SCHEMES = {"javascript", "data", "file", "vbscript", "blob", "about"}
+WEB_RULE = "must use https (or http on a loopback host)"
+
+
+def redirect_uri_problem(uri: str, *, public: bool = False) -> str | None:
+    """Why ``uri`` cannot be registered, or None when it can. ``public``: the client is a
+    public (native or browser) app, which may also use a private-use scheme (RFC 8252 7.1)."""
     if not uri or len(uri) > 2000 or any(ch.isspace() for ch in uri) or "*" in uri:
         return "must be a single absolute URI without spaces or wildcards"
     parts = split_url(uri)
     if parts is None:
         return "is not a valid URI"
-    if parts.scheme not in {"https", "http"}:
-        return "must use https (or http on a loopback host)"
-    if not parts.hostname:
-        return "must name a host"
-    if "@" in parts.netloc:
-        return "must not contain userinfo (user@host)"
     if parts.fragment or "#" in uri:
         return "must not contain a fragment"
+    if "@" in parts.netloc:
+        return "must not contain userinfo (user@host)"
+    if parts.scheme in DANGEROUS_SCHEMES:
+        return f"{WEB_RULE}; {parts.scheme}: is never a redirect"
+    if parts.scheme not in {"https", "http"}:
+        return _private_use_problem(parts.scheme, public)
+    if not parts.hostname:
+        return "must name a host"
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         return "http is allowed only on a loopback host (localhost, 127.0.0.1, [::1])"
+    return None
+
+
+def _private_use_problem(scheme: str, public: bool) -> str | None:
+    """RFC 8252 7.1: a native app's own scheme, in reverse domain order (``com.example.app``);
+    only a public client may use one, since any app on the device could claim it."""
+    if not scheme or not PRIVATE_USE_SCHEME.fullmatch(scheme):
+        return (
+            f"{WEB_RULE}, or for a native app a private-use scheme in reverse domain order "
+            "such as com.example.app:/callback"
+        )
+    if not public:
+        return "a private-use scheme (RFC 8252 7.1) is for public (native) clients only"
     return None
 
 
@@ -123,7 +148,7 @@ def _check(spec: ClientSpec) -> None:
     )
     for kind, uris in kinds:
         for uri in uris:
-            problem = redirect_uri_problem(uri)
+            problem = redirect_uri_problem(uri, public=spec.type == "public")
             if problem:
                 raise ClientRejected(f"{kind} {uri!r} {problem}")
     unknown = set(spec.scopes) - set(SCOPES)

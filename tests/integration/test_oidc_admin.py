@@ -88,6 +88,20 @@ def test_cli_refuses_bad_registrations(backend):
     assert public_cc.returncode == 2
 
 
+def test_cli_registers_a_native_app(backend):
+    """RFC 8252 7.1: a public client may use a private-use scheme; a confidential one may not."""
+    native = "com.example.app:/oauth2redirect"
+    created = sesame_json(
+        backend, "clients", "create", "--name", "Mobile", "--type", "public",
+        "--redirect-uri", native,
+    )  # fmt: skip
+    assert created["redirect_uris"] == [native]
+    assert created["client_secret"] is None
+    assert created["token_endpoint_auth_method"] == "none"
+    refused = sesame(backend, "clients", "create", "--name", "M", "--redirect-uri", native)
+    assert refused.returncode == 2 and "public (native) clients only" in refused.stderr
+
+
 def test_cli_keys_rotate_publishes_new_keys(backend):
     before = {k["kid"] for k in sesame_json(backend, "keys", "list")["keys"]}
     rotated = sesame(backend, "keys", "rotate", "--now")

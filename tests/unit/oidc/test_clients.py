@@ -46,6 +46,31 @@ def test_refused_redirect_uris(uri, reason):
     assert problem is not None and reason in problem
 
 
+@pytest.mark.parametrize(
+    "uri",
+    ["com.example.app:/oauth2redirect", "com.example.app://callback", "io.sesame-id.cli:/done"],
+)
+def test_native_apps_may_use_private_use_schemes(uri):
+    """RFC 8252 7.1: reverse domain name schemes, for public clients only."""
+    assert redirect_uri_problem(uri, public=True) is None
+    assert "public (native) clients only" in (redirect_uri_problem(uri) or "")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "myapp:/callback",  # not a reverse domain name
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "file:///etc/passwd",
+        "com.example.app:/cb#frag",
+        "com..example:/cb",
+    ],
+)
+def test_refused_native_redirects(uri):
+    assert redirect_uri_problem(uri, public=True) is not None
+
+
 def test_redirect_uris_match_as_exact_strings():
     registered = ["https://app.example/cb", "http://127.0.0.1/native"]
     assert redirect_uri_matches(registered, "https://app.example/cb")
