@@ -33,6 +33,7 @@ from service.http import (
 )
 from service.http import oidc as oidc_routes
 from service.http.cookies import CookieNames
+from service.http.cors import CorsMiddleware
 from service.http.errors import bad_input_response, install_error_handlers
 from service.http.inputs import InputGuard
 from service.http.middleware import SecurityMiddleware
@@ -164,6 +165,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # the security middleware, which caps the body before anything reads it.
     app.add_middleware(InputGuard, refuse=bad_input_response)
     app.add_middleware(SecurityMiddleware, names=app.state.cookies, keys=ctx.keys)
+    # Browser apps: preflights answered before anything else; answers marked for their origin.
+    app.add_middleware(CorsMiddleware, oidc=oidc)
     app.add_middleware(ObservabilityMiddleware)
     if settings.trusted_proxies:
         # Outermost: the client address and scheme are resolved before anything reads them.

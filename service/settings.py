@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     access_token_seconds: int = Field(default=600, ge=30, le=3600)
     id_token_seconds: int = Field(default=600, ge=30, le=3600)
     refresh_idle_seconds: int = 14 * 24 * 3600
+    # A browser app's (public client with allowed origins) refresh token lapses sooner unused.
+    browser_refresh_idle_seconds: int = Field(default=24 * 3600, ge=60)
     refresh_max_seconds: int = 30 * 24 * 3600
     interaction_seconds: int = 900
     signing_key_cache_seconds: int = Field(default=60, ge=0, le=3600)

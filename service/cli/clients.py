@@ -26,6 +26,7 @@ async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
         id_token_alg=args.alg,
         first_party=args.first_party,
         client_id=args.client_id,
+        allowed_origins=args.allowed_origin,
     )
     if args.if_missing and args.client_id and await clients.get_client(oidc, args.client_id):
         print(f"sesame: client {args.client_id} already exists", file=sys.stderr)
@@ -75,6 +76,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument("--grant", action="append", choices=GRANT_TYPES)
     create.add_argument("--alg", choices=ALGORITHMS, default=DEFAULT_ALG)
     create.add_argument("--first-party", action="store_true", help="skip the consent page")
+    create.add_argument(
+        "--allowed-origin",
+        action="append",
+        help="a browser origin that may call the token endpoint (CORS); repeat for several "
+        "(default for a public client: its web redirect URIs' origins)",
+    )
     create.add_argument("--client-id", help="choose the id (default: random)")
     create.add_argument("--if-missing", action="store_true", help="do nothing if it exists")
     actions.add_parser("list", help="list clients")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import literal, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,3 +37,11 @@ async def set_secret_hash(session: AsyncSession, pk: int, secret_hash: bytes) ->
 async def delete_by_client_id(session: AsyncSession, client_id: str) -> bool:
     result = await session.exec(delete(OAuthClient).where(col(OAuthClient.client_id) == client_id))
     return bool(result.rowcount)
+
+
+async def origin_registered(session: AsyncSession, origin: str) -> bool:
+    """Whether any client lists ``origin`` (already checked to be a bare origin: no space, no
+    LIKE wildcard) among its allowed origins."""
+    padded = literal(" ") + col(OAuthClient.allowed_origins) + literal(" ")
+    query = select(OAuthClient.id).where(padded.like(f"% {origin} %")).limit(1)
+    return (await session.exec(query)).first() is not None

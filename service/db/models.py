@@ -122,6 +122,10 @@ class OAuthClient(SQLModel, table=True):
     id_token_alg: str = Field(sa_column=Column(String(16), nullable=False))
     first_party: bool = Field(nullable=False)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # Browser apps: the origins whose scripts may call the back-channel endpoints (CORS).
+    allowed_origins: str = Field(
+        default="", sa_column=Column(Text, nullable=False, server_default="")
+    )
 
 
 def _fk_client() -> Column[int]:

@@ -63,6 +63,7 @@ def _contains(value: str) -> dict[str, Any]:
 RedirectUri = Annotated[
     str, Field(max_length=2000, json_schema_extra={"pattern": NATIVE_REDIRECT_URI_PATTERN})
 ]
+Origin = Annotated[str, Field(max_length=300, json_schema_extra={"pattern": ORIGIN_PATTERN})]
 # Only a public client may use a private-use scheme (RFC 8252 7.1).
 WEB_REDIRECTS: dict[str, Any] = {"type": "array", "items": {"pattern": REDIRECT_URI_PATTERN}}
 
@@ -159,6 +160,12 @@ class ClientIn(BaseModel):
     client_id: str | None = Field(
         default=None, max_length=64, json_schema_extra={"pattern": "^[A-Za-z0-9._-]{1,64}$"}
     )
+    allowed_origins: list[Origin] | None = Field(
+        default=None,
+        max_length=20,
+        description="Browser origins whose scripts may call the token, userinfo and revocation "
+        "endpoints (CORS). Absent: for a public client, the origins of its web redirect URIs.",
+    )
 
 
 class ClientOut(BaseModel):
@@ -172,6 +179,7 @@ class ClientOut(BaseModel):
     id_token_signed_response_alg: str
     token_endpoint_auth_method: str
     first_party: bool
+    allowed_origins: list[str]
     created_at: str
     client_secret: str | None = Field(
         default=None, description="Only in the answer that creates it; stored hashed."
@@ -195,6 +203,7 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
         id_token_alg=body.id_token_signed_response_alg,
         first_party=body.first_party,
         client_id=body.client_id,
+        allowed_origins=body.allowed_origins,
     )
     row, secret = await clients.create_client(oidc, spec, actor="admin-api")
     return JSONResponse(
@@ -282,9 +291,7 @@ class TenantIn(BaseModel):
     rp_id: str = Field(
         max_length=253, examples=["shop.example"], json_schema_extra={"pattern": HOST_PATTERN}
     )
-    origins: list[
-        Annotated[str, Field(max_length=300, json_schema_extra={"pattern": ORIGIN_PATTERN})]
-    ] = Field(min_length=1, max_length=20, examples=[["https://shop.example"]])
+    origins: list[Origin] = Field(min_length=1, max_length=20, examples=[["https://shop.example"]])
 
 
 def _tenant_view(tenant: Tenant) -> dict[str, Any]:

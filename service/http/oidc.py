@@ -164,7 +164,8 @@ async def discovery_endpoint(oidc: Oidc) -> Response:
     body: dict[str, Any] = discovery.provider_metadata(oidc.settings)
     return JSONResponse(
         body,
-        headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
+        # CORS only for registered origins (service.http.cors), like every back-channel answer.
+        headers={"Cache-Control": "public, max-age=3600"},
     )
 
 
@@ -181,9 +182,6 @@ async def jwks_endpoint(oidc: Oidc) -> Response:
     max_age = oidc.settings.signing_key_cache_seconds
     return JSONResponse(
         await oidc.signer.jwks(),
-        headers={
-            "Cache-Control": f"public, max-age={max_age}",
-            "Access-Control-Allow-Origin": "*",
-        },
+        headers={"Cache-Control": f"public, max-age={max_age}"},
         media_type="application/jwk-set+json",
     )

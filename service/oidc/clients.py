@@ -6,6 +6,8 @@
   except that a loopback IP literal may come back on any port (native apps).
 * Secrets: 256 random bits, shown once, stored as a keyed hash (HMAC-SHA256), compared in
   constant time.
+* Allowed origins (browser apps): the origins whose scripts may call the back-channel
+  endpoints cross-origin (``cors``); by default a public client's web redirect origins.
 * Grant types: the registry in ``grants`` decides which a client may register.
 * Client authentication at the endpoints is ``client_auth``.
 """
@@ -26,6 +28,7 @@ from service.db.models import OAuthClient
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc.client_auth import registered_method
 from service.oidc.context import OidcContext
+from service.oidc.cors import MAX_ORIGINS, origin_problem
 from service.oidc.grants import DEFAULT_GRANT_TYPES, GRANT_TYPES, registration_problem
 from service.problems import Problem
 from service.text import split_url
@@ -68,6 +71,8 @@ class ClientSpec:
     id_token_alg: str = DEFAULT_ALG
     first_party: bool = False
     client_id: str | None = None
+    # None: a public client's web redirect origins (see default_origins); [] for none at all.
+    allowed_origins: list[str] | None = None
 
 
 # RFC 8252 7.1: a private-use scheme is a reverse domain name the app controls.
@@ -113,6 +118,26 @@ def _private_use_problem(scheme: str, public: bool) -> str | None:
     return None
 
 
+def default_origins(spec: ClientSpec) -> list[str]:
+    """A public client's browser origins, read from its web redirect URIs. Loopback IP literals
+    are a native app's (RFC 8252 7.3), not a browser app's, and private-use schemes have none."""
+    if spec.type != "public":
+        return []
+    origins = []
+    for uri in spec.redirect_uris:
+        parts = split_url(uri)
+        if parts is None or parts.scheme not in {"https", "http"}:
+            continue
+        if parts.hostname in LOOPBACK_IPS:
+            continue
+        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return list(dict.fromkeys(origins))
+
+
+def _origins(spec: ClientSpec) -> list[str]:
+    return spec.allowed_origins if spec.allowed_origins is not None else default_origins(spec)
+
+
 def redirect_uri_matches(registered: list[str], given: str) -> bool:
     """Exact string comparison (no normalising, no unescaping, no prefix match). The one
     exception, RFC 8252 7.3: a loopback IP literal matches on any port, because a native app
@@ -151,6 +176,13 @@ def _check(spec: ClientSpec) -> None:
             problem = redirect_uri_problem(uri, public=spec.type == "public")
             if problem:
                 raise ClientRejected(f"{kind} {uri!r} {problem}")
+    origins = spec.allowed_origins or []
+    if len(origins) > MAX_ORIGINS:
+        raise ClientRejected(f"allowed origins: at most {MAX_ORIGINS}")
+    for origin in origins:
+        problem = origin_problem(origin)
+        if problem:
+            raise ClientRejected(f"allowed origin {origin!r} {problem}")
     unknown = set(spec.scopes) - set(SCOPES)
     if unknown or "openid" not in spec.scopes:
         raise ClientRejected(f"scopes: a subset of {' '.join(SCOPES)} that includes openid")
@@ -189,6 +221,7 @@ async def create_client(
         id_token_alg=spec.id_token_alg,
         first_party=spec.first_party,
         created_at=ctx.clock.now(),
+        allowed_origins=" ".join(dict.fromkeys(o.lower() for o in _origins(spec))),
     )
     async with ctx.db.session() as db:
         await client_rows.add(db, row)
@@ -254,5 +287,6 @@ def client_view(row: OAuthClient) -> dict[str, Any]:
         "id_token_signed_response_alg": row.id_token_alg,
         "token_endpoint_auth_method": registered_method(row),
         "first_party": row.first_party,
+        "allowed_origins": row.allowed_origins.split(),
         "created_at": row.created_at.isoformat(),
     }

@@ -20,3 +20,73 @@ async def test_migrations_match_the_models(app):
 
     async with app.state.ctx.db.engine.connect() as conn:
         assert await conn.run_sync(diff) == []
+
+
+def test_public_clients_registered_before_0006_get_their_web_origins(backend, tmp_path):
+    """0006 (CORS) gives each existing public client the origins a new one gets by default."""
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from service.db.migrate import alembic_config
+    from tests.conftest import fresh_backend, run_sync, run_sync_upgrade
+
+    async def sql(url: str, statement: str, **params: object) -> list:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement), params)
+            rows = list(result.all()) if result.returns_rows else []
+        await engine.dispose()
+        return rows
+
+    with fresh_backend(backend.name, tmp_path) as own:
+        run_sync_in_thread(lambda: command.downgrade(alembic_config(own.database_url), "0005"))
+        for client_id, kind, uris in (
+            (
+                "spa",
+                "public",
+                "https://spa.example/cb https://spa.example/other http://localhost:3000/cb",
+            ),
+            ("cli", "public", "http://127.0.0.1/cb com.example.app:/cb"),
+            ("web", "confidential", "https://web.example/cb"),
+        ):
+            run_sync(
+                sql(
+                    own.database_url,
+                    "INSERT INTO oauth_clients (client_id, name, type, redirect_uris, "
+                    "post_logout_redirect_uris, scopes, grant_types, id_token_alg, first_party, "
+                    "created_at) VALUES (:client_id, 'x', :kind, :uris, '', 'openid', "
+                    "'authorization_code', 'RS256', false, '2026-12-01 00:00:00+00')",
+                    client_id=client_id,
+                    kind=kind,
+                    uris=uris,
+                )
+            )
+        run_sync_upgrade(own.database_url)
+        rows = run_sync(
+            sql(own.database_url, "SELECT client_id, allowed_origins FROM oauth_clients")
+        )
+    assert dict(rows) == {
+        "spa": "https://spa.example http://localhost:3000",
+        "cli": "",
+        "web": "",
+    }
+
+
+def run_sync_in_thread(work) -> None:
+    """Alembic's env runs its own event loop: off the test's loop, in a thread."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]

@@ -67,7 +67,7 @@ async def exchange_code(
         expires_at=expires_at,
         refresh_lookup=refresh[1] if refresh else None,
         refresh_hash=refresh[2] if refresh else None,
-        refresh_expires_at=refresh_expiry(ctx, now, expires_at) if refresh else None,
+        refresh_expires_at=refresh_expiry(ctx, client, now, expires_at) if refresh else None,
     )
     user = await user_rows.by_pk(db, found.user_id)
     if not user_active(user):

@@ -20,6 +20,7 @@ from service.db import grants as grant_rows
 from service.db.models import Grant, OAuthClient, Session, User
 from service.oidc import tokens
 from service.oidc.context import OidcContext
+from service.oidc.cors import is_browser_app
 from service.oidc.errors import InvalidRequest
 
 Response = dict[str, Any]
@@ -72,9 +73,14 @@ def user_active(user: User | None) -> bool:
     return user is not None and user.disabled_at is None
 
 
-def refresh_expiry(ctx: OidcContext, now: datetime, absolute: datetime) -> datetime:
-    """A refresh token lapses after the idle lifetime, and never outlives its grant."""
-    return min(now + timedelta(seconds=ctx.settings.refresh_idle_seconds), absolute)
+def refresh_expiry(
+    ctx: OidcContext, client: OAuthClient, now: datetime, absolute: datetime
+) -> datetime:
+    """A refresh token lapses after the idle lifetime (shorter for a browser app, see
+    ``service.oidc.cors``), and never outlives its grant."""
+    settings = ctx.settings
+    idle = settings.browser_refresh_idle_seconds if is_browser_app(client) else None
+    return min(now + timedelta(seconds=idle or settings.refresh_idle_seconds), absolute)
 
 
 async def revoke_family(

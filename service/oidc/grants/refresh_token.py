@@ -86,7 +86,7 @@ async def rotate_refresh_token(
         grant.id,
         old_hash,
         tokens.refresh_hash(ctx, new_token_value),
-        refresh_expiry(ctx, now, grant.expires_at),
+        refresh_expiry(ctx, client, now, grant.expires_at),
     )
     if not rotated:
         # Another request rotated this very token a moment ago: a concurrent reuse.
