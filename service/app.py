@@ -24,6 +24,7 @@ from service.email.sender import Mailer
 from service.http import (
     admin,
     ceremonies,
+    device,
     email_address,
     email_signin,
     interaction,
@@ -160,6 +161,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(email_signin.router)
     app.include_router(email_address.router)
     app.include_router(passkey_api.router)
+    app.include_router(device.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     # Every text input passes ``service.text``'s rule before any route touches a store; inside
     # the security middleware, which caps the body before anything reads it.

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     browser_refresh_idle_seconds: int = Field(default=24 * 3600, ge=60)
     refresh_max_seconds: int = 30 * 24 * 3600
     interaction_seconds: int = 900
+    # Device authorization grant (RFC 8628): how long a device and user code pair lives, the
+    # polling interval the device is told, and wrong user codes a browser may type per window.
+    device_code_seconds: int = Field(default=600, ge=60, le=3600)
+    device_poll_seconds: int = Field(default=5, ge=1, le=60)
+    device_code_attempts: int = Field(default=5, ge=1)
     signing_key_cache_seconds: int = Field(default=60, ge=0, le=3600)
 
     # Email: with no SMTP host, messages are written to the log (embedded default).

@@ -12,7 +12,7 @@ from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc import clients
 from service.oidc.clients import CLIENT_TYPES, SCOPES, ClientRejected, ClientSpec
 from service.oidc.context import OidcContext
-from service.oidc.grants import DEFAULT_GRANT_TYPES, GRANT_TYPES
+from service.oidc.grants import ALIASES, DEFAULT_GRANT_TYPES, GRANT_TYPES
 
 
 async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
@@ -73,7 +73,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument("--redirect-uri", action="append", help="repeat for several")
     create.add_argument("--post-logout-redirect-uri", action="append")
     create.add_argument("--scope", help=f'space-separated (default "{" ".join(SCOPES)}")')
-    create.add_argument("--grant", action="append", choices=GRANT_TYPES)
+    create.add_argument("--grant", action="append", choices=[*GRANT_TYPES, *ALIASES])
     create.add_argument("--alg", choices=ALGORITHMS, default=DEFAULT_ALG)
     create.add_argument("--first-party", action="store_true", help="skip the consent page")
     create.add_argument(

@@ -32,7 +32,7 @@ from service.http.retry import RetryReadsRoute
 from service.keys.signing import ALGORITHMS
 from service.oidc import clients
 from service.oidc.clients import SCOPES, ClientSpec, PublicClientSecret
-from service.oidc.grants import DEFAULT_GRANT_TYPES, GRANT_TYPES
+from service.oidc.grants import ALIASES, DEFAULT_GRANT_TYPES, DEVICE_CODE, GRANT_TYPES
 
 
 async def require_admin(request: Request, oidc: Oidc) -> None:
@@ -77,7 +77,7 @@ if TYPE_CHECKING:
 else:
     # The enums of the schema are the registries themselves (scopes, service.oidc.grants).
     Scope = Literal[SCOPES]
-    GrantType = Literal[GRANT_TYPES]
+    GrantType = Literal[(*GRANT_TYPES, *ALIASES)]
 
 
 def _all_scopes() -> list[Scope]:
@@ -93,7 +93,8 @@ class ClientIn(BaseModel):
     http on a loopback host) without userinfo, fragment or wildcard, and a public client may
     use a private-use scheme in reverse domain order (RFC 8252 7.1); scopes include openid;
     the authorization_code grant (the default) needs a redirect URI; refresh_token comes with
-    authorization_code; client_credentials is for confidential clients."""
+    authorization_code or the device code grant (``device_code`` is short for its URN);
+    client_credentials is for confidential clients."""
 
     model_config = ConfigDict(
         strict=True,
@@ -116,7 +117,15 @@ class ClientIn(BaseModel):
                         "properties": {"redirect_uris": {"minItems": 1}},
                     },
                 },
-                {"if": _contains("refresh_token"), "then": _contains("authorization_code")},
+                {
+                    "if": _contains("refresh_token"),
+                    "then": {
+                        "anyOf": [
+                            _contains(name)
+                            for name in ("authorization_code", DEVICE_CODE, "device_code")
+                        ]
+                    },
+                },
                 {
                     "if": _contains("client_credentials"),
                     "then": {"properties": {"type": {"const": "confidential"}}},

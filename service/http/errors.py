@@ -29,7 +29,7 @@ from service.problems import Problem
 from service.store import StoreUnavailable
 
 # Back-channel protocol endpoints: errors are RFC 6749 5.2 JSON, never pages.
-PROTOCOL_JSON_PATHS = {"/token", "/userinfo", "/revoke", "/introspect"}
+PROTOCOL_JSON_PATHS = {"/token", "/userinfo", "/revoke", "/introspect", "/device_authorization"}
 
 log = logging.getLogger("sesame.http")
 

@@ -29,7 +29,12 @@ from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc.client_auth import registered_method
 from service.oidc.context import OidcContext
 from service.oidc.cors import MAX_ORIGINS, origin_problem
-from service.oidc.grants import DEFAULT_GRANT_TYPES, GRANT_TYPES, registration_problem
+from service.oidc.grants import (
+    DEFAULT_GRANT_TYPES,
+    GRANT_TYPES,
+    canonical,
+    registration_problem,
+)
 from service.problems import Problem
 from service.text import split_url
 
@@ -163,6 +168,7 @@ def redirect_uri_matches(registered: list[str], given: str) -> bool:
 
 
 def _check(spec: ClientSpec) -> None:
+    spec.grant_types = canonical(spec.grant_types)
     if not spec.name.strip() or len(spec.name) > 100:
         raise ClientRejected("name: 1 to 100 characters")
     if spec.type not in CLIENT_TYPES:

@@ -57,6 +57,24 @@ class AccessDenied(OAuthError):
     error = "access_denied"
 
 
+class AuthorizationPending(OAuthError):
+    """RFC 8628 3.5: the person has not decided yet; poll again after the interval."""
+
+    error = "authorization_pending"
+
+
+class SlowDown(OAuthError):
+    """RFC 8628 3.5: polling faster than the interval; the interval grows by 5 seconds."""
+
+    error = "slow_down"
+
+
+class ExpiredToken(OAuthError):
+    """RFC 8628 3.5: the device code expired; start again with a new one."""
+
+    error = "expired_token"
+
+
 class LoginRequired(OAuthError):
     error = "login_required"
 

@@ -7,15 +7,33 @@ it. To add a grant, write a module exporting a ``GrantType`` and list it here.
 
 from __future__ import annotations
 
-from service.oidc.grants import authorization_code, client_credentials, refresh_token
+from service.oidc.grants import (
+    authorization_code,
+    client_credentials,
+    device_code,
+    refresh_token,
+)
 from service.oidc.grants.base import GrantType, Registering
 
 GRANTS: dict[str, GrantType] = {
     grant.name: grant
-    for grant in (authorization_code.GRANT, refresh_token.GRANT, client_credentials.GRANT)
+    for grant in (
+        authorization_code.GRANT,
+        refresh_token.GRANT,
+        client_credentials.GRANT,
+        device_code.GRANT,
+    )
 }
 GRANT_TYPES = tuple(GRANTS)
 DEFAULT_GRANT_TYPES = tuple(name for name, grant in GRANTS.items() if grant.default)
+# Short names an operator may type (``--grant device_code``) for a grant type's URN.
+ALIASES = {grant.alias: name for name, grant in GRANTS.items() if grant.alias}
+DEVICE_CODE = device_code.GRANT.name
+
+
+def canonical(names: list[str]) -> list[str]:
+    """Grant types as registered: aliases replaced by the URN they stand for."""
+    return [ALIASES.get(name, name) for name in names]
 
 
 def registration_problem(client: Registering) -> str | None:
@@ -30,4 +48,13 @@ def registration_problem(client: Registering) -> str | None:
     return None
 
 
-__all__ = ["DEFAULT_GRANT_TYPES", "GRANTS", "GRANT_TYPES", "GrantType", "registration_problem"]
+__all__ = [
+    "ALIASES",
+    "DEFAULT_GRANT_TYPES",
+    "DEVICE_CODE",
+    "GRANTS",
+    "GRANT_TYPES",
+    "GrantType",
+    "canonical",
+    "registration_problem",
+]

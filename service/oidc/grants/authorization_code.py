@@ -9,28 +9,26 @@ then one store read for a replay recorded meanwhile; signing uses keys cached in
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db import grants as grant_rows
 from service.db import users as user_rows
-from service.db.models import Grant, OAuthClient
+from service.db.models import OAuthClient
 from service.keys.keyed import new_token
-from service.oidc import codes, pkce, tokens
+from service.oidc import codes, pkce
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidGrant
 from service.oidc.grants.base import (
     GrantType,
     Registering,
     Response,
-    client_pk,
-    refresh_expiry,
     required,
     revoke_family,
     tokens_for_user,
     user_active,
+    user_grant,
 )
+from service.oidc.model import Authentication
 
 
 async def exchange_code(
@@ -50,25 +48,8 @@ async def exchange_code(
         raise InvalidGrant("redirect_uri differs from the one in the authorization request")
     pkce.check_verifier(found.code_challenge, params.get("code_verifier"))
     now = ctx.clock.now()
-    refresh: tuple[str, str, bytes] | None = None
-    if "refresh_token" in client.grant_types.split():
-        refresh = tokens.new_refresh_token(ctx)
-    lifetime = ctx.settings.refresh_max_seconds if refresh else ctx.settings.access_token_seconds
-    expires_at = now + timedelta(seconds=lifetime)
-    grant = Grant(
-        gid=gid,
-        client_pk=client_pk(client),
-        user_id=found.user_id,
-        sid=found.sid,
-        scope=" ".join(found.scope),
-        auth_time=found.auth_time,
-        amr=" ".join(found.amr),
-        created_at=now,
-        expires_at=expires_at,
-        refresh_lookup=refresh[1] if refresh else None,
-        refresh_hash=refresh[2] if refresh else None,
-        refresh_expires_at=refresh_expiry(ctx, client, now, expires_at) if refresh else None,
-    )
+    auth = Authentication(found.user_id, found.subject, found.auth_time, found.amr, found.sid)
+    grant, refresh = user_grant(ctx, client, auth, found.scope, gid=gid, now=now)
     user = await user_rows.by_pk(db, found.user_id)
     if not user_active(user):
         raise InvalidGrant("the user account is not active")

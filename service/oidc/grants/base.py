@@ -22,6 +22,7 @@ from service.oidc import tokens
 from service.oidc.context import OidcContext
 from service.oidc.cors import is_browser_app
 from service.oidc.errors import InvalidRequest
+from service.oidc.model import Authentication
 
 Response = dict[str, Any]
 Handler = Callable[[OidcContext, AsyncSession, OAuthClient, dict[str, str]], Awaitable[Response]]
@@ -38,14 +39,15 @@ class Registering(Protocol):
 @dataclass(frozen=True)
 class GrantType:
     """One grant type: its ``grant_type`` value, the token-request parameters it reads, its
-    handler, whether new clients get it unless they say otherwise, and the rule a client must
-    meet to register it (a reason, or None)."""
+    handler, whether new clients get it unless they say otherwise, the rule a client must
+    meet to register it (a reason, or None), and a short name operators may type for a URN."""
 
     name: str
     parameters: tuple[str, ...]
     handler: Handler
     registration_problem: Callable[[Registering], str | None]
     default: bool = False
+    alias: str | None = None
 
 
 def required(params: dict[str, str], name: str) -> str:
@@ -93,6 +95,39 @@ async def revoke_family(
         db, ctx.clock, "tokens.revoked", user_id=user_id, actor="system", detail=detail
     )
     await db.commit()
+
+
+def user_grant(
+    ctx: OidcContext,
+    client: OAuthClient,
+    auth: Authentication,
+    scope: tuple[str, ...],
+    *,
+    gid: str,
+    now: datetime,
+) -> tuple[Grant, tuple[str, str, bytes] | None]:
+    """The grant row for tokens issued to a signed-in person, with a refresh token when the
+    client registered that grant (``(token, lookup, hash)``; only the hash is stored)."""
+    refresh = (
+        tokens.new_refresh_token(ctx) if "refresh_token" in client.grant_types.split() else None
+    )
+    lifetime = ctx.settings.refresh_max_seconds if refresh else ctx.settings.access_token_seconds
+    expires_at = now + timedelta(seconds=lifetime)
+    grant = Grant(
+        gid=gid,
+        client_pk=client_pk(client),
+        user_id=auth.user_id,
+        sid=auth.sid,
+        scope=" ".join(scope),
+        auth_time=auth.auth_time,
+        amr=" ".join(auth.amr),
+        created_at=now,
+        expires_at=expires_at,
+        refresh_lookup=refresh[1] if refresh else None,
+        refresh_hash=refresh[2] if refresh else None,
+        refresh_expires_at=refresh_expiry(ctx, client, now, expires_at) if refresh else None,
+    )
+    return grant, refresh
 
 
 def bearer_response(ctx: OidcContext, access: str, scope: str) -> Response:

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.db import grants as grant_rows
 from service.db.models import Grant, OAuthClient
 from service.keys.keyed import new_token
-from service.oidc import tokens
+from service.oidc import device, tokens
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidGrant, InvalidScope
 from service.oidc.grants.base import (
@@ -98,9 +98,13 @@ async def rotate_refresh_token(
     return response
 
 
+# The grants that sign a person in, and so may come with a refresh token.
+USER_GRANTS = ("authorization_code", device.GRANT_TYPE)
+
+
 def registration_problem(client: Registering) -> str | None:
-    if "authorization_code" not in client.grant_types:
-        return "refresh_token comes with authorization_code"
+    if not set(USER_GRANTS) & set(client.grant_types):
+        return "refresh_token comes with authorization_code (or the device code grant)"
     return None
 
 

@@ -14,7 +14,7 @@ from service.oidc.client_auth import AUTH_METHODS, PROVING_METHODS, Credentials,
 from service.oidc.clients import ClientRejected, ClientSpec, _check
 from service.oidc.discovery import provider_metadata
 from service.oidc.errors import InvalidRequest
-from service.oidc.grants import DEFAULT_GRANT_TYPES, GRANTS
+from service.oidc.grants import ALIASES, DEFAULT_GRANT_TYPES, GRANTS
 from service.settings import Settings
 
 
@@ -51,7 +51,8 @@ def test_registration_validates_against_the_registry():
 def test_the_cli_offers_the_registered_grants(capsys):
     with pytest.raises(SystemExit):
         main(["clients", "create", "--help"])
-    assert "{" + ",".join(GRANTS) + "}" in capsys.readouterr().out
+    offered = capsys.readouterr().out
+    assert "{" + ",".join([*GRANTS, *ALIASES]) + "}" in offered
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,80 @@
+"""The device code grant (RFC 8628 section 3.4-3.5): the device polls with its device code
+until the person has decided on the ``/device`` page (``service.oidc.device``).
+
+Answers while waiting: ``authorization_pending``, or ``slow_down`` when polled faster than the
+interval; then ``access_denied`` or the tokens, once (the decision is claimed atomically), or
+``expired_token`` after the code's lifetime. Tokens are those of the code flow: an ID token
+when ``openid`` was granted, a refresh token when the client registered that grant.
+"""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db import grants as grant_rows
+from service.db import users as user_rows
+from service.db.models import OAuthClient
+from service.keys.keyed import new_token
+from service.oidc import device
+from service.oidc.context import OidcContext
+from service.oidc.errors import (
+    AccessDenied,
+    AuthorizationPending,
+    ExpiredToken,
+    InvalidGrant,
+    SlowDown,
+)
+from service.oidc.grants.base import (
+    GrantType,
+    Registering,
+    Response,
+    required,
+    tokens_for_user,
+    user_active,
+    user_grant,
+)
+
+WAITING = {
+    "authorization_pending": AuthorizationPending("the user has not approved the request yet"),
+    "slow_down": SlowDown("polling too fast: wait the interval, which grew by 5 seconds"),
+    "expired_token": ExpiredToken("the device code expired; start again"),
+}
+
+
+async def poll_device(
+    ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
+) -> Response:
+    request, outcome = await device.poll(ctx, required(params, "device_code"), client.client_id)
+    if isinstance(outcome, str):
+        error = WAITING[outcome]
+        raise type(error)(error.description)
+    if not outcome.approved or outcome.auth is None:
+        raise AccessDenied("the user denied the request")
+    auth = outcome.auth
+    user = await user_rows.by_pk(db, auth.user_id)
+    if not user_active(user):
+        raise InvalidGrant("the user account is not active")
+    assert user is not None
+    now = ctx.clock.now()
+    grant, refresh = user_grant(ctx, client, auth, request.scope, gid=new_token(), now=now)
+    await grant_rows.add(db, grant)
+    await db.commit()
+    response = await tokens_for_user(ctx, client, grant, user, request.scope, nonce=None, now=now)
+    if refresh:
+        response["refresh_token"] = refresh[0]
+    return response
+
+
+def registration_problem(_client: Registering) -> str | None:
+    """Any client may use it: a device needs no redirect URI, and may be public (a CLI) or
+    confidential (a server-side device gateway)."""
+    return None
+
+
+GRANT = GrantType(
+    name=device.GRANT_TYPE,
+    parameters=("device_code",),
+    handler=poll_device,
+    registration_problem=registration_problem,
+    alias="device_code",
+)
