@@ -181,6 +181,7 @@ TOKEN_FIELDS = [
     "redirect_uri",
     "code_verifier",
     "refresh_token",
+    "device_code",
     "client_id",
     "client_secret",
     "scope",
@@ -191,11 +192,19 @@ TOKEN_FIELDS = [
 @given(
     field=st.sampled_from(TOKEN_FIELDS),
     value=values,
-    grant=st.sampled_from(["authorization_code", "refresh_token", "client_credentials"]),
+    grant=st.sampled_from(
+        [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ]
+    ),
 )
 async def test_token(target, field, value, grant):
     params = {
         "grant_type": grant,
+        "device_code": "d" * 43,
         "code": "c" * 43,
         "redirect_uri": target.rp.redirect_uri,
         "refresh_token": "r" * 22 + "." + "s" * 43,
@@ -216,8 +225,8 @@ async def test_token(target, field, value, grant):
 @FUZZ
 @given(
     value=values,
-    path=st.sampled_from(["/revoke", "/introspect"]),
-    field=st.sampled_from(["token", "token_type_hint", "client_id"]),
+    path=st.sampled_from(["/revoke", "/introspect", "/device_authorization"]),
+    field=st.sampled_from(["token", "token_type_hint", "client_id", "scope"]),
 )
 async def test_revoke_introspect_userinfo(target, value, path, field):
     auth = {"Authorization": basic(target.rp.client_id, target.rp.secret or "")}
@@ -289,6 +298,8 @@ PAGE_FORMS = [
     ("POST", "/account/email", "email"),
     ("POST", "/account/email/code", "code"),
     ("POST", "/interaction/abc/consent", "decision"),
+    ("POST", "/device", "user_code"),
+    ("POST", "/device", "decision"),
 ]
 
 
@@ -313,6 +324,7 @@ async def test_hosted_forms(target, case, value):
             "/interaction/{}",
             "/signin/email/{}",
             "/email/confirm/{}",
+            "/device?user_code={}",
         ]
     ),
 )
@@ -428,8 +440,18 @@ async def test_admin_api(target, field, value):
 
 REVOKE_FIELDS = ["token", "token_type_hint", "client_id"]
 LOGOUT_FIELDS = ["id_token_hint", "post_logout_redirect_uri", "client_id", "state"]
-PAGE_URLS = ["/signin?next={}", "/signin?interaction={}", "/interaction/{}", "/signin/email/{}"]
-GRANT_TYPES = ["authorization_code", "refresh_token"]
+PAGE_URLS = [
+    "/signin?next={}",
+    "/signin?interaction={}",
+    "/interaction/{}",
+    "/signin/email/{}",
+    "/device?user_code={}",
+]
+GRANT_TYPES = [
+    "authorization_code",
+    "refresh_token",
+    "urn:ietf:params:oauth:grant-type:device_code",
+]
 CORPUS: dict[str, tuple[Any, list[dict[str, Any]]]] = {
     "authorize": (
         test_authorize,
@@ -438,7 +460,11 @@ CORPUS: dict[str, tuple[Any, list[dict[str, Any]]]] = {
     "token": (test_token, [{"field": f, "grant": g} for f in TOKEN_FIELDS for g in GRANT_TYPES]),
     "revoke": (
         test_revoke_introspect_userinfo,
-        [{"field": f, "path": p} for f in REVOKE_FIELDS for p in ("/revoke", "/introspect")],
+        [
+            {"field": f, "path": p}
+            for f in [*REVOKE_FIELDS, "scope"]
+            for p in ("/revoke", "/introspect", "/device_authorization")
+        ],
     ),
     "logout": (test_logout, [{"field": f} for f in LOGOUT_FIELDS]),
     "ceremonies": (test_ceremonies, [{"case": c} for c in CEREMONY_BODIES]),
