@@ -44,6 +44,7 @@ from service.http.render import WEB_DIR
 from service.keys.keyed import Keyring
 from service.keys.sealed import Sealer
 from service.keys.signing import Signer
+from service.oidc.backchannel import LogoutSender
 from service.oidc.context import OidcContext
 from service.settings import Settings
 from service.store import open_store
@@ -121,6 +122,7 @@ def _version() -> str:
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     ctx, oidc = build_contexts(settings, clock)
+    logouts = LogoutSender(oidc)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -128,11 +130,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         await oidc.signer.ensure()
         _drain_on_sigterm(_app)
         ctx.mailer.start()
+        logouts.start()
         pruner = asyncio.create_task(_prune_audit_hourly(ctx))
         yield
         pruner.cancel()
         await ctx.background.drain()
         await ctx.mailer.stop()
+        await logouts.stop()
         await ctx.store.close()
         await ctx.db.dispose()
 
@@ -149,6 +153,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.ctx = ctx
     app.state.draining = False
     app.state.oidc = oidc
+    app.state.logouts = logouts
     app.state.cookies = CookieNames(settings)
     install_error_handlers(app)
     install_openapi(app)

@@ -21,4 +21,9 @@ TOKENS = Counter("sesame_tokens_issued_total", "Token responses by grant type", 
 EMAILS = Counter(
     "sesame_emails_total", "Emails by outcome (queued, sent, failed, dropped)", ["outcome"]
 )
+LOGOUTS = Counter(
+    "sesame_logout_tokens_total",
+    "Back-channel logout tokens by outcome (delivered, failed, refused, abandoned)",
+    ["outcome"],
+)
 RATE_LIMITED = Counter("sesame_rate_limit_hits_total", "Requests refused by a rate limit", ["kind"])

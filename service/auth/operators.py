@@ -11,8 +11,8 @@ from typing import Any
 from service import audit
 from service.auth.addresses import normalize_email
 from service.auth.context import AuthContext
+from service.auth.sessions import end_user_sessions
 from service.db import grants as grant_rows
-from service.db import sessions as session_rows
 from service.db import users as user_rows
 from service.db.models import User
 
@@ -72,7 +72,7 @@ async def set_disabled(ctx: AuthContext, user: User, disabled: bool) -> None:
     async with ctx.db.session() as db:
         await user_rows.set_disabled_at(db, user.id, now)
         if now is not None:
-            await session_rows.delete_for_user(db, user.id)
+            await end_user_sessions(ctx, db, user.id)
             await grant_rows.revoke_for_user(db, user.id, now)
         kind = "user.disabled" if disabled else "user.enabled"
         await audit.record(db, ctx.clock, kind, user_id=user.id, actor="cli")
@@ -83,6 +83,7 @@ async def delete_user(ctx: AuthContext, user: User) -> None:
     """Passkeys, sessions, grants and consents go with the account (foreign keys cascade)."""
     assert user.id is not None
     async with ctx.db.session() as db:
+        await end_user_sessions(ctx, db, user.id)
         await user_rows.delete_user(db, user.id)
         await db.commit()
 
@@ -90,6 +91,6 @@ async def delete_user(ctx: AuthContext, user: User) -> None:
 async def revoke_sessions(ctx: AuthContext, user: User) -> None:
     assert user.id is not None
     async with ctx.db.session() as db:
-        await session_rows.delete_for_user(db, user.id)
+        await end_user_sessions(ctx, db, user.id)
         await audit.record(db, ctx.clock, "sessions.revoked", user_id=user.id, actor="cli")
         await db.commit()

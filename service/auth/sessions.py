@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import audit
 from service.auth.context import AuthContext
+from service.db import logouts as logout_rows
 from service.db import sessions as session_rows
 from service.db.models import Session, User
 from service.keys.keyed import new_token
@@ -68,6 +69,9 @@ async def start_session(
             # The same person signing in again in this browser: a new cookie value, the same
             # browser session for the apps it signed into (their refresh tokens live on).
             sid = old[0]
+        elif old is not None:
+            # Another person signs in here: the apps of the one before hear of their sign-out.
+            await logout_rows.owe_for_sessions(db, now, sid=old[0])
     await session_rows.add(
         db,
         Session(
@@ -117,11 +121,22 @@ async def resolve_session(ctx: AuthContext, token: str | None) -> CurrentSession
 
 
 async def end_session(ctx: AuthContext, token: str | None) -> None:
+    """Sign out of this browser. Apps that registered a back-channel logout URI and hold a
+    grant from this session are owed a logout token, queued in the same commit."""
     if not token:
         return
     async with ctx.db.session() as db:
-        await session_rows.delete_by_hash(db, _hash(ctx, token))
+        ended = await session_rows.take_by_hash(db, _hash(ctx, token))
+        if ended is not None:
+            await logout_rows.owe_for_sessions(db, ctx.clock.now(), sid=ended[0])
         await db.commit()
+
+
+async def end_user_sessions(ctx: AuthContext, db: AsyncSession, user_id: int) -> None:
+    """Every browser session of a user ends in the caller's transaction, and apps are owed a
+    logout token for each session they hold a grant from (Back-Channel Logout 1.0 2.5)."""
+    await logout_rows.owe_for_sessions(db, ctx.clock.now(), user_id=user_id)
+    await session_rows.delete_for_user(db, user_id)
 
 
 async def end_all_sessions(ctx: AuthContext, user: User) -> None:
@@ -129,7 +144,7 @@ async def end_all_sessions(ctx: AuthContext, user: User) -> None:
     refresh tokens apps hold through those sessions."""
     assert user.id is not None
     async with ctx.db.session() as db:
-        await session_rows.delete_for_user(db, user.id)
+        await end_user_sessions(ctx, db, user.id)
         await audit.record(db, ctx.clock, "sessions.revoked", user_id=user.id)
         await db.commit()
 

@@ -27,6 +27,7 @@ async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
         first_party=args.first_party,
         client_id=args.client_id,
         allowed_origins=args.allowed_origin,
+        backchannel_logout_uri=args.backchannel_logout_uri or "",
     )
     if args.if_missing and args.client_id and await clients.get_client(oidc, args.client_id):
         print(f"sesame: client {args.client_id} already exists", file=sys.stderr)
@@ -81,6 +82,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="append",
         help="a browser origin that may call the token endpoint (CORS); repeat for several "
         "(default for a public client: its web redirect URIs' origins)",
+    )
+    create.add_argument(
+        "--backchannel-logout-uri", help="where Sesame posts a logout token when a person signs out"
     )
     create.add_argument("--client-id", help="choose the id (default: random)")
     create.add_argument("--if-missing", action="store_true", help="do nothing if it exists")

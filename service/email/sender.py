@@ -14,8 +14,6 @@ so the link and code are readable in the terminal that runs ``./scripts/run``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import ssl
@@ -36,6 +34,7 @@ from service.email.messages import Message
 from service.keys.sealed import Sealer
 from service.metrics import EMAILS
 from service.settings import Settings
+from service.tasks import Poller
 
 log = logging.getLogger("sesame.email")
 
@@ -107,8 +106,9 @@ class Mailer:
             if settings.smtp_host
             else LogTransport(redact=settings.env == "production")
         )
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._poller = Poller(
+            "email sender", self.deliver_due, settings.mail_poll_seconds, is_database_outage
+        )
         host = urlsplit(settings.issuer).hostname or "localhost"
         self._domain = host
 
@@ -131,7 +131,7 @@ class Mailer:
         EMAILS.labels("queued").inc()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._poller.wake()
 
     def _email(self, row: OutboxEmail) -> EmailMessage:
         body = json.loads(self.sealer.open(row.sealed_body, row.recipient.encode()))
@@ -199,29 +199,8 @@ class Mailer:
             await outbox_rows.remove(db, pk)
             await db.commit()
 
-    async def run(self) -> None:
-        while True:
-            try:
-                while await self.deliver_due():
-                    pass
-            except Exception as exc:  # a database outage must not end the sender
-                if not is_database_outage(exc):
-                    log.exception("email sender: delivery round failed")
-                else:  # expected while the database restarts: one line, no traceback
-                    log.warning(
-                        "email sender: database unavailable (%s); will retry", type(exc).__name__
-                    )
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.mail_poll_seconds)
-
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="sesame-email-sender")
+        self._poller.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._poller.stop()

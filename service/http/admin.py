@@ -169,6 +169,13 @@ class ClientIn(BaseModel):
     client_id: str | None = Field(
         default=None, max_length=64, json_schema_extra={"pattern": "^[A-Za-z0-9._-]{1,64}$"}
     )
+    backchannel_logout_uri: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="OpenID Connect Back-Channel Logout: where Sesame posts a logout token when "
+        "a person who used this app signs out.",
+        json_schema_extra={"pattern": REDIRECT_URI_PATTERN},
+    )
     allowed_origins: list[Origin] | None = Field(
         default=None,
         max_length=20,
@@ -189,6 +196,7 @@ class ClientOut(BaseModel):
     token_endpoint_auth_method: str
     first_party: bool
     allowed_origins: list[str]
+    backchannel_logout_uri: str | None
     created_at: str
     client_secret: str | None = Field(
         default=None, description="Only in the answer that creates it; stored hashed."
@@ -213,6 +221,7 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
         first_party=body.first_party,
         client_id=body.client_id,
         allowed_origins=body.allowed_origins,
+        backchannel_logout_uri=body.backchannel_logout_uri or "",
     )
     row, secret = await clients.create_client(oidc, spec, actor="admin-api")
     return JSONResponse(

@@ -73,6 +73,7 @@ async def logout_endpoint(
         )
         return response
     await end_session(ctx, request.cookies.get(names.session))
+    request.app.state.logouts.wake()  # apps are told in the background
     location = wanted.location()
     response = see_other(location) if location else page(request, "signed_out.html", logout=wanted)
     clear_cookie(response, names, names.session)

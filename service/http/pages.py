@@ -153,8 +153,11 @@ async def revoke_app(client_id: str, oidc: Oidc, session: SignedIn) -> Response:
 
 
 @router.post("/account/signout-everywhere", dependencies=[Csrf])
-async def signout_everywhere(ctx: Ctx, names: Cookies, session: SignedIn) -> Response:
+async def signout_everywhere(
+    request: Request, ctx: Ctx, names: Cookies, session: SignedIn
+) -> Response:
     await end_all_sessions(ctx, session.user)
+    request.app.state.logouts.wake()  # apps are told in the background
     response = _see_other("/signin")
     clear_cookie(response, names, names.session)
     return response
@@ -163,6 +166,7 @@ async def signout_everywhere(ctx: Ctx, names: Cookies, session: SignedIn) -> Res
 @router.post("/signout", dependencies=[Csrf])
 async def signout(request: Request, ctx: Ctx, names: Cookies) -> Response:
     await end_session(ctx, request.cookies.get(names.session))
+    request.app.state.logouts.wake()  # apps are told in the background
     response = _see_other("/signin")
     clear_cookie(response, names, names.session)
     return response

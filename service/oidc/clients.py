@@ -78,6 +78,8 @@ class ClientSpec:
     client_id: str | None = None
     # None: a public client's web redirect origins (see default_origins); [] for none at all.
     allowed_origins: list[str] | None = None
+    # Back-Channel Logout 1.0 2.2: where to post logout tokens ("" for never).
+    backchannel_logout_uri: str = ""
 
 
 # RFC 8252 7.1: a private-use scheme is a reverse domain name the app controls.
@@ -182,6 +184,11 @@ def _check(spec: ClientSpec) -> None:
             problem = redirect_uri_problem(uri, public=spec.type == "public")
             if problem:
                 raise ClientRejected(f"{kind} {uri!r} {problem}")
+    if spec.backchannel_logout_uri:
+        # Back-Channel Logout 1.0 2.2: absolute, https (or http on loopback), no fragment.
+        problem = redirect_uri_problem(spec.backchannel_logout_uri)
+        if problem:
+            raise ClientRejected(f"back-channel logout URI {problem}")
     origins = spec.allowed_origins or []
     if len(origins) > MAX_ORIGINS:
         raise ClientRejected(f"allowed origins: at most {MAX_ORIGINS}")
@@ -228,6 +235,7 @@ async def create_client(
         first_party=spec.first_party,
         created_at=ctx.clock.now(),
         allowed_origins=" ".join(dict.fromkeys(o.lower() for o in _origins(spec))),
+        backchannel_logout_uri=spec.backchannel_logout_uri,
     )
     async with ctx.db.session() as db:
         await client_rows.add(db, row)
@@ -294,5 +302,6 @@ def client_view(row: OAuthClient) -> dict[str, Any]:
         "token_endpoint_auth_method": registered_method(row),
         "first_party": row.first_party,
         "allowed_origins": row.allowed_origins.split(),
+        "backchannel_logout_uri": row.backchannel_logout_uri or None,
         "created_at": row.created_at.isoformat(),
     }

@@ -44,4 +44,7 @@ def provider_metadata(settings: Settings) -> dict[str, Any]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "claims_parameter_supported": False,
+        # Back-Channel Logout 1.0 2.1: logout tokens carry sid whenever the grant has one.
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
