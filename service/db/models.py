@@ -105,26 +105,6 @@ class OutboxEmail(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
-class LogoutDelivery(SQLModel, table=True):
-    """A logout token owed to a client (OpenID Connect Back-Channel Logout 1.0): queued in the
-    transaction that ends the session, posted by the sender, deleted once delivered."""
-
-    __tablename__ = "logout_deliveries"
-
-    id: int | None = Field(default=None, primary_key=True)
-    client_pk: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("oauth_clients.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
-    subject: str = Field(sa_column=Column(String(64), nullable=False))
-    sid: str | None = Field(default=None, sa_column=Column(String(64)))
-    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
-    attempts: int = Field(default=0, nullable=False)
-    last_error: str = Field(default="", sa_column=Column(String(200), nullable=False))
-
-
 class OAuthClient(SQLModel, table=True):
     """A relying app. Lists are stored space-separated (URIs cannot contain spaces)."""
 
@@ -156,6 +136,22 @@ def _fk_client() -> Column[int]:
     return Column(
         Integer, ForeignKey("oauth_clients.id", ondelete="CASCADE"), nullable=False, index=True
     )
+
+
+class LogoutDelivery(SQLModel, table=True):
+    """A logout token owed to a client (OpenID Connect Back-Channel Logout 1.0): queued in the
+    transaction that ends the session, posted by the sender, deleted once delivered."""
+
+    __tablename__ = "logout_deliveries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_pk: int = Field(sa_column=_fk_client())
+    subject: str = Field(sa_column=Column(String(64), nullable=False))
+    sid: str | None = Field(default=None, sa_column=Column(String(64)))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+    attempts: int = Field(default=0, nullable=False)
+    last_error: str = Field(default="", sa_column=Column(String(200), nullable=False))
 
 
 class Grant(SQLModel, table=True):

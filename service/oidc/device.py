@@ -158,37 +158,37 @@ async def device_authorization(
     return await begin(ctx, client.client_id, client.name, scope)
 
 
-async def pending_request(ctx: OidcContext, user_code: str) -> DeviceRequest | None:
-    """The request a typed user code stands for, while it is undecided and unexpired."""
+async def _by_user_code(
+    ctx: OidcContext, user_code: str, *, take: bool
+) -> tuple[str, DeviceRequest] | None:
+    """The device key and request a user code stands for while it is unexpired; ``take``
+    consumes the user code atomically (of two concurrent decisions, one gets it)."""
     code = normalize_user_code(user_code)
     if code is None:
         return None
-    device_key = await ctx.store.get(_key(ctx, "usercode", code))
-    if device_key is None:
-        return None
-    raw = await ctx.store.get(device_key.decode())
-    if raw is None:
+    key = _key(ctx, "usercode", code)
+    device_key = await (ctx.store.take(key) if take else ctx.store.get(key))
+    raw = await ctx.store.get(device_key.decode()) if device_key is not None else None
+    if device_key is None or raw is None:
         return None
     request = _decode(raw)
-    return request if ctx.clock.now() < request.expires_at else None
+    return (device_key.decode(), request) if ctx.clock.now() < request.expires_at else None
+
+
+async def pending_request(ctx: OidcContext, user_code: str) -> DeviceRequest | None:
+    """The request a typed user code stands for, while it is undecided and unexpired."""
+    found = await _by_user_code(ctx, user_code, take=False)
+    return found[1] if found else None
 
 
 async def decide(ctx: OidcContext, user_code: str, auth: Authentication | None) -> bool:
     """Record the person's decision (``auth`` None: denied). Returns False when the code was
     already decided, expired or never issued: nothing is recorded then."""
-    code = normalize_user_code(user_code)
-    if code is None:
+    found = await _by_user_code(ctx, user_code, take=True)
+    if found is None:
         return False
-    taken = await ctx.store.take(_key(ctx, "usercode", code))
-    if taken is None:
-        return False
-    device_key = taken.decode()
-    raw = await ctx.store.get(device_key)
-    if raw is None:
-        return False
-    remaining = int((_decode(raw).expires_at - ctx.clock.now()).total_seconds())
-    if remaining <= 0:
-        return False
+    device_key, request = found
+    remaining = int((request.expires_at - ctx.clock.now()).total_seconds())
     decision: dict[str, Any] = {"approved": auth is not None}
     if auth is not None:
         decision.update(

@@ -65,6 +65,9 @@ def error_of(response) -> str:
 
 @pytest.fixture
 async def device(app) -> Device:
+    # As start-up does (the in-process client runs no lifespan): signing keys exist before
+    # these tests move the clock ahead, so none is created with a start in the future.
+    await app.state.oidc.signer.ensure()
     return await Device.register(app)
 
 
