@@ -44,6 +44,8 @@ KINDS = {
     "tenant.deleted": "Passkey API tenant deleted",
     "tenant.key_added": "Passkey API key added",
     "tenant.key_revoked": "Passkey API key revoked",
+    "api.created": "API registered",
+    "api.deleted": "API deleted",
 }
 
 

@@ -10,9 +10,16 @@ from service.auth.context import AuthContext
 from service.cli.base import group, print_json, refuse
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc import clients
-from service.oidc.clients import CLIENT_TYPES, SCOPES, ClientRejected, ClientSpec
+from service.oidc.clients import CLIENT_TYPES, DEFAULT_SCOPES, SCOPES, ClientRejected, ClientSpec
 from service.oidc.context import OidcContext
 from service.oidc.grants import ALIASES, DEFAULT_GRANT_TYPES, GRANT_TYPES
+
+
+def _api_access(pairs: list[list[str]]) -> dict[str, list[str]]:
+    access: dict[str, list[str]] = {}
+    for audience, scope in pairs:
+        access.setdefault(audience, []).append(scope)
+    return access
 
 
 async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
@@ -21,13 +28,14 @@ async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
         type=args.type,
         redirect_uris=args.redirect_uri or [],
         post_logout_redirect_uris=args.post_logout_redirect_uri or [],
-        scopes=args.scope.split() if args.scope else list(SCOPES),
+        scopes=args.scope.split() if args.scope else list(DEFAULT_SCOPES),
         grant_types=args.grant or list(DEFAULT_GRANT_TYPES),
         id_token_alg=args.alg,
         first_party=args.first_party,
         client_id=args.client_id,
         allowed_origins=args.allowed_origin,
         backchannel_logout_uri=args.backchannel_logout_uri or "",
+        api_access=_api_access(args.api_scope or []),
     )
     if args.if_missing and args.client_id and await clients.get_client(oidc, args.client_id):
         print(f"sesame: client {args.client_id} already exists", file=sys.stderr)
@@ -73,7 +81,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument("--type", choices=CLIENT_TYPES, default="confidential")
     create.add_argument("--redirect-uri", action="append", help="repeat for several")
     create.add_argument("--post-logout-redirect-uri", action="append")
-    create.add_argument("--scope", help=f'space-separated (default "{" ".join(SCOPES)}")')
+    create.add_argument(
+        "--scope",
+        help=f'space-separated, of {" ".join(SCOPES)} (default "{" ".join(DEFAULT_SCOPES)}")',
+    )
     create.add_argument("--grant", action="append", choices=[*GRANT_TYPES, *ALIASES])
     create.add_argument("--alg", choices=ALGORITHMS, default=DEFAULT_ALG)
     create.add_argument("--first-party", action="store_true", help="skip the consent page")
@@ -85,6 +96,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     create.add_argument(
         "--backchannel-logout-uri", help="where Sesame posts a logout token when a person signs out"
+    )
+    create.add_argument(
+        "--api-scope",
+        nargs=2,
+        action="append",
+        metavar=("AUDIENCE", "SCOPE"),
+        help="allow one scope of a registered API (sesame apis create); repeat for several",
     )
     create.add_argument("--client-id", help="choose the id (default: random)")
     create.add_argument("--if-missing", action="store_true", help="do nothing if it exists")

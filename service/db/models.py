@@ -126,6 +126,11 @@ class OAuthClient(SQLModel, table=True):
     allowed_origins: str = Field(
         default="", sa_column=Column(Text, nullable=False, server_default="")
     )
+    # RFC 8707: the APIs this client may get tokens for, and which of their scopes, as JSON
+    # {"<audience>": ["scope", ...]}.
+    api_access: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, server_default="{}")
+    )
     # OpenID Connect Back-Channel Logout 1.0: where Sesame posts a logout token ("" = never).
     backchannel_logout_uri: str = Field(
         default="", sa_column=Column(Text, nullable=False, server_default="")
@@ -136,6 +141,22 @@ def _fk_client() -> Column[int]:
     return Column(
         Integer, ForeignKey("oauth_clients.id", ondelete="CASCADE"), nullable=False, index=True
     )
+
+
+class Api(SQLModel, table=True):
+    """A resource server (RFC 8707, RFC 9068): an app's own API that accepts Sesame's access
+    tokens. Its audience is the ``aud`` of tokens issued for it; its scopes are its own; its
+    secret (only the keyed hash is stored) lets it introspect tokens."""
+
+    __tablename__ = "apis"
+
+    id: int | None = Field(default=None, primary_key=True)
+    api_id: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    audience: str = Field(sa_column=Column(String(300), unique=True, nullable=False))
+    scopes: str = Field(sa_column=Column(Text, nullable=False))
+    secret_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
 class LogoutDelivery(SQLModel, table=True):
@@ -172,7 +193,9 @@ class Grant(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True),
     )
     sid: str | None = Field(default=None, sa_column=Column(String(43), index=True))
-    scope: str = Field(sa_column=Column(String(200), nullable=False))
+    scope: str = Field(sa_column=Column(String(1000), nullable=False))
+    # RFC 8707: the API the tokens are for (their ``aud``); None means Sesame itself.
+    resource: str | None = Field(default=None, sa_column=Column(String(300)))
     auth_time: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     amr: str = Field(default="", sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -27,14 +27,21 @@ class StandingToken:
     user: User | None
 
 
-async def signed_access_claims(ctx: OidcContext, token: str) -> dict[str, Any]:
+ANY_AUDIENCE = "*"
+
+
+async def signed_access_claims(
+    ctx: OidcContext, token: str, audience: str | None = None
+) -> dict[str, Any]:
+    """``audience``: the ``aud`` required (Sesame itself by default), or ``ANY_AUDIENCE``."""
     try:
         claims = await ctx.signer.verify(token, algorithms=[ACCESS_TOKEN_ALG], typ=ACCESS_TOKEN_TYP)
     except TokenInvalid as exc:
         raise InvalidToken("the access token is malformed or not signed by Sesame") from exc
     issuer = ctx.settings.issuer
-    if claims.get("iss") != issuer or claims.get("aud") != issuer:
-        raise InvalidToken("the access token was not issued by Sesame for Sesame")
+    wanted = audience or issuer
+    if claims.get("iss") != issuer or (wanted != ANY_AUDIENCE and claims.get("aud") != wanted):
+        raise InvalidToken("the access token was not issued by Sesame for this audience")
     exp = claims.get("exp")
     if not isinstance(exp, int) or exp <= ctx.clock.now().timestamp():
         raise InvalidToken("the access token has expired")
@@ -43,8 +50,10 @@ async def signed_access_claims(ctx: OidcContext, token: str) -> dict[str, Any]:
     return claims
 
 
-async def check_access_token(ctx: OidcContext, token: str) -> StandingToken:
-    claims = await signed_access_claims(ctx, token)
+async def check_access_token(
+    ctx: OidcContext, token: str, audience: str | None = None
+) -> StandingToken:
+    claims = await signed_access_claims(ctx, token, audience)
     now = ctx.clock.now()
     async with ctx.db.session() as db:
         found = await grant_rows.standing(db, gid=claims["gid"])
@@ -53,6 +62,7 @@ async def check_access_token(ctx: OidcContext, token: str) -> StandingToken:
     grant, client, user, session = found
     if grant.revoked_at is not None:
         raise InvalidToken("the access token has been revoked")
-    if grant.user_id is not None and not (user_active(user) and session_alive(ctx, session, now)):
+    alive = session_alive(ctx, session, now, grant)
+    if grant.user_id is not None and not (user_active(user) and alive):
         raise InvalidToken("the user has signed out or is no longer active")
     return StandingToken(claims, grant, client, user)

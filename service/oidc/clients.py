@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from service import audit
 from service.db import clients as client_rows
 from service.db.models import OAuthClient
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
+from service.oidc.apis import API_ID_PREFIX, api_access, check_api_access
 from service.oidc.client_auth import registered_method
 from service.oidc.context import OidcContext
 from service.oidc.cors import MAX_ORIGINS, origin_problem
@@ -38,7 +40,10 @@ from service.oidc.grants import (
 from service.problems import Problem
 from service.text import split_url
 
-SCOPES = ("openid", "profile", "email")
+# OIDC Core 5.4 and 11: what a client may register. offline_access (a refresh token that
+# outlives the browser session) only when asked for; new clients get the first three.
+SCOPES = ("openid", "profile", "email", "offline_access")
+DEFAULT_SCOPES = ("openid", "profile", "email")
 CLIENT_TYPES = ("public", "confidential")
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 LOOPBACK_IPS = {"127.0.0.1", "::1"}
@@ -71,7 +76,7 @@ class ClientSpec:
     redirect_uris: list[str]
     type: str = "confidential"
     post_logout_redirect_uris: list[str] = field(default_factory=list)
-    scopes: list[str] = field(default_factory=lambda: list(SCOPES))
+    scopes: list[str] = field(default_factory=lambda: list(DEFAULT_SCOPES))
     grant_types: list[str] = field(default_factory=lambda: list(DEFAULT_GRANT_TYPES))
     id_token_alg: str = DEFAULT_ALG
     first_party: bool = False
@@ -80,6 +85,8 @@ class ClientSpec:
     allowed_origins: list[str] | None = None
     # Back-Channel Logout 1.0 2.2: where to post logout tokens ("" for never).
     backchannel_logout_uri: str = ""
+    # RFC 8707: the registered APIs (by audience) and which of their scopes this client may get.
+    api_access: dict[str, list[str]] = field(default_factory=dict)
 
 
 # RFC 8252 7.1: a private-use scheme is a reverse domain name the app controls.
@@ -208,6 +215,8 @@ def _check(spec: ClientSpec) -> None:
         0 < len(spec.client_id) <= 64 and all(c.isalnum() or c in "-_." for c in spec.client_id)
     ):
         raise ClientRejected("client id: 1 to 64 letters, digits, '-', '_' or '.'")
+    if spec.client_id is not None and spec.client_id.startswith(API_ID_PREFIX):
+        raise ClientRejected(f"client id: {API_ID_PREFIX}... names APIs, not clients")
 
 
 def _new_secret(ctx: OidcContext) -> tuple[str, bytes]:
@@ -220,6 +229,9 @@ async def create_client(
 ) -> tuple[OAuthClient, str | None]:
     """Register a client; returns it and its secret (confidential clients), shown only now."""
     _check(spec)
+    problem = await check_api_access(ctx, spec.api_access)
+    if problem:
+        raise ClientRejected(problem)
     secret, secret_hash = _new_secret(ctx) if spec.type == "confidential" else (None, None)
     row = OAuthClient(
         # Hex: a random id must never start with "-" (the CLI would read it as an option).
@@ -236,6 +248,7 @@ async def create_client(
         created_at=ctx.clock.now(),
         allowed_origins=" ".join(dict.fromkeys(o.lower() for o in _origins(spec))),
         backchannel_logout_uri=spec.backchannel_logout_uri,
+        api_access=json.dumps({k: list(dict.fromkeys(v)) for k, v in spec.api_access.items()}),
     )
     async with ctx.db.session() as db:
         await client_rows.add(db, row)
@@ -303,5 +316,6 @@ def client_view(row: OAuthClient) -> dict[str, Any]:
         "first_party": row.first_party,
         "allowed_origins": row.allowed_origins.split(),
         "backchannel_logout_uri": row.backchannel_logout_uri or None,
+        "api_access": api_access(row),
         "created_at": row.created_at.isoformat(),
     }

@@ -43,6 +43,7 @@ class CodeGrant:
     amr: tuple[str, ...]
     sid: str
     expires_at: datetime
+    resource: str | None = None
 
 
 def _key(ctx: OidcContext, code: str) -> str:
@@ -71,6 +72,7 @@ async def issue_code(ctx: OidcContext, request: AuthorizationRequest, auth: Auth
         "auth_time": auth.auth_time.timestamp(),
         "amr": list(auth.amr),
         "sid": auth.sid,
+        "resource": request.resource,
         "expires_at": (now + timedelta(seconds=ctx.settings.code_seconds)).timestamp(),
     }
     await ctx.store.put(_key(ctx, code), json.dumps(data).encode(), ctx.settings.code_seconds)
@@ -106,6 +108,7 @@ async def redeem_code(ctx: OidcContext, code: str, gid: str) -> tuple[CodeGrant 
         amr=tuple(data["amr"]),
         sid=data["sid"],
         expires_at=datetime.fromtimestamp(data["expires_at"], UTC),
+        resource=data.get("resource"),
     )
     if ctx.clock.now() >= grant.expires_at:
         raise InvalidGrant("the code is invalid or has expired")

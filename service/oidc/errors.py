@@ -57,6 +57,12 @@ class AccessDenied(OAuthError):
     error = "access_denied"
 
 
+class InvalidTarget(OAuthError):
+    """RFC 8707 2: the resource is unknown, malformed, or not for this client."""
+
+    error = "invalid_target"
+
+
 class AuthorizationPending(OAuthError):
     """RFC 8628 3.5: the person has not decided yet; poll again after the interval."""
 

@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from service.db import grants as grant_rows
-from service.oidc.access import check_access_token
-from service.oidc.client_auth import authenticate_client, credentials_of
+from service.db.models import Api
+from service.oidc.access import ANY_AUDIENCE, check_access_token
+from service.oidc.apis import API_ID_PREFIX, authenticate_api
+from service.oidc.client_auth import Credentials, authenticate_client, credentials_of, method_of
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidClient, InvalidRequest, InvalidToken
 from service.oidc.grants.base import session_alive, user_active
@@ -27,17 +29,26 @@ async def introspect(
     ctx: OidcContext, pairs: Iterable[tuple[str, str]], authorization: str | None
 ) -> dict[str, Any]:
     params = form_params(pairs)
-    client = await authenticate_client(ctx, credentials_of(params, authorization))
-    if client.type != "confidential":
-        raise InvalidClient("introspection is for confidential clients")
+    creds = credentials_of(params, authorization)
+    api = await _api_asking(ctx, creds)
+    client_pk: int | None = None
+    if api is None:
+        client = await authenticate_client(ctx, creds)
+        if client.type != "confidential":
+            raise InvalidClient("introspection is for confidential clients")
+        client_pk = client.id
     token = params.get("token")
     if token is None:
         raise InvalidRequest("token is required")
     lookup, dot, _ = token.partition(".")
     if dot and token.count(".") == 1:
-        return await _refresh(ctx, client.id, lookup, token)
+        # Refresh tokens are the client's business, never an API's.
+        return await _refresh(ctx, client_pk, lookup, token) if api is None else INACTIVE
     try:
-        standing = await check_access_token(ctx, token)
+        # An API learns of tokens for itself only (RFC 8707 2: a token for API A is not one
+        # for API B); a client, of any Sesame issued.
+        audience = api.audience if api is not None else ANY_AUDIENCE
+        standing = await check_access_token(ctx, token, audience)
     except InvalidToken:
         return INACTIVE
     claims = standing.claims
@@ -46,6 +57,18 @@ async def introspect(
         "token_type": "Bearer",
         **{k: claims[k] for k in ("scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti")},
     }
+
+
+async def _api_asking(ctx: OidcContext, creds: Credentials) -> Api | None:
+    """An API (``api_...``) introspecting with its own id and secret; None for a client."""
+    method = method_of(creds)
+    api_id, secret = method.claims(creds)
+    if not api_id.startswith(API_ID_PREFIX):
+        return None
+    api = await authenticate_api(ctx, api_id, secret or "")
+    if api is None:
+        raise InvalidClient("API authentication failed")
+    return api
 
 
 async def _refresh(

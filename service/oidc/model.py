@@ -36,6 +36,7 @@ class AuthorizationRequest:
     max_age: int | None = None
     login_hint: str | None = None
     hint_subject: str | None = None
+    resource: str | None = None  # RFC 8707: the API's audience
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from service import audit
 from service.db import grants as grant_rows
-from service.oidc.access import signed_access_claims
+from service.oidc.access import ANY_AUDIENCE, signed_access_claims
 from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidRequest, InvalidToken
@@ -51,7 +51,7 @@ async def revoke(
                 )
         else:
             try:
-                claims = await signed_access_claims(ctx, token)
+                claims = await signed_access_claims(ctx, token, ANY_AUDIENCE)
             except InvalidToken:
                 return
             if claims.get("client_id") == client.client_id:

@@ -47,13 +47,21 @@ def refresh_hash(ctx: OidcContext, token: str) -> bytes:
 
 
 async def access_token(
-    ctx: OidcContext, *, client_id: str, subject: str, scope: str, gid: str, now: datetime
+    ctx: OidcContext,
+    *,
+    client_id: str,
+    subject: str,
+    scope: str,
+    gid: str,
+    now: datetime,
+    audience: str | None = None,
 ) -> str:
+    """RFC 9068 2.2: ``aud`` is the API the token is for (RFC 8707), else Sesame itself."""
     iat = int(now.timestamp())
     claims = {
         "iss": ctx.settings.issuer,
         "sub": subject,
-        "aud": ctx.settings.issuer,
+        "aud": audience or ctx.settings.issuer,
         "client_id": client_id,
         "scope": scope,
         "iat": iat,

@@ -102,6 +102,29 @@ def test_cli_registers_a_native_app(backend):
     assert refused.returncode == 2 and "public (native) clients only" in refused.stderr
 
 
+def test_cli_registers_an_api_and_a_client_allowed_its_scopes(backend):
+    audience = f"https://orders-{os.getpid()}-{len(ADMIN)}.example.com/v1"
+    api = sesame_json(
+        backend, "apis", "create", "--name", "Orders", "--audience", audience,
+        "--scope", "orders:read", "--scope", "orders:write",
+    )  # fmt: skip
+    assert api["audience"] == audience and api["scopes"] == ["orders:read", "orders:write"]
+    assert api["secret"] and api["api_id"].startswith("api_")
+    assert any(row["api_id"] == api["api_id"] for row in sesame_json(backend, "apis", "list"))
+    client = sesame_json(
+        backend, "clients", "create", "--name", "Shop", "--grant", "client_credentials",
+        "--api-scope", audience, "orders:read",
+    )  # fmt: skip
+    assert client["api_access"] == {audience: ["orders:read"]}
+    refused = sesame(
+        backend, "clients", "create", "--name", "Shop", "--grant", "client_credentials",
+        "--api-scope", audience, "orders:delete",
+    )  # fmt: skip
+    assert refused.returncode == 2 and "API access" in refused.stderr
+    assert sesame(backend, "apis", "delete", api["api_id"]).returncode == 0
+    assert sesame(backend, "apis", "show", api["api_id"]).returncode == 1
+
+
 def test_cli_keys_rotate_publishes_new_keys(backend):
     before = {k["kid"] for k in sesame_json(backend, "keys", "list")["keys"]}
     rotated = sesame(backend, "keys", "rotate", "--now")

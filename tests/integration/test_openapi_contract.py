@@ -77,7 +77,9 @@ async def test_admin_and_passkey_api_answer_what_their_schema_says(live):
     assert created.status_code == 201, created.text
     for token, paths in ((ADMIN, "^/admin/"), (created.json()["api_key"], "^/api/")):
         done = schemathesis(live, token, paths)
-        assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+        # Long generated bodies are cut: each failure's heading and status say enough.
+        report = "\n".join(line[:300] for line in done.stdout.splitlines())
+        assert done.returncode == 0, report[-8000:] + done.stderr[-2000:]
         assert "generated" in done.stdout and " passed" in done.stdout
 
 

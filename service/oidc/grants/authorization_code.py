@@ -22,6 +22,7 @@ from service.oidc.grants.base import (
     GrantType,
     Registering,
     Response,
+    requested_resource,
     required,
     revoke_family,
     tokens_for_user,
@@ -47,9 +48,12 @@ async def exchange_code(
     if found.redirect_uri != redirect_uri:
         raise InvalidGrant("redirect_uri differs from the one in the authorization request")
     pkce.check_verifier(found.code_challenge, params.get("code_verifier"))
+    requested_resource(params, found.resource)
     now = ctx.clock.now()
     auth = Authentication(found.user_id, found.subject, found.auth_time, found.amr, found.sid)
-    grant, refresh = user_grant(ctx, client, auth, found.scope, gid=gid, now=now)
+    grant, refresh = user_grant(
+        ctx, client, auth, found.scope, gid=gid, now=now, resource=found.resource
+    )
     user = await user_rows.by_pk(db, found.user_id)
     if not user_active(user):
         raise InvalidGrant("the user account is not active")
@@ -81,7 +85,7 @@ def registration_problem(client: Registering) -> str | None:
 
 GRANT = GrantType(
     name="authorization_code",
-    parameters=("code", "redirect_uri", "code_verifier"),
+    parameters=("code", "redirect_uri", "code_verifier", "resource"),
     handler=exchange_code,
     registration_problem=registration_problem,
     default=True,

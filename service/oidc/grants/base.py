@@ -21,7 +21,7 @@ from service.db.models import Grant, OAuthClient, Session, User
 from service.oidc import tokens
 from service.oidc.context import OidcContext
 from service.oidc.cors import is_browser_app
-from service.oidc.errors import InvalidRequest
+from service.oidc.errors import InvalidRequest, InvalidTarget
 from service.oidc.model import Authentication
 
 Response = dict[str, Any]
@@ -62,9 +62,15 @@ def client_pk(client: OAuthClient) -> int:
     return client.id
 
 
-def session_alive(ctx: OidcContext, session: Session | None, now: datetime) -> bool:
+def session_alive(
+    ctx: OidcContext, session: Session | None, now: datetime, grant: Grant | None = None
+) -> bool:
     """The browser session a grant hangs on still exists and has not expired: signing out (or
-    "sign out everywhere") ends the apps' refresh tokens with it."""
+    "sign out everywhere") ends the apps' refresh tokens with it. A grant with
+    ``offline_access`` (OIDC Core 11) does not hang on the session: it lasts until it expires
+    or is revoked (the account page, a disabled account)."""
+    if grant is not None and "offline_access" in grant.scope.split():
+        return True
     if session is None:
         return False
     idle = timedelta(seconds=ctx.settings.session_idle_seconds)
@@ -105,6 +111,7 @@ def user_grant(
     *,
     gid: str,
     now: datetime,
+    resource: str | None = None,
 ) -> tuple[Grant, tuple[str, str, bytes] | None]:
     """The grant row for tokens issued to a signed-in person, with a refresh token when the
     client registered that grant (``(token, lookup, hash)``; only the hash is stored)."""
@@ -119,6 +126,7 @@ def user_grant(
         user_id=auth.user_id,
         sid=auth.sid,
         scope=" ".join(scope),
+        resource=resource,
         auth_time=auth.auth_time,
         amr=" ".join(auth.amr),
         created_at=now,
@@ -128,6 +136,13 @@ def user_grant(
         refresh_expires_at=refresh_expiry(ctx, client, now, expires_at) if refresh else None,
     )
     return grant, refresh
+
+
+def requested_resource(params: dict[str, str], granted: str | None) -> None:
+    """RFC 8707 2.2: a token request may name the resource again, but only the one granted."""
+    asked = params.get("resource")
+    if asked is not None and asked != granted:
+        raise InvalidTarget("resource differs from the one granted")
 
 
 def bearer_response(ctx: OidcContext, access: str, scope: str) -> Response:
@@ -158,6 +173,7 @@ async def tokens_for_user(
         scope=" ".join(scope),
         gid=grant.gid,
         now=now,
+        audience=grant.resource,
     )
     response = bearer_response(ctx, access, " ".join(scope))
     if "openid" in scope:

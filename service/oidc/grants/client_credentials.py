@@ -1,5 +1,6 @@
 """The client credentials grant (RFC 6749 section 4.4): a confidential client acting for
-itself. No user, so no ID token and no refresh token, and user scopes are not granted."""
+itself. No user, so no ID token and no refresh token, and user scopes are not granted; with
+``resource`` (RFC 8707 2.2) it gets the API's scopes it asked for and is allowed."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.db import grants as grant_rows
 from service.db.models import Grant, OAuthClient
 from service.keys.keyed import new_token
-from service.oidc import tokens
+from service.oidc import apis, tokens
 from service.oidc.context import OidcContext
 from service.oidc.grants.base import GrantType, Registering, Response, bearer_response, client_pk
 
@@ -19,12 +20,17 @@ async def issue_for_client(
     ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
 ) -> Response:
     asked = (params.get("scope") or "").split()
-    scope = " ".join(s for s in client.scopes.split() if s in asked and s != "openid")
+    api = await apis.target(ctx, client, params.get("resource"), db)
+    if api is not None:  # RFC 8707 2.2: the API's scopes asked for and allowed
+        scope = " ".join(apis.api_scopes(api, client, asked))
+    else:  # for Sesame itself: registered scopes asked for, never openid (there is no user)
+        scope = " ".join(s for s in client.scopes.split() if s in asked and s != "openid")
     now = ctx.clock.now()
     grant = Grant(
         gid=new_token(),
         client_pk=client_pk(client),
         scope=scope,
+        resource=api.audience if api else None,
         created_at=now,
         expires_at=now + timedelta(seconds=ctx.settings.access_token_seconds),
     )
@@ -37,6 +43,7 @@ async def issue_for_client(
         scope=scope,
         gid=grant.gid,
         now=now,
+        audience=grant.resource,
     )
     return bearer_response(ctx, access, scope)
 
@@ -49,7 +56,7 @@ def registration_problem(client: Registering) -> str | None:
 
 GRANT = GrantType(
     name="client_credentials",
-    parameters=("scope",),
+    parameters=("scope", "resource"),
     handler=issue_for_client,
     registration_problem=registration_problem,
 )

@@ -25,6 +25,7 @@ from service.oidc.grants.base import (
     Registering,
     Response,
     refresh_expiry,
+    requested_resource,
     required,
     revoke_family,
     session_alive,
@@ -76,7 +77,8 @@ async def rotate_refresh_token(
         raise InvalidGrant("the refresh token has expired")
     if not user_active(user):
         raise InvalidGrant("the user account is not active")
-    if not session_alive(ctx, session, now):
+    requested_resource(params, grant.resource)
+    if not session_alive(ctx, session, now, grant):
         raise InvalidGrant("the user has signed out")
     assert user is not None
     scope = _narrowed(grant.scope, params.get("scope"))
@@ -110,7 +112,7 @@ def registration_problem(client: Registering) -> str | None:
 
 GRANT = GrantType(
     name="refresh_token",
-    parameters=("refresh_token", "scope"),
+    parameters=("refresh_token", "scope", "resource"),
     handler=rotate_refresh_token,
     registration_problem=registration_problem,
     default=True,

@@ -1,56 +1,26 @@
-"""The admin API: manage relying apps over HTTP (the same operations as ``sesame clients``).
-
-Every route needs ``Authorization: Bearer <SESAME_ADMIN_TOKEN>``; without a configured token
-the API answers 404, as if it did not exist. Documented in the OpenAPI schema at
-``/openapi.json``.
-"""
+"""Admin API: relying apps (the same operations as ``sesame clients``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from service import audit, passkey_api
-from service.auth import operators
-from service.db.models import Tenant
-from service.http.deps import Ctx, require_bearer
+from service.http.admin.base import NO_STORE, ClientId, Origin, admin_router
 from service.http.oidc import Oidc
 from service.http.openapi import (
-    HOST_PATTERN,
     NAME_PATTERN,
     NATIVE_REDIRECT_URI_PATTERN,
-    ORIGIN_PATTERN,
     REDIRECT_URI_PATTERN,
-    error_responses,
 )
-from service.http.retry import RetryReadsRoute
 from service.keys.signing import ALGORITHMS
 from service.oidc import clients
-from service.oidc.clients import SCOPES, ClientSpec, PublicClientSecret
+from service.oidc.clients import DEFAULT_SCOPES, SCOPES, ClientSpec, PublicClientSecret
 from service.oidc.grants import ALIASES, DEFAULT_GRANT_TYPES, DEVICE_CODE, GRANT_TYPES
 
-
-async def require_admin(request: Request, oidc: Oidc) -> None:
-    expected = oidc.settings.admin_token
-    if not expected:
-        raise HTTPException(404)
-    require_bearer(request, expected, "admin token")
-
-
-router = APIRouter(
-    route_class=RetryReadsRoute,
-    prefix="/admin",
-    tags=["admin"],
-    dependencies=[Depends(require_admin)],
-    responses=error_responses(400, 401, 404, 409, 413, 503),
-)
-
-NO_STORE = {"Cache-Control": "no-store"}
+router = admin_router()
 
 
 def _contains(value: str) -> dict[str, Any]:
@@ -63,14 +33,10 @@ def _contains(value: str) -> dict[str, Any]:
 RedirectUri = Annotated[
     str, Field(max_length=2000, json_schema_extra={"pattern": NATIVE_REDIRECT_URI_PATTERN})
 ]
-Origin = Annotated[str, Field(max_length=300, json_schema_extra={"pattern": ORIGIN_PATTERN})]
 # Only a public client may use a private-use scheme (RFC 8252 7.1).
 WEB_REDIRECTS: dict[str, Any] = {"type": "array", "items": {"pattern": REDIRECT_URI_PATTERN}}
 
 
-ClientId = Annotated[str, Path(min_length=1, max_length=64)]
-TenantId = Annotated[str, Path(min_length=1, max_length=40)]
-KeyLookup = Annotated[str, Path(min_length=1, max_length=16)]
 if TYPE_CHECKING:
     Scope = str
     GrantType = str
@@ -81,7 +47,7 @@ else:
 
 
 def _all_scopes() -> list[Scope]:
-    return list(SCOPES)
+    return list(DEFAULT_SCOPES)
 
 
 def _code_grants() -> list[GrantType]:
@@ -176,6 +142,13 @@ class ClientIn(BaseModel):
         "a person who used this app signs out.",
         json_schema_extra={"pattern": REDIRECT_URI_PATTERN},
     )
+    api_access: dict[str, list[str]] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="RFC 8707: registered APIs (by audience) and which of their scopes this "
+        "client may get tokens for.",
+        examples=[{"https://api.example.com": ["orders:read"]}],
+    )
     allowed_origins: list[Origin] | None = Field(
         default=None,
         max_length=20,
@@ -197,6 +170,7 @@ class ClientOut(BaseModel):
     first_party: bool
     allowed_origins: list[str]
     backchannel_logout_uri: str | None
+    api_access: dict[str, list[str]]
     created_at: str
     client_secret: str | None = Field(
         default=None, description="Only in the answer that creates it; stored hashed."
@@ -222,6 +196,7 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
         client_id=body.client_id,
         allowed_origins=body.allowed_origins,
         backchannel_logout_uri=body.backchannel_logout_uri or "",
+        api_access=body.api_access,
     )
     row, secret = await clients.create_client(oidc, spec, actor="admin-api")
     return JSONResponse(
@@ -253,115 +228,3 @@ async def rotate_secret(client_id: ClientId, oidc: Oidc) -> Response:
             raise PublicClientSecret()
         raise HTTPException(404)
     return JSONResponse({"client_id": client_id, "client_secret": secret}, headers=NO_STORE)
-
-
-class EventOut(BaseModel):
-    at: str
-    kind: str
-    description: str
-    user: str | None = Field(default=None, description="The account's public id")
-    actor: str
-    ip: str
-    user_agent: str
-    detail: str
-
-
-@router.get("/events", response_model=list[EventOut])
-async def list_events(
-    ctx: Ctx,
-    user: str | None = None,
-    kind: str | None = None,
-    since: Annotated[
-        str | None,
-        Query(max_length=40, json_schema_extra={"format": "date-time"}),
-    ] = None,
-    limit: int = Query(default=50, ge=1, le=1000),
-) -> list[dict[str, Any]]:
-    """The audit trail, newest first; filter by user (username, email or id), kind, time."""
-    try:
-        after = datetime.fromisoformat(since) if since is not None else None
-    except ValueError as exc:
-        raise HTTPException(400, "since: an ISO 8601 date-time") from exc
-    if after is not None and after.tzinfo is None:
-        after = after.replace(tzinfo=UTC)
-    user_id = None
-    if user is not None:
-        found = await operators.find_user(ctx, user)
-        if found is None:
-            raise HTTPException(404, "no such user")
-        user_id = found.user.id
-    return await audit.search(ctx.db, user_id=user_id, kind=kind, since=after, limit=limit)
-
-
-class TenantIn(BaseModel):
-    """An app that uses the passkey API. Each origin must be on the RP ID (its host is the
-    RP ID or a subdomain of it): a rule across fields that this schema cannot state, answered
-    with 400 ``invalid_tenant``."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    name: str = Field(
-        min_length=1,
-        max_length=100,
-        examples=["Example shop"],
-        json_schema_extra={"pattern": NAME_PATTERN},
-    )
-    rp_id: str = Field(
-        max_length=253, examples=["shop.example"], json_schema_extra={"pattern": HOST_PATTERN}
-    )
-    origins: list[Origin] = Field(min_length=1, max_length=20, examples=[["https://shop.example"]])
-
-
-def _tenant_view(tenant: Tenant) -> dict[str, Any]:
-    return {
-        "tenant_id": tenant.tenant_id,
-        "name": tenant.name,
-        "rp_id": tenant.rp_id,
-        "origins": tenant.origins.split(),
-        "created_at": tenant.created_at.isoformat(),
-    }
-
-
-@router.get("/tenants")
-async def list_tenants(ctx: Ctx) -> list[dict[str, Any]]:
-    return [_tenant_view(t) for t in await passkey_api.list_tenants(ctx)]
-
-
-@router.post("/tenants", status_code=201)
-async def create_tenant(body: TenantIn, ctx: Ctx) -> Response:
-    """Registers the app and returns its first API key, shown only in this answer."""
-    tenant, key = await passkey_api.create_tenant(
-        ctx, body.name, body.rp_id, body.origins, actor="admin-api"
-    )
-    return JSONResponse({**_tenant_view(tenant), "api_key": key}, status_code=201, headers=NO_STORE)
-
-
-async def _tenant(ctx: Ctx, tenant_id: str) -> Tenant:
-    tenant = await passkey_api.find_tenant(ctx, tenant_id)
-    if tenant is None:
-        raise HTTPException(404)
-    return tenant
-
-
-@router.post("/tenants/{tenant_id}/keys", status_code=201)
-async def add_tenant_key(tenant_id: TenantId, ctx: Ctx) -> Response:
-    """Another API key (rotate: add the new one, deploy it, revoke the old one)."""
-    tenant = await _tenant(ctx, tenant_id)
-    key = await passkey_api.new_api_key(ctx, tenant, "admin api", actor="admin-api")
-    return JSONResponse({"api_key": key}, status_code=201, headers=NO_STORE)
-
-
-@router.delete("/tenants/{tenant_id}/keys/{lookup}", status_code=204)
-async def revoke_tenant_key(tenant_id: TenantId, lookup: KeyLookup, ctx: Ctx) -> Response:
-    """Revoke a key by its lookup (the 16 characters after ``sk_``)."""
-    tenant = await _tenant(ctx, tenant_id)
-    if not await passkey_api.revoke_api_key(ctx, tenant, lookup, actor="admin-api"):
-        raise HTTPException(404)
-    return Response(status_code=204)
-
-
-@router.delete("/tenants/{tenant_id}", status_code=204)
-async def delete_tenant(tenant_id: TenantId, ctx: Ctx) -> Response:
-    """Deletes the tenant, its API keys and every passkey its users registered."""
-    await passkey_api.delete_tenant(ctx, await _tenant(ctx, tenant_id), actor="admin-api")
-    return Response(status_code=204)

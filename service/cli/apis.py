@@ -1,0 +1,50 @@
+"""``sesame apis``: register an app's API (a resource server) with its audience and scopes, list,
+show and delete them. Clients are then allowed some of its scopes with ``sesame clients create
+--api-scope AUDIENCE SCOPE``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from service.auth.context import AuthContext
+from service.cli.base import group, print_json, refuse
+from service.oidc import apis
+from service.oidc.context import OidcContext
+
+
+async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -> int:
+    if args.action == "create":
+        try:
+            row, secret = await apis.create_api(
+                oidc, args.name, args.audience, args.scope, actor="cli"
+            )
+        except apis.ApiRejected as exc:
+            return refuse(str(exc), 2)
+        print_json({**apis.api_view(row), "secret": secret})
+        print("sesame: the API's introspection secret is shown only now.", file=sys.stderr)
+        return 0
+    if args.action == "list":
+        print_json([apis.api_view(row) for row in await apis.list_apis(oidc)])
+        return 0
+    if args.action == "show":
+        found = await apis.get_api(oidc, args.api_id)
+        if found is None:
+            return refuse(f"no API {args.api_id}")
+        print_json(apis.api_view(found))
+        return 0
+    if not await apis.delete_api(oidc, args.api_id, actor="cli"):
+        return refuse(f"no API {args.api_id}")
+    print(f"sesame: deleted {args.api_id}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    actions = group(sub, "apis", "your APIs (resource servers) and their scopes", act)
+    create = actions.add_parser("create", help="register an API; prints its secret once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--audience", required=True, help="e.g. https://api.example.com")
+    create.add_argument("--scope", action="append", required=True, help="repeat for several")
+    actions.add_parser("list", help="list APIs")
+    for name, text in (("show", "show one API"), ("delete", "delete an API")):
+        actions.add_parser(name, help=text).add_argument("api_id")

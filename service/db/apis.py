@@ -1,0 +1,29 @@
+"""APIs (resource servers) repository. Functions join the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db.models import Api
+
+
+async def add(session: AsyncSession, row: Api) -> None:
+    session.add(row)
+
+
+async def by_audience(session: AsyncSession, audience: str) -> Api | None:
+    return (await session.exec(select(Api).where(Api.audience == audience))).first()
+
+
+async def by_api_id(session: AsyncSession, api_id: str) -> Api | None:
+    return (await session.exec(select(Api).where(Api.api_id == api_id))).first()
+
+
+async def all_apis(session: AsyncSession) -> list[Api]:
+    return list((await session.exec(select(Api).order_by(col(Api.id)))).all())
+
+
+async def delete_by_api_id(session: AsyncSession, api_id: str) -> bool:
+    result = await session.exec(delete(Api).where(col(Api.api_id) == api_id))
+    return bool(result.rowcount)

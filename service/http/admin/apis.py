@@ -1,0 +1,73 @@
+"""Admin API: your APIs as resources (the same operations as ``sesame apis``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+
+from service.http.admin.base import NO_STORE, ApiId, admin_router
+from service.http.oidc import Oidc
+from service.http.openapi import NAME_PATTERN
+from service.oidc import apis
+
+router = admin_router()
+
+ApiScope = Field(
+    max_length=64, json_schema_extra={"pattern": "^[A-Za-z0-9][A-Za-z0-9:._/-]{0,63}$"}
+)
+
+
+class ApiIn(BaseModel):
+    """A resource server: its audience (the ``aud`` of its tokens, RFC 8707) and its own
+    scopes (not ``openid``, ``profile``, ``email`` or ``offline_access``)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        examples=["Orders API"],
+        json_schema_extra={"pattern": NAME_PATTERN},
+    )
+    audience: str = Field(
+        max_length=300,
+        examples=["https://api.example.com"],
+        json_schema_extra={
+            "pattern": "^https://[A-Za-z0-9.-]+(?::[1-9][0-9]{0,3})?(?:/[A-Za-z0-9._~/-]*)?$"
+        },
+    )
+    scopes: list[str] = Field(
+        min_length=1, max_length=50, examples=[["orders:read", "orders:write"]]
+    )
+
+
+@router.get("/apis")
+async def list_apis(oidc: Oidc) -> list[dict[str, Any]]:
+    return [apis.api_view(row) for row in await apis.list_apis(oidc)]
+
+
+@router.post("/apis", status_code=201)
+async def create_api(body: ApiIn, oidc: Oidc) -> Response:
+    """Registers the API and returns its introspection secret, shown only in this answer."""
+    row, secret = await apis.create_api(
+        oidc, body.name, body.audience, body.scopes, actor="admin-api"
+    )
+    return JSONResponse({**apis.api_view(row), "secret": secret}, status_code=201, headers=NO_STORE)
+
+
+@router.get("/apis/{api_id}")
+async def show_api(api_id: ApiId, oidc: Oidc) -> dict[str, Any]:
+    row = await apis.get_api(oidc, api_id)
+    if row is None:
+        raise HTTPException(404)
+    return apis.api_view(row)
+
+
+@router.delete("/apis/{api_id}", status_code=204)
+async def delete_api(api_id: ApiId, oidc: Oidc) -> Response:
+    if not await apis.delete_api(oidc, api_id, actor="admin-api"):
+        raise HTTPException(404)
+    return Response(status_code=204)

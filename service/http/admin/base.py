@@ -1,0 +1,42 @@
+"""What every admin route shares: the operator's bearer token, the router settings, the
+no-store header and the patterned string types of the schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import Field
+from starlette.exceptions import HTTPException
+
+from service.http.deps import require_bearer
+from service.http.oidc import Oidc
+from service.http.openapi import ORIGIN_PATTERN, error_responses
+from service.http.retry import RetryReadsRoute
+
+
+async def require_admin(request: Request, oidc: Oidc) -> None:
+    """``Authorization: Bearer <SESAME_ADMIN_TOKEN>``; without a configured token the admin API
+    answers 404, as if it did not exist."""
+    expected = oidc.settings.admin_token
+    if not expected:
+        raise HTTPException(404)
+    require_bearer(request, expected, "admin token")
+
+
+def admin_router() -> APIRouter:
+    return APIRouter(
+        route_class=RetryReadsRoute,
+        prefix="/admin",
+        tags=["admin"],
+        dependencies=[Depends(require_admin)],
+        responses=error_responses(400, 401, 404, 409, 413, 503),
+    )
+
+
+NO_STORE = {"Cache-Control": "no-store"}
+Origin = Annotated[str, Field(max_length=300, json_schema_extra={"pattern": ORIGIN_PATTERN})]
+ClientId = Annotated[str, Path(min_length=1, max_length=64)]
+TenantId = Annotated[str, Path(min_length=1, max_length=40)]
+ApiId = Annotated[str, Path(min_length=1, max_length=40)]
+KeyLookup = Annotated[str, Path(min_length=1, max_length=16)]
