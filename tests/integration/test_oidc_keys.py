@@ -17,7 +17,14 @@ async def test_discovery_document(client):
     response = await client.get("/.well-known/openid-configuration")
     meta = response.json()
     assert meta["issuer"] == "http://localhost:8000"
-    for name in ("authorization", "token", "userinfo", "revocation", "introspection"):
+    for name in (
+        "authorization",
+        "token",
+        "userinfo",
+        "revocation",
+        "introspection",
+        "device_authorization",
+    ):
         assert meta[f"{name}_endpoint"].startswith("http://localhost:8000/")
     assert meta["jwks_uri"] == "http://localhost:8000/jwks.json"
     assert meta["end_session_endpoint"] == "http://localhost:8000/logout"
@@ -31,6 +38,7 @@ async def test_discovery_document(client):
         "authorization_code",
         "refresh_token",
         "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
     }
     assert "implicit" not in meta["grant_types_supported"]
     assert "public, max-age" in response.headers["cache-control"]
@@ -52,7 +60,7 @@ async def test_discovery_uses_configured_issuer_not_host_headers(make_app):
     assert meta["issuer"] == "https://id.example.com"
     assert all("evil" not in str(v) for v in meta.values())
     endpoints = [v for k, v in meta.items() if k.endswith(("_endpoint", "_uri"))]
-    assert len(endpoints) == 7
+    assert len(endpoints) == 8  # with device_authorization_endpoint (RFC 8628)
     assert all(v.startswith("https://id.example.com/") for v in endpoints)
 
 
