@@ -90,7 +90,7 @@ async def _refresh(
         or grant.refresh_expires_at is None
         or now >= min(grant.refresh_expires_at, grant.expires_at)
         or not user_active(user)
-        or not session_alive(ctx, session, now)
+        or not session_alive(ctx, session, now, grant)
     ):
         return INACTIVE
     assert user is not None

@@ -141,6 +141,14 @@ async def test_offline_access_outlives_the_browser_session(app, browser):
     assert (await rp.refresh(online["refresh_token"])).json()["error"] == "invalid_grant"
     kept = await rp.refresh(offline["refresh_token"])
     assert kept.status_code == 200, kept.text
+    async with asgi_client(app) as c:  # the client's own introspection agrees
+        raw = base64.b64encode(f"{rp.client_id}:{rp.secret}".encode()).decode()
+        found = await c.post(
+            "/introspect",
+            data={"token": kept.json()["refresh_token"]},
+            headers={"Authorization": f"Basic {raw}"},
+        )
+    assert found.json()["active"] is True
     assert (await rp.userinfo(kept.json()["access_token"])).status_code == 200
 
 
