@@ -156,6 +156,7 @@ AUTHORIZE_FIELDS = [
     "login_hint",
     "id_token_hint",
     "response_mode",
+    "resource",
 ]
 
 
@@ -182,6 +183,7 @@ TOKEN_FIELDS = [
     "code_verifier",
     "refresh_token",
     "device_code",
+    "resource",
     "client_id",
     "client_secret",
     "scope",
@@ -404,6 +406,8 @@ ADMIN_CLIENT_FIELDS = [
     "grant_types",
     "id_token_signed_response_alg",
     "client_id",
+    "allowed_origins",
+    "backchannel_logout_uri",
 ]
 
 
@@ -430,6 +434,21 @@ async def test_admin_api(target, field, value):
         content=json_body({"name": "t", "rp_id": value, "origins": [value]}),
         kind="json",
         headers=auth,
+    )
+    for api in (
+        {"name": value, "audience": "https://api.example", "scopes": ["read"]},
+        {"name": "API", "audience": value, "scopes": [value]},
+    ):
+        await target.send("POST", "/admin/apis", content=json_body(api), kind="json", headers=auth)
+    await target.send("GET", f"/admin/apis/{encoded}", headers=auth)
+    await target.send("DELETE", f"/admin/apis/{encoded}", headers=auth)
+    access = {
+        "name": "App",
+        "redirect_uris": ["https://app.example/cb"],
+        "api_access": {value: [value]},
+    }
+    await target.send(
+        "POST", "/admin/clients", content=json_body(access), kind="json", headers=auth
     )
     await target.send("GET", f"/admin/events?user={encoded}&kind={encoded}", headers=auth)
     await target.send("POST", f"/admin/clients/{encoded}/rotate-secret", headers=auth)
