@@ -32,7 +32,9 @@ async def running_sesame(
     if args is not None and args.client_cpu is not None:
         os.sched_setaffinity(0, {args.client_cpu})
     root = Path(args.server_root) if args is not None and args.server_root else ROOT
-    with fresh_backend(kind, data_dir) as backend:
+    # A server of another revision brings the schema to its own head as it starts (the
+    # development default), so its database is not migrated here with this checkout's code.
+    with fresh_backend(kind, data_dir, migrate=root == ROOT) as backend:
         port = free_port()
         url = f"http://localhost:{port}"
         env = {**os.environ, **backend.env(), "SESAME_ISSUER": url, "SESAME_PORT": str(port)}

@@ -142,8 +142,9 @@ def require_redis() -> None:
 
 
 @contextlib.contextmanager
-def fresh_backend(kind: str, data_dir: Path) -> Iterator[Backend]:
-    """A migrated database and a Redis key prefix of its own, removed afterwards."""
+def fresh_backend(kind: str, data_dir: Path, *, migrate: bool = True) -> Iterator[Backend]:
+    """A migrated database and a Redis key prefix of its own, removed afterwards. Without
+    ``migrate`` the database is left empty (a server of another revision migrates it itself)."""
     run_id = secrets.token_hex(4)
     if kind == "embedded":
         found = Backend(
@@ -153,7 +154,8 @@ def fresh_backend(kind: str, data_dir: Path) -> Iterator[Backend]:
             f"sesame-test-{run_id}:",
             data_dir,
         )
-        run_sync_upgrade(found.database_url)
+        if migrate:
+            run_sync_upgrade(found.database_url)
         yield found
         return
     require_postgres_and_redis()
@@ -162,7 +164,8 @@ def fresh_backend(kind: str, data_dir: Path) -> Iterator[Backend]:
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     found = Backend("postgres", f"{base}/{db_name}", REDIS_URL, f"sesame-test-{run_id}:", data_dir)
     try:
-        run_sync_upgrade(found.database_url)
+        if migrate:
+            run_sync_upgrade(found.database_url)
         yield found
     finally:
         run_sync(_redis_clear(found.redis_prefix))
