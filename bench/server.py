@@ -38,6 +38,8 @@ async def running_sesame(
         port = free_port()
         url = f"http://localhost:{port}"
         env = {**os.environ, **backend.env(), "SESAME_ISSUER": url, "SESAME_PORT": str(port)}
+        # ``sesame`` commands against this server must be of its revision: run them from here.
+        env["BENCH_SERVER_ROOT"] = str(root)
         async with serve(env, url, data_dir / "sesame.log", cwd=root) as proc:
             if args is not None and args.server_cpu is not None:
                 os.sched_setaffinity(proc.pid, {args.server_cpu})

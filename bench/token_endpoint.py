@@ -38,7 +38,8 @@ async def register_client(env: dict[str, str]) -> tuple[str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "service.cli", "clients", "create", "--name", "bench",
         "--first-party", "--redirect-uri", REDIRECT,
-        env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        env=env, cwd=env["BENCH_SERVER_ROOT"],
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     out, _ = await proc.communicate()
     found = json.loads(out)
