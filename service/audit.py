@@ -39,6 +39,7 @@ KINDS = {
     "client.created": "Client registered",
     "client.deleted": "Client deleted",
     "client.secret_rotated": "Client secret rotated",
+    "client.updated": "Client settings changed",
     "keys.rotated": "Signing keys rotated",
     "tenant.created": "Passkey API tenant registered",
     "tenant.deleted": "Passkey API tenant deleted",

@@ -10,7 +10,14 @@ from service.auth.context import AuthContext
 from service.cli.base import group, print_json, refuse
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc import clients
-from service.oidc.clients import CLIENT_TYPES, DEFAULT_SCOPES, SCOPES, ClientRejected, ClientSpec
+from service.oidc.clients import (
+    CLIENT_TYPES,
+    DEFAULT_SCOPES,
+    SCOPES,
+    ClientChanges,
+    ClientRejected,
+    ClientSpec,
+)
 from service.oidc.context import OidcContext
 from service.oidc.grants import ALIASES, DEFAULT_GRANT_TYPES, GRANT_TYPES
 
@@ -50,6 +57,23 @@ async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
     return 0
 
 
+async def update(oidc: OidcContext, args: argparse.Namespace) -> int:
+    origins = [] if args.no_allowed_origins else args.allowed_origin
+    changes = ClientChanges(
+        api_access=_api_access(args.api_scope) if args.api_scope is not None else None,
+        allowed_origins=origins,
+        backchannel_logout_uri=args.backchannel_logout_uri,
+    )
+    try:
+        row = await clients.update_client(oidc, args.client_id, changes, actor="cli")
+    except ClientRejected as exc:
+        return refuse(str(exc), 2)
+    if row is None:
+        return refuse(f"no client {args.client_id}")
+    print_json(clients.client_view(row))
+    return 0
+
+
 async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -> int:
     if args.action == "create":
         return await create(oidc, args)
@@ -67,6 +91,8 @@ async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -
             return refuse(f"no client {args.client_id}")
         print(f"sesame: deleted {args.client_id} and everything issued to it")
         return 0
+    if args.action == "update":
+        return await update(oidc, args)
     secret = await clients.rotate_secret(oidc, args.client_id, actor="cli")
     if secret is None:
         return refuse(f"no confidential client {args.client_id}")
@@ -107,6 +133,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument("--client-id", help="choose the id (default: random)")
     create.add_argument("--if-missing", action="store_true", help="do nothing if it exists")
     actions.add_parser("list", help="list clients")
+    change = actions.add_parser(
+        "update", help="change API access, allowed origins or the back-channel logout URI"
+    )
+    change.add_argument("client_id")
+    change.add_argument(
+        "--api-scope",
+        nargs=2,
+        action="append",
+        metavar=("AUDIENCE", "SCOPE"),
+        help="the client's whole API access, one scope each; repeat for several",
+    )
+    origins = change.add_mutually_exclusive_group()
+    origins.add_argument("--allowed-origin", action="append", help="replaces the list; repeat")
+    origins.add_argument("--no-allowed-origins", action="store_true", help="no CORS at all")
+    change.add_argument("--backchannel-logout-uri", help='"" to stop back-channel logout')
     for name, text in (
         ("show", "show one client"),
         ("delete", "delete a client and everything issued to it"),

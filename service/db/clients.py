@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import literal, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,6 +34,11 @@ async def set_secret_hash(session: AsyncSession, pk: int, secret_hash: bytes) ->
     await session.exec(
         update(OAuthClient).where(col(OAuthClient.id) == pk).values(secret_hash=secret_hash)
     )
+
+
+async def update_fields(session: AsyncSession, pk: int, **values: Any) -> None:
+    if values:
+        await session.exec(update(OAuthClient).where(col(OAuthClient.id) == pk).values(**values))
 
 
 async def delete_by_client_id(session: AsyncSession, client_id: str) -> bool:

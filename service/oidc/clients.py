@@ -176,6 +176,22 @@ def redirect_uri_matches(registered: list[str], given: str) -> bool:
     return False
 
 
+def _check_logout_uri(uri: str) -> None:
+    """Back-Channel Logout 1.0 2.2: absolute, https (or http on loopback), no fragment."""
+    problem = redirect_uri_problem(uri) if uri else None
+    if problem:
+        raise ClientRejected(f"back-channel logout URI {problem}")
+
+
+def _check_origins(origins: list[str]) -> None:
+    if len(origins) > MAX_ORIGINS:
+        raise ClientRejected(f"allowed origins: at most {MAX_ORIGINS}")
+    for origin in origins:
+        problem = origin_problem(origin)
+        if problem:
+            raise ClientRejected(f"allowed origin {origin!r} {problem}")
+
+
 def _check(spec: ClientSpec) -> None:
     spec.grant_types = canonical(spec.grant_types)
     if not spec.name.strip() or len(spec.name) > 100:
@@ -191,18 +207,8 @@ def _check(spec: ClientSpec) -> None:
             problem = redirect_uri_problem(uri, public=spec.type == "public")
             if problem:
                 raise ClientRejected(f"{kind} {uri!r} {problem}")
-    if spec.backchannel_logout_uri:
-        # Back-Channel Logout 1.0 2.2: absolute, https (or http on loopback), no fragment.
-        problem = redirect_uri_problem(spec.backchannel_logout_uri)
-        if problem:
-            raise ClientRejected(f"back-channel logout URI {problem}")
-    origins = spec.allowed_origins or []
-    if len(origins) > MAX_ORIGINS:
-        raise ClientRejected(f"allowed origins: at most {MAX_ORIGINS}")
-    for origin in origins:
-        problem = origin_problem(origin)
-        if problem:
-            raise ClientRejected(f"allowed origin {origin!r} {problem}")
+    _check_logout_uri(spec.backchannel_logout_uri)
+    _check_origins(spec.allowed_origins or [])
     unknown = set(spec.scopes) - set(SCOPES)
     if unknown or "openid" not in spec.scopes:
         raise ClientRejected(f"scopes: a subset of {' '.join(SCOPES)} that includes openid")
@@ -299,6 +305,49 @@ async def rotate_secret(ctx: OidcContext, client_id: str, *, actor: str = "admin
         )
         await db.commit()
     return secret
+
+
+@dataclass
+class ClientChanges:
+    """What an operator may change on a registered client; None leaves a field as it is."""
+
+    api_access: dict[str, list[str]] | None = None
+    allowed_origins: list[str] | None = None
+    backchannel_logout_uri: str | None = None
+
+
+async def update_client(
+    ctx: OidcContext, client_id: str, changes: ClientChanges, *, actor: str = "admin"
+) -> OAuthClient | None:
+    """Apply ``changes`` under the registration's own rules; None when there is no such
+    client. Tokens already issued keep what they were issued with."""
+    values: dict[str, Any] = {}
+    if changes.backchannel_logout_uri is not None:
+        _check_logout_uri(changes.backchannel_logout_uri)
+        values["backchannel_logout_uri"] = changes.backchannel_logout_uri
+    if changes.allowed_origins is not None:
+        _check_origins(changes.allowed_origins)
+        values["allowed_origins"] = " ".join(
+            dict.fromkeys(o.lower() for o in changes.allowed_origins)
+        )
+    if changes.api_access is not None:
+        problem = await check_api_access(ctx, changes.api_access)
+        if problem:
+            raise ClientRejected(problem)
+        values["api_access"] = json.dumps(
+            {k: list(dict.fromkeys(v)) for k, v in changes.api_access.items()}
+        )
+    async with ctx.db.session() as db:
+        row = await client_rows.by_client_id(db, client_id)
+        if row is None:
+            return None
+        assert row.id is not None
+        await client_rows.update_fields(db, row.id, **values)
+        await audit.record(
+            db, ctx.clock, "client.updated", user_id=None, actor=actor, detail=client_id
+        )
+        await db.commit()
+    return await get_client(ctx, client_id)
 
 
 def client_view(row: OAuthClient) -> dict[str, Any]:

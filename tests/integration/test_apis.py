@@ -193,3 +193,47 @@ async def test_admin_api_registers_apis(make_app):
         ]
         assert (await c.delete(f"/admin/apis/{api_id}", headers=auth)).status_code == 204
         assert (await c.get(f"/admin/apis/{api_id}", headers=auth)).status_code == 404
+
+
+async def test_an_existing_client_is_given_api_access_origins_and_a_logout_uri(make_app):
+    """Clients often come before the API: the admin API (PATCH) and ``sesame clients update``
+    change what a registered client may do."""
+    app = make_app(admin_token=ADMIN)
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    api, _ = await apis.create_api(app.state.oidc, "Orders", audience(), ["orders:read"])
+    rp = await RelyingParty.register(app, grant_types=["client_credentials"], redirect_uris=[])
+    ask = {"grant_type": "client_credentials", "resource": api.audience, "scope": "orders:read"}
+    assert (await rp.token(ask)).json()["error"] == "invalid_target"
+    async with asgi_client(app) as c:
+        changed = await c.patch(
+            f"/admin/clients/{rp.client_id}",
+            json={
+                "api_access": {api.audience: ["orders:read"]},
+                "allowed_origins": ["https://spa.example"],
+                "backchannel_logout_uri": "https://app.example/bcl",
+            },
+            headers=auth,
+        )
+        assert changed.status_code == 200, changed.text
+        view = changed.json()
+        assert view["api_access"] == {api.audience: ["orders:read"]}
+        assert view["allowed_origins"] == ["https://spa.example"]
+        assert view["backchannel_logout_uri"] == "https://app.example/bcl"
+        assert (await rp.token(ask)).json()["scope"] == "orders:read"
+        # Left out: unchanged; given: replaced whole.
+        cleared = await c.patch(
+            f"/admin/clients/{rp.client_id}",
+            json={"allowed_origins": [], "backchannel_logout_uri": ""},
+            headers=auth,
+        )
+        assert cleared.json()["allowed_origins"] == []
+        assert cleared.json()["backchannel_logout_uri"] is None
+        assert cleared.json()["api_access"] == {api.audience: ["orders:read"]}
+        refused = await c.patch(
+            f"/admin/clients/{rp.client_id}",
+            json={"api_access": {api.audience: ["orders:delete"]}},
+            headers=auth,
+        )
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_client_metadata"
+        missing = await c.patch("/admin/clients/nobody", json={}, headers=auth)
+        assert missing.status_code == 404

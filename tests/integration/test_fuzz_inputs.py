@@ -450,6 +450,14 @@ async def test_admin_api(target, field, value):
     await target.send(
         "POST", "/admin/clients", content=json_body(access), kind="json", headers=auth
     )
+    for change in ({"allowed_origins": [value]}, {"backchannel_logout_uri": value}):
+        await target.send(
+            "PATCH",
+            f"/admin/clients/{target.rp.client_id}",
+            content=json_body(change),
+            kind="json",
+            headers=auth,
+        )
     await target.send("GET", f"/admin/events?user={encoded}&kind={encoded}", headers=auth)
     await target.send("POST", f"/admin/clients/{encoded}/rotate-secret", headers=auth)
     await target.send("POST", f"/admin/tenants/{encoded}/keys", headers=auth)

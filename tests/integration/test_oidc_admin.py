@@ -121,6 +121,17 @@ def test_cli_registers_an_api_and_a_client_allowed_its_scopes(backend):
         "--api-scope", audience, "orders:delete",
     )  # fmt: skip
     assert refused.returncode == 2 and "API access" in refused.stderr
+    later = sesame_json(backend, "clients", "create", "--name", "Later", "--type", "public",
+                        "--redirect-uri", "https://later.example/cb")  # fmt: skip
+    assert later["api_access"] == {} and later["allowed_origins"] == ["https://later.example"]
+    updated = sesame_json(
+        backend, "clients", "update", later["client_id"], "--api-scope", audience, "orders:write",
+        "--no-allowed-origins", "--backchannel-logout-uri", "https://later.example/logout",
+    )  # fmt: skip
+    assert updated["api_access"] == {audience: ["orders:write"]}
+    assert updated["allowed_origins"] == []
+    assert updated["backchannel_logout_uri"] == "https://later.example/logout"
+    assert sesame(backend, "clients", "update", "nobody").returncode == 1
     assert sesame(backend, "apis", "delete", api["api_id"]).returncode == 0
     assert sesame(backend, "apis", "show", api["api_id"]).returncode == 1
 

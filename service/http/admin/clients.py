@@ -17,7 +17,13 @@ from service.http.openapi import (
 )
 from service.keys.signing import ALGORITHMS
 from service.oidc import clients
-from service.oidc.clients import DEFAULT_SCOPES, SCOPES, ClientSpec, PublicClientSecret
+from service.oidc.clients import (
+    DEFAULT_SCOPES,
+    SCOPES,
+    ClientChanges,
+    ClientSpec,
+    PublicClientSecret,
+)
 from service.oidc.grants import ALIASES, DEFAULT_GRANT_TYPES, DEVICE_CODE, GRANT_TYPES
 
 router = admin_router()
@@ -217,6 +223,34 @@ async def delete_client(client_id: ClientId, oidc: Oidc) -> Response:
     if not await clients.delete_client(oidc, client_id, actor="admin-api"):
         raise HTTPException(404)
     return Response(status_code=204)
+
+
+class ClientPatch(BaseModel):
+    """What may change on a registered client; a field left out stays as it is, a field given
+    replaces the old value whole ("" stops back-channel logout, [] allows no origin)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    api_access: dict[str, list[str]] | None = Field(default=None, max_length=20)
+    allowed_origins: list[Origin] | None = Field(default=None, max_length=20)
+    backchannel_logout_uri: str | None = Field(
+        default=None,
+        max_length=2000,
+        json_schema_extra={"pattern": f"(?:{REDIRECT_URI_PATTERN})|^$"},
+    )
+
+
+@router.patch("/clients/{client_id}", response_model=ClientOut)
+async def update_client(client_id: ClientId, body: ClientPatch, oidc: Oidc) -> dict[str, Any]:
+    changes = ClientChanges(
+        api_access=body.api_access,
+        allowed_origins=body.allowed_origins,
+        backchannel_logout_uri=body.backchannel_logout_uri,
+    )
+    row = await clients.update_client(oidc, client_id, changes, actor="admin-api")
+    if row is None:
+        raise HTTPException(404)
+    return clients.client_view(row)
 
 
 @router.post("/clients/{client_id}/rotate-secret")
