@@ -180,12 +180,14 @@ def backend(
         yield found
 
 
-def run_sync_upgrade(database_url: str) -> None:
+def run_in_thread(work: Any) -> None:
+    """Blocking work that runs an event loop of its own (Alembic's env does) off the test's
+    loop; its exception is raised here."""
     errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            upgrade(database_url)
+            work()
         except BaseException as exc:
             errors.append(exc)
 
@@ -194,6 +196,10 @@ def run_sync_upgrade(database_url: str) -> None:
     thread.join()
     if errors:
         raise errors[0]
+
+
+def run_sync_upgrade(database_url: str) -> None:
+    run_in_thread(lambda: upgrade(database_url))
 
 
 @pytest.fixture

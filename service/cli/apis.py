@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from service.auth.context import AuthContext
-from service.cli.base import group, print_json, refuse
+from service.cli.base import group, print_json, refuse, show
 from service.oidc import apis
 from service.oidc.context import OidcContext
 
@@ -28,11 +28,7 @@ async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -
         print_json([apis.api_view(row) for row in await apis.list_apis(oidc)])
         return 0
     if args.action == "show":
-        found = await apis.get_api(oidc, args.api_id)
-        if found is None:
-            return refuse(f"no API {args.api_id}")
-        print_json(apis.api_view(found))
-        return 0
+        return show(await apis.get_api(oidc, args.api_id), apis.api_view, f"no API {args.api_id}")
     if not await apis.delete_api(oidc, args.api_id, actor="cli"):
         return refuse(f"no API {args.api_id}")
     print(f"sesame: deleted {args.api_id}")

@@ -8,6 +8,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -42,6 +43,14 @@ def run(settings: Settings, work: Callable[[AuthContext, OidcContext], Awaitable
 
 def print_json(value: object) -> None:
     print(json.dumps(value, indent=2))
+
+
+def show(found: Any, view: Callable[[Any], object], missing: str) -> int:
+    """Print ``view(found)`` as JSON, or say what is missing (exit 1)."""
+    if found is None:
+        return refuse(missing)
+    print_json(view(found))
+    return 0
 
 
 def refuse(message: str, code: int = 1) -> int:

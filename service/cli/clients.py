@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from service.auth.context import AuthContext
-from service.cli.base import group, print_json, refuse
+from service.cli.base import group, print_json, refuse, show
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc import clients
 from service.oidc.clients import (
@@ -68,10 +68,7 @@ async def update(oidc: OidcContext, args: argparse.Namespace) -> int:
         row = await clients.update_client(oidc, args.client_id, changes, actor="cli")
     except ClientRejected as exc:
         return refuse(str(exc), 2)
-    if row is None:
-        return refuse(f"no client {args.client_id}")
-    print_json(clients.client_view(row))
-    return 0
+    return show(row, clients.client_view, f"no client {args.client_id}")
 
 
 async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -> int:
@@ -82,10 +79,7 @@ async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -
         return 0
     if args.action == "show":
         found = await clients.get_client(oidc, args.client_id)
-        if found is None:
-            return refuse(f"no client {args.client_id}")
-        print_json(clients.client_view(found))
-        return 0
+        return show(found, clients.client_view, f"no client {args.client_id}")
     if args.action == "delete":
         if not await clients.delete_client(oidc, args.client_id, actor="cli"):
             return refuse(f"no client {args.client_id}")

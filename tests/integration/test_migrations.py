@@ -29,7 +29,7 @@ def test_public_clients_registered_before_0006_get_their_web_origins(backend, tm
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from service.db.migrate import alembic_config
-    from tests.conftest import fresh_backend, run_sync, run_sync_upgrade
+    from tests.conftest import fresh_backend, run_in_thread, run_sync, run_sync_upgrade
 
     async def sql(url: str, statement: str, **params: object) -> list:
         engine = create_async_engine(url)
@@ -40,7 +40,7 @@ def test_public_clients_registered_before_0006_get_their_web_origins(backend, tm
         return rows
 
     with fresh_backend(backend.name, tmp_path) as own:
-        run_sync_in_thread(lambda: command.downgrade(alembic_config(own.database_url), "0005"))
+        run_in_thread(lambda: command.downgrade(alembic_config(own.database_url), "0005"))
         for client_id, kind, uris in (
             (
                 "spa",
@@ -71,22 +71,3 @@ def test_public_clients_registered_before_0006_get_their_web_origins(backend, tm
         "cli": "",
         "web": "",
     }
-
-
-def run_sync_in_thread(work) -> None:
-    """Alembic's env runs its own event loop: off the test's loop, in a thread."""
-    import threading
-
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            work()
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
