@@ -7,6 +7,7 @@ request; the functions that change things only say what happened.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -96,19 +97,40 @@ async def record(
     await audit_rows.add(db, event(kind, clock.now(), user_id=user_id, actor=actor, detail=detail))
 
 
-async def record_alone(
+async def record_alone(database: Database, clock: Clock, kind: str, **fields: Any) -> None:
+    """For what has no transaction of its own to join (a refused attempt); ``fields`` as for
+    :func:`record`."""
+    async with database.session() as db:
+        await record(db, clock, kind, **fields)
+        await db.commit()
+
+
+async def record_removal(
+    db: AsyncSession, clock: Clock, removed: bool, kind: str, *, actor: str, detail: str
+) -> bool:
+    """An operator's removal, recorded only when there was something to remove; joins the
+    caller's transaction and returns ``removed``."""
+    if removed:
+        await record(db, clock, kind, user_id=None, actor=actor, detail=detail)
+    return removed
+
+
+async def removal(
     database: Database,
     clock: Clock,
     kind: str,
+    remove: Callable[[AsyncSession, str], Awaitable[bool]],
+    key: str,
     *,
-    user_id: int | None,
-    actor: str = "user",
-    detail: str = "",
-) -> None:
-    """For what has no transaction of its own to join (a refused attempt)."""
+    actor: str,
+) -> bool:
+    """``remove(db, key)`` and its audit event (detail: the key), in one transaction of its
+    own; returns whether there was something to remove."""
     async with database.session() as db:
-        await record(db, clock, kind, user_id=user_id, actor=actor, detail=detail)
+        removed = await remove(db, key)
+        await record_removal(db, clock, removed, kind, actor=actor, detail=key)
         await db.commit()
+    return removed
 
 
 async def prune(database: Database, clock: Clock, retention_days: int) -> int:

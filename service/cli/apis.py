@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from service.auth.context import AuthContext
-from service.cli.base import group, print_json, refuse, show
+from service.cli.base import create_parser, done, group, print_json, refuse, show
 from service.oidc import apis
 from service.oidc.context import OidcContext
 
@@ -29,18 +29,14 @@ async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -
         return 0
     if args.action == "show":
         return show(await apis.get_api(oidc, args.api_id), apis.api_view, f"no API {args.api_id}")
-    if not await apis.delete_api(oidc, args.api_id, actor="cli"):
-        return refuse(f"no API {args.api_id}")
-    print(f"sesame: deleted {args.api_id}")
-    return 0
+    deleted = await apis.delete_api(oidc, args.api_id, actor="cli")
+    return done(deleted, f"deleted {args.api_id}", f"no API {args.api_id}")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = group(sub, "apis", "your APIs (resource servers) and their scopes", act)
-    create = actions.add_parser("create", help="register an API; prints its secret once")
-    create.add_argument("--name", required=True)
+    create = create_parser(actions, "secret")
     create.add_argument("--audience", required=True, help="e.g. https://api.example.com")
     create.add_argument("--scope", action="append", required=True, help="repeat for several")
-    actions.add_parser("list", help="list APIs")
     for name, text in (("show", "show one API"), ("delete", "delete an API")):
         actions.add_parser(name, help=text).add_argument("api_id")

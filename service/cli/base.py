@@ -53,6 +53,32 @@ def show(found: Any, view: Callable[[Any], object], missing: str) -> int:
     return 0
 
 
+def done(succeeded: bool, message: str, missing: str) -> int:
+    """Say what was done, or what is missing (exit 1)."""
+    if not succeeded:
+        return refuse(missing)
+    print(f"sesame: {message}")
+    return 0
+
+
+def create_parser(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser], shown_once: str
+) -> argparse.ArgumentParser:
+    """The ``create`` and ``list`` actions every registry group has; returns ``create``, with
+    its ``--name``, for the group's own options."""
+    create = actions.add_parser("create", help=f"register one; prints its {shown_once} once")
+    create.add_argument("--name", required=True)
+    actions.add_parser("list", help="list them")
+    return create
+
+
+def api_scope_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--api-scope AUDIENCE SCOPE``, repeatable: one scope of a registered API each."""
+    parser.add_argument(
+        "--api-scope", nargs=2, action="append", metavar=("AUDIENCE", "SCOPE"), help=help_text
+    )
+
+
 def refuse(message: str, code: int = 1) -> int:
     """Say why on stderr and return the exit code: 1 for "no such thing", 2 for a refusal."""
     print(f"sesame: {message}", file=sys.stderr)

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from service.auth.context import AuthContext
-from service.cli.base import group, print_json, refuse, show
+from service.cli.base import api_scope_option, create_parser, done, group, print_json, refuse, show
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc import clients
 from service.oidc.clients import (
@@ -81,10 +81,9 @@ async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -
         found = await clients.get_client(oidc, args.client_id)
         return show(found, clients.client_view, f"no client {args.client_id}")
     if args.action == "delete":
-        if not await clients.delete_client(oidc, args.client_id, actor="cli"):
-            return refuse(f"no client {args.client_id}")
-        print(f"sesame: deleted {args.client_id} and everything issued to it")
-        return 0
+        deleted = await clients.delete_client(oidc, args.client_id, actor="cli")
+        message = f"deleted {args.client_id} and everything issued to it"
+        return done(deleted, message, f"no client {args.client_id}")
     if args.action == "update":
         return await update(oidc, args)
     secret = await clients.rotate_secret(oidc, args.client_id, actor="cli")
@@ -96,8 +95,7 @@ async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = group(sub, "clients", "manage relying apps (OIDC clients)", act)
-    create = actions.add_parser("create", help="register a client; prints its secret once")
-    create.add_argument("--name", required=True)
+    create = create_parser(actions, "secret")
     create.add_argument("--type", choices=CLIENT_TYPES, default="confidential")
     create.add_argument("--redirect-uri", action="append", help="repeat for several")
     create.add_argument("--post-logout-redirect-uri", action="append")
@@ -117,27 +115,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument(
         "--backchannel-logout-uri", help="where Sesame posts a logout token when a person signs out"
     )
-    create.add_argument(
-        "--api-scope",
-        nargs=2,
-        action="append",
-        metavar=("AUDIENCE", "SCOPE"),
-        help="allow one scope of a registered API (sesame apis create); repeat for several",
-    )
+    api_scope_option(create, "allow one scope of a registered API (sesame apis create); repeat")
     create.add_argument("--client-id", help="choose the id (default: random)")
     create.add_argument("--if-missing", action="store_true", help="do nothing if it exists")
-    actions.add_parser("list", help="list clients")
     change = actions.add_parser(
         "update", help="change API access, allowed origins or the back-channel logout URI"
     )
     change.add_argument("client_id")
-    change.add_argument(
-        "--api-scope",
-        nargs=2,
-        action="append",
-        metavar=("AUDIENCE", "SCOPE"),
-        help="the client's whole API access, one scope each; repeat for several",
-    )
+    api_scope_option(change, "the client's whole API access, one scope each; repeat")
     origins = change.add_mutually_exclusive_group()
     origins.add_argument("--allowed-origin", action="append", help="replaces the list; repeat")
     origins.add_argument("--no-allowed-origins", action="store_true", help="no CORS at all")

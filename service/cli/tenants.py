@@ -8,7 +8,7 @@ import sys
 
 from service import passkey_api
 from service.auth.context import AuthContext
-from service.cli.base import group, print_json, refuse
+from service.cli.base import create_parser, done, group, print_json, refuse
 from service.oidc.context import OidcContext
 
 
@@ -41,19 +41,15 @@ async def act(ctx: AuthContext, _oidc: OidcContext, args: argparse.Namespace) ->
         await passkey_api.delete_tenant(ctx, found, actor="cli")
         print(f"sesame: deleted {found.tenant_id}, its keys and its users' passkeys")
         return 0
-    if not await passkey_api.revoke_api_key(ctx, found, args.lookup, actor="cli"):
-        return refuse(f"no live key {args.lookup}")
-    print(f"sesame: key {args.lookup} revoked")
-    return 0
+    revoked = await passkey_api.revoke_api_key(ctx, found, args.lookup, actor="cli")
+    return done(revoked, f"key {args.lookup} revoked", f"no live key {args.lookup}")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = group(sub, "tenants", "apps using the passkey API", act)
-    create = actions.add_parser("create", help="register an app; prints its first API key once")
-    create.add_argument("--name", required=True)
+    create = create_parser(actions, "first API key")
     create.add_argument("--rp-id", required=True, help="the app's WebAuthn RP ID (its domain)")
     create.add_argument("--origin", action="append", required=True, help="repeat for several")
-    actions.add_parser("list", help="list tenants")
     add_key = actions.add_parser("add-key", help="another API key (for rotation); printed once")
     add_key.add_argument("tenant_id")
     add_key.add_argument("--key-name", default="rotated")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -25,6 +26,20 @@ MAX_CREDENTIAL_ID_BYTES = 1023  # WebAuthn L3 5.1: credential IDs are at most 10
 
 def _fk_user() -> Column[int]:
     return Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+def shown(row: SQLModel, *names: str, lists: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Columns of a row as the CLI and the admin API show them: ``lists`` (stored
+    space-separated) as lists, datetimes in ISO 8601."""
+    view: dict[str, Any] = {}
+    for name in names:
+        value = getattr(row, name)
+        if name in lists:
+            value = value.split()
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        view[name] = value
+    return view
 
 
 class User(SQLModel, table=True):

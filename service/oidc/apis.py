@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import audit
 from service.db import apis as api_rows
-from service.db.models import Api, OAuthClient
+from service.db.models import Api, OAuthClient, shown
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidTarget
 from service.problems import Problem
@@ -107,24 +107,13 @@ async def get_api(ctx: OidcContext, api_id: str) -> Api | None:
 
 
 async def delete_api(ctx: OidcContext, api_id: str, *, actor: str = "admin") -> bool:
-    async with ctx.db.session() as db:
-        deleted = await api_rows.delete_by_api_id(db, api_id)
-        if deleted:
-            await audit.record(
-                db, ctx.clock, "api.deleted", user_id=None, actor=actor, detail=api_id
-            )
-        await db.commit()
-    return deleted
+    return await audit.removal(
+        ctx.db, ctx.clock, "api.deleted", api_rows.delete_by_api_id, api_id, actor=actor
+    )
 
 
 def api_view(row: Api) -> dict[str, Any]:
-    return {
-        "api_id": row.api_id,
-        "name": row.name,
-        "audience": row.audience,
-        "scopes": row.scopes.split(),
-        "created_at": row.created_at.isoformat(),
-    }
+    return shown(row, "api_id", "name", "audience", "scopes", "created_at", lists=("scopes",))
 
 
 async def authenticate_api(ctx: OidcContext, api_id: str, secret: str) -> Api | None:

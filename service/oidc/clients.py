@@ -280,14 +280,9 @@ async def list_clients(ctx: OidcContext) -> list[OAuthClient]:
 
 async def delete_client(ctx: OidcContext, client_id: str, *, actor: str = "admin") -> bool:
     """Deleting a client ends everything issued to it (grants and consents cascade)."""
-    async with ctx.db.session() as db:
-        deleted = await client_rows.delete_by_client_id(db, client_id)
-        if deleted:
-            await audit.record(
-                db, ctx.clock, "client.deleted", user_id=None, actor=actor, detail=client_id
-            )
-        await db.commit()
-    return deleted
+    return await audit.removal(
+        ctx.db, ctx.clock, "client.deleted", client_rows.delete_by_client_id, client_id, actor=actor
+    )
 
 
 async def rotate_secret(ctx: OidcContext, client_id: str, *, actor: str = "admin") -> str | None:

@@ -135,8 +135,10 @@ async def revoke_api_key(
     assert tenant.id is not None
     async with ctx.db.session() as db:
         done = await tenant_rows.revoke_key(db, tenant.id, lookup, ctx.clock.now())
-        if done:
-            await _record_key(ctx, db, "tenant.key_revoked", tenant, lookup, actor)
+        detail = f"{tenant.tenant_id} sk_{lookup}_..."
+        await audit.record_removal(
+            db, ctx.clock, done, "tenant.key_revoked", actor=actor, detail=detail
+        )
         await db.commit()
     return done
 

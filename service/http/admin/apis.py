@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from service.http.admin.base import NO_STORE, ApiId, admin_router
+from service.http.admin.base import NO_STORE, ApiId, Name, admin_router, found, no_content
 from service.http.oidc import Oidc
-from service.http.openapi import NAME_PATTERN
 from service.oidc import apis
 
 router = admin_router()
@@ -26,12 +24,7 @@ class ApiIn(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    name: str = Field(
-        min_length=1,
-        max_length=100,
-        examples=["Orders API"],
-        json_schema_extra={"pattern": NAME_PATTERN},
-    )
+    name: Name = Field(examples=["Orders API"])
     audience: str = Field(
         max_length=300,
         examples=["https://api.example.com"],
@@ -60,14 +53,9 @@ async def create_api(body: ApiIn, oidc: Oidc) -> Response:
 
 @router.get("/apis/{api_id}")
 async def show_api(api_id: ApiId, oidc: Oidc) -> dict[str, Any]:
-    row = await apis.get_api(oidc, api_id)
-    if row is None:
-        raise HTTPException(404)
-    return apis.api_view(row)
+    return apis.api_view(found(await apis.get_api(oidc, api_id)))
 
 
 @router.delete("/apis/{api_id}", status_code=204)
 async def delete_api(api_id: ApiId, oidc: Oidc) -> Response:
-    if not await apis.delete_api(oidc, api_id, actor="admin-api"):
-        raise HTTPException(404)
-    return Response(status_code=204)
+    return no_content(await apis.delete_api(oidc, api_id, actor="admin-api"))

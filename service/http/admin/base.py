@@ -3,15 +3,16 @@ no-store header and the patterned string types of the schema."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import Field
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from service.http.deps import require_bearer
 from service.http.oidc import Oidc
-from service.http.openapi import ORIGIN_PATTERN, error_responses
+from service.http.openapi import NAME_PATTERN, ORIGIN_PATTERN, error_responses
 from service.http.retry import RetryReadsRoute
 
 
@@ -34,7 +35,28 @@ def admin_router() -> APIRouter:
     )
 
 
+T = TypeVar("T")
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=100, json_schema_extra={"pattern": NAME_PATTERN}),
+]
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+def found(row: T | None) -> T:
+    """The thing a path names, or 404."""
+    if row is None:
+        raise HTTPException(404)
+    return row
+
+
+def no_content(done: bool) -> Response:
+    """204 when the thing was there and is gone now, 404 when it was not there."""
+    if not done:
+        raise HTTPException(404)
+    return Response(status_code=204)
+
+
 Origin = Annotated[str, Field(max_length=300, json_schema_extra={"pattern": ORIGIN_PATTERN})]
 ClientId = Annotated[str, Path(min_length=1, max_length=64)]
 TenantId = Annotated[str, Path(min_length=1, max_length=40)]

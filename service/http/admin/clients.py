@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from service.http.admin.base import NO_STORE, ClientId, Origin, admin_router
+from service.http.admin.base import NO_STORE, ClientId, Origin, admin_router, found, no_content
 from service.http.oidc import Oidc
 from service.http.openapi import (
     NAME_PATTERN,
@@ -212,17 +212,12 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
 
 @router.get("/clients/{client_id}", response_model=ClientOut)
 async def show_client(client_id: ClientId, oidc: Oidc) -> dict[str, Any]:
-    row = await clients.get_client(oidc, client_id)
-    if row is None:
-        raise HTTPException(404)
-    return clients.client_view(row)
+    return clients.client_view(found(await clients.get_client(oidc, client_id)))
 
 
 @router.delete("/clients/{client_id}", status_code=204)
 async def delete_client(client_id: ClientId, oidc: Oidc) -> Response:
-    if not await clients.delete_client(oidc, client_id, actor="admin-api"):
-        raise HTTPException(404)
-    return Response(status_code=204)
+    return no_content(await clients.delete_client(oidc, client_id, actor="admin-api"))
 
 
 class ClientPatch(BaseModel):
@@ -248,9 +243,7 @@ async def update_client(client_id: ClientId, body: ClientPatch, oidc: Oidc) -> d
         backchannel_logout_uri=body.backchannel_logout_uri,
     )
     row = await clients.update_client(oidc, client_id, changes, actor="admin-api")
-    if row is None:
-        raise HTTPException(404)
-    return clients.client_view(row)
+    return clients.client_view(found(row))
 
 
 @router.post("/clients/{client_id}/rotate-secret")

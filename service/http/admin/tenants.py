@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from service import passkey_api
-from service.db.models import Tenant
-from service.http.admin.base import NO_STORE, KeyLookup, Origin, TenantId, admin_router
+from service.db.models import Tenant, shown
+from service.http.admin.base import (
+    NO_STORE,
+    KeyLookup,
+    Name,
+    Origin,
+    TenantId,
+    admin_router,
+    found,
+    no_content,
+)
 from service.http.deps import Ctx
-from service.http.openapi import HOST_PATTERN, NAME_PATTERN
+from service.http.openapi import HOST_PATTERN
 
 router = admin_router()
 
@@ -24,12 +32,7 @@ class TenantIn(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    name: str = Field(
-        min_length=1,
-        max_length=100,
-        examples=["Example shop"],
-        json_schema_extra={"pattern": NAME_PATTERN},
-    )
+    name: Name = Field(examples=["Example shop"])
     rp_id: str = Field(
         max_length=253, examples=["shop.example"], json_schema_extra={"pattern": HOST_PATTERN}
     )
@@ -37,13 +40,8 @@ class TenantIn(BaseModel):
 
 
 def _tenant_view(tenant: Tenant) -> dict[str, Any]:
-    return {
-        "tenant_id": tenant.tenant_id,
-        "name": tenant.name,
-        "rp_id": tenant.rp_id,
-        "origins": tenant.origins.split(),
-        "created_at": tenant.created_at.isoformat(),
-    }
+    names = ("tenant_id", "name", "rp_id", "origins", "created_at")
+    return shown(tenant, *names, lists=("origins",))
 
 
 @router.get("/tenants")
@@ -61,10 +59,7 @@ async def create_tenant(body: TenantIn, ctx: Ctx) -> Response:
 
 
 async def _tenant(ctx: Ctx, tenant_id: str) -> Tenant:
-    tenant = await passkey_api.find_tenant(ctx, tenant_id)
-    if tenant is None:
-        raise HTTPException(404)
-    return tenant
+    return found(await passkey_api.find_tenant(ctx, tenant_id))
 
 
 @router.post("/tenants/{tenant_id}/keys", status_code=201)
@@ -79,9 +74,7 @@ async def add_tenant_key(tenant_id: TenantId, ctx: Ctx) -> Response:
 async def revoke_tenant_key(tenant_id: TenantId, lookup: KeyLookup, ctx: Ctx) -> Response:
     """Revoke a key by its lookup (the 16 characters after ``sk_``)."""
     tenant = await _tenant(ctx, tenant_id)
-    if not await passkey_api.revoke_api_key(ctx, tenant, lookup, actor="admin-api"):
-        raise HTTPException(404)
-    return Response(status_code=204)
+    return no_content(await passkey_api.revoke_api_key(ctx, tenant, lookup, actor="admin-api"))
 
 
 @router.delete("/tenants/{tenant_id}", status_code=204)
