@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     device_code_seconds: int = Field(default=600, ge=60, le=3600)
     device_poll_seconds: int = Field(default=5, ge=1, le=60)
     device_code_attempts: int = Field(default=5, ge=1)
+    # Device authorization requests per minute from one address (a public client only names
+    # itself, so this is what keeps the store from filling with unused codes).
+    device_requests_per_ip: int = Field(default=30, ge=1)
     signing_key_cache_seconds: int = Field(default=60, ge=0, le=3600)
 
     # Email: with no SMTP host, messages are written to the log (embedded default).

@@ -28,7 +28,10 @@ WRONG_CODE = "That code is not valid. Check the code on your device; it may have
 
 
 @router.post("/device_authorization")
-async def device_authorization_endpoint(request: Request, oidc: Oidc) -> Response:
+async def device_authorization_endpoint(request: Request, ctx: Ctx, oidc: Oidc) -> Response:
+    address = request.client.host if request.client else ""
+    limit = ctx.settings.device_requests_per_ip
+    await ratelimit.hit(ctx, "device-authorization", address, limit, window=60)
     return await back_channel(request, oidc, device.device_authorization)
 
 

@@ -45,6 +45,9 @@ def wants_json(request: Request) -> bool:
 def error_response(
     request: Request, status: int, error: str, message: str, **extra: object
 ) -> Response:
+    if request.url.path in PROTOCOL_JSON_PATHS:  # RFC 6749 5.2's shape on the back channel
+        body = {"error": error, "error_description": message, **extra}
+        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
     if wants_json(request):
         return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
     return page(request, "error.html", status_code=status, error=error, message=message)

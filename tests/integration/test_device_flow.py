@@ -158,6 +158,19 @@ async def test_wrong_codes_are_limited_per_browser(make_app, backend):
         assert error_of(await device.poll(codes["device_code"])) == "authorization_pending"
 
 
+async def test_device_authorization_is_limited_per_address(make_app, backend):
+    app = make_app(
+        device_requests_per_ip=3, redis_prefix=f"{backend.redis_prefix}{secrets.token_hex(4)}:"
+    )
+    device = await Device.register(app)
+    for _ in range(3):
+        await device.start()
+    async with asgi_client(app) as c:
+        limited = await c.post("/device_authorization", data={"client_id": device.client_id})
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert limited.json()["error"] == "rate_limited" and limited.json()["error_description"]
+
+
 async def test_two_approvals_at_once_decide_once(device, client, other_client):
     codes = await device.start()
     first, _, _ = await signed_up(client)
