@@ -17,17 +17,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.http.errors import is_outage
+from service.http.observability import scope_header
 from service.oidc import cors
 from service.oidc.context import OidcContext
 
 log = logging.getLogger("sesame.http")
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 class CorsMiddleware:
@@ -48,12 +42,12 @@ class CorsMiddleware:
         methods = (
             cors.CORS_ENDPOINTS.get(scope.get("path", "")) if scope["type"] == "http" else None
         )
-        origin = _header(scope, b"origin") if methods else None
+        origin = scope_header(scope, b"origin") if methods else None
         if methods is None or origin is None:
             await self.app(scope, receive, send)
             return
         allowed = await self._allowed(origin)
-        asked = _header(scope, b"access-control-request-method")
+        asked = scope_header(scope, b"access-control-request-method")
         if scope["method"] == "OPTIONS" and asked is not None:
             await self._preflight(send, origin, allowed and asked.upper() in methods, methods)
             return

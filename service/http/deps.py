@@ -24,6 +24,11 @@ def require_bearer(request: Request, expected: str, what: str) -> None:
         raise HTTPException(401, f"{what} required")
 
 
+def client_address(request: Request) -> str:
+    """The client's address (behind trusted proxies, the forwarded one): rate-limit budgets."""
+    return request.client.host if request.client else ""
+
+
 def get_ctx(request: Request) -> AuthContext:
     ctx: AuthContext = request.app.state.ctx
     return ctx

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from service.auth import ratelimit
-from service.http.deps import BrowserId, Csrf, Ctx, MaybeSession, SignedIn
+from service.http.deps import BrowserId, Csrf, Ctx, MaybeSession, SignedIn, client_address
 from service.http.oidc import Oidc, authentication, back_channel, see_other
 from service.http.render import page
 from service.http.retry import RetryReadsRoute
@@ -29,9 +29,8 @@ WRONG_CODE = "That code is not valid. Check the code on your device; it may have
 
 @router.post("/device_authorization")
 async def device_authorization_endpoint(request: Request, ctx: Ctx, oidc: Oidc) -> Response:
-    address = request.client.host if request.client else ""
     limit = ctx.settings.device_requests_per_ip
-    await ratelimit.hit(ctx, "device-authorization", address, limit, window=60)
+    await ratelimit.hit(ctx, "device-authorization", client_address(request), limit, window=60)
     return await back_channel(request, oidc, device.device_authorization)
 
 
@@ -40,10 +39,9 @@ IP_FACTOR = 10
 
 
 def _budgets(request: Request, browser_id: str, limit: int) -> list[tuple[str, str, int]]:
-    client = request.client.host if request.client else ""
     return [
         ("device-code-browser", browser_id, limit),
-        ("device-code-ip", client, limit * IP_FACTOR),
+        ("device-code-ip", client_address(request), limit * IP_FACTOR),
     ]
 
 

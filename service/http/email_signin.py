@@ -12,7 +12,15 @@ from service.auth.context import AuthContext
 from service.auth.errors import AuthError, RateLimited
 from service.db.models import User
 from service.http.cookies import CookieNames
-from service.http.deps import BrowserId, Cookies, Csrf, Ctx, browser_facts, safe_next
+from service.http.deps import (
+    BrowserId,
+    Cookies,
+    Csrf,
+    Ctx,
+    browser_facts,
+    client_address,
+    safe_next,
+)
 from service.http.oidc import see_other
 from service.http.render import page
 from service.http.retry import RetryReadsRoute
@@ -49,7 +57,7 @@ async def request_link(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """The same page whether or not the address has an account."""
-    client_ip = request.client.host if request.client else "unknown"
+    client_ip = client_address(request) or "unknown"
     try:
         await email_signin.request_signin_link(
             ctx, browser_id, email, client_ip, safe_next(next) if next else None

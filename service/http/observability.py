@@ -19,7 +19,8 @@ log = logging.getLogger("sesame.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def scope_header(scope: Scope, name: bytes) -> str | None:
+    """A request header of a plain ASGI scope; repeated values joined by commas (RFC 9110 5.3)."""
     values = [v.decode("latin-1") for k, v in scope.get("headers", []) if k == name]
     return ",".join(values) if values else None
 
@@ -32,14 +33,14 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = _header(scope, b"x-request-id")
+        given = scope_header(scope, b"x-request-id")
         request_id = given if given and REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         status = 500
         started = time.perf_counter()
         bound = audit.bind_request(
-            (scope.get("client") or ("", 0))[0], _header(scope, b"user-agent") or ""
+            (scope.get("client") or ("", 0))[0], scope_header(scope, b"user-agent") or ""
         )
 
         async def send_with_id(message: Message) -> None:

@@ -76,6 +76,8 @@ class LogoutSender:
                 lease = now + timedelta(seconds=LEASE_SECONDS)
                 await queue.lease(db, LogoutDelivery, row.id, lease)
             await db.commit()
+        if not rows:  # the common case, every poll: no HTTP client to set up
+            return 0
         delivered = 0
         async with httpx.AsyncClient(transport=self.transport, timeout=TIMEOUT_SECONDS) as http:
             for row in rows:

@@ -37,11 +37,7 @@ class CodeGrant:
     scope: tuple[str, ...]
     nonce: str | None
     code_challenge: str | None
-    user_id: int
-    subject: str
-    auth_time: datetime
-    amr: tuple[str, ...]
-    sid: str
+    auth: Authentication
     expires_at: datetime
     resource: str | None = None
 
@@ -67,11 +63,7 @@ async def issue_code(ctx: OidcContext, request: AuthorizationRequest, auth: Auth
         "scope": list(request.scope),
         "nonce": request.nonce,
         "code_challenge": request.code_challenge,
-        "user_id": auth.user_id,
-        "subject": auth.subject,
-        "auth_time": auth.auth_time.timestamp(),
-        "amr": list(auth.amr),
-        "sid": auth.sid,
+        **auth.to_dict(),
         "resource": request.resource,
         "expires_at": (now + timedelta(seconds=ctx.settings.code_seconds)).timestamp(),
     }
@@ -102,11 +94,7 @@ async def redeem_code(ctx: OidcContext, code: str, gid: str) -> tuple[CodeGrant 
         scope=tuple(data["scope"]),
         nonce=data["nonce"],
         code_challenge=data["code_challenge"],
-        user_id=data["user_id"],
-        subject=data["subject"],
-        auth_time=datetime.fromtimestamp(data["auth_time"], UTC),
-        amr=tuple(data["amr"]),
-        sid=data["sid"],
+        auth=Authentication.from_dict(data),
         expires_at=datetime.fromtimestamp(data["expires_at"], UTC),
         resource=data.get("resource"),
     )

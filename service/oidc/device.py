@@ -29,7 +29,14 @@ from typing import Any
 from service.keys.keyed import new_token
 from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
-from service.oidc.errors import InvalidGrant, InvalidScope, UnauthorizedClient
+from service.oidc.errors import (
+    AuthorizationPending,
+    ExpiredToken,
+    InvalidGrant,
+    InvalidScope,
+    SlowDown,
+    UnauthorizedClient,
+)
 from service.oidc.model import Authentication
 from service.oidc.params import form_params
 
@@ -188,24 +195,19 @@ async def decide(ctx: OidcContext, user_code: str, auth: Authentication | None) 
     if found is None:
         return False
     device_key, request = found
-    remaining = int((request.expires_at - ctx.clock.now()).total_seconds())
-    decision: dict[str, Any] = {"approved": auth is not None}
-    if auth is not None:
-        decision.update(
-            user_id=auth.user_id,
-            subject=auth.subject,
-            auth_time=auth.auth_time.timestamp(),
-            amr=list(auth.amr),
-            sid=auth.sid,
-        )
+    # At least a second: the request may have less than one left, and a TTL of 0 is an error.
+    remaining = max(1, int((request.expires_at - ctx.clock.now()).total_seconds()))
+    decision = {"approved": auth is not None, **(auth.to_dict() if auth else {})}
     await ctx.store.put(_decision_key(device_key), json.dumps(decision).encode(), remaining)
     return True
 
 
-async def poll(ctx: OidcContext, device_code: str, client_id: str) -> tuple[DeviceRequest, Any]:
-    """RFC 8628 3.4-3.5: the request and what to answer. The second item is a ``Decision``
-    (consumed: tokens are issued once), or the name of the error to answer:
-    ``authorization_pending``, ``slow_down`` or ``expired_token``."""
+async def poll(
+    ctx: OidcContext, device_code: str, client_id: str
+) -> tuple[DeviceRequest, Decision]:
+    """RFC 8628 3.4-3.5: the request and the person's decision, consumed (tokens are issued
+    once). While there is none: ``authorization_pending``, or ``slow_down``; after the
+    lifetime, ``expired_token``."""
     if len(device_code) > 128:
         raise InvalidGrant("the device code is invalid")
     device_key = _device_key(ctx, device_code)
@@ -217,43 +219,37 @@ async def poll(ctx: OidcContext, device_code: str, client_id: str) -> tuple[Devi
         raise InvalidGrant("the device code was issued to another client")
     now = ctx.clock.now()
     if now >= request.expires_at:
-        return request, "expired_token"
+        raise ExpiredToken("the device code expired; start again")
     found = await ctx.store.claim(_decision_key(device_key), b"used", LATE_POLL_SECONDS)
     if found is not None:
         if not found.startswith(b"{"):
             raise InvalidGrant("the device code was already used")
         return request, _decision(json.loads(found))
-    return request, await _pace(ctx, device_key, request, now)
+    await _pace(ctx, device_key, request, now)
+    raise AuthorizationPending("the user has not approved the request yet")
 
 
 def _decision(data: dict[str, Any]) -> Decision:
     if not data["approved"]:
         return Decision(False, None)
-    auth = Authentication(
-        user_id=data["user_id"],
-        subject=data["subject"],
-        auth_time=datetime.fromtimestamp(data["auth_time"], UTC),
-        amr=tuple(data["amr"]),
-        sid=data["sid"],
-    )
-    return Decision(True, auth)
+    return Decision(True, Authentication.from_dict(data))
 
 
-async def _pace(ctx: OidcContext, device_key: str, request: DeviceRequest, now: datetime) -> str:
-    """``slow_down`` for a poll that came before the interval was over (and the interval grows
-    by 5 seconds for the rest of this request); ``authorization_pending`` otherwise."""
+async def _pace(ctx: OidcContext, device_key: str, request: DeviceRequest, now: datetime) -> None:
+    """Raise ``slow_down`` for a poll that came before the interval was over (the interval
+    grows by 5 seconds for the rest of this request)."""
     key = _poll_key(device_key)
     last = await ctx.store.get(key)
     interval = request.interval
-    answer = "authorization_pending"
+    too_soon = False
     if last is not None:
         previous = json.loads(last)
         interval = int(previous["interval"])
-        if now.timestamp() - float(previous["at"]) < interval:
-            interval += SLOW_DOWN_STEP
-            answer = "slow_down"
+        too_soon = now.timestamp() - float(previous["at"]) < interval
+        interval += SLOW_DOWN_STEP if too_soon else 0
     ttl = max(1, int((request.expires_at - now).total_seconds()))
     await ctx.store.put(
         key, json.dumps({"at": now.timestamp(), "interval": interval}).encode(), ttl
     )
-    return answer
+    if too_soon:
+        raise SlowDown("polling too fast: wait the interval, which grew by 5 seconds")

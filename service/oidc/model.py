@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -17,6 +17,26 @@ class Authentication:
     auth_time: datetime
     amr: tuple[str, ...]
     sid: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """For the ephemeral store (a code, a device decision): JSON-ready."""
+        return {
+            "user_id": self.user_id,
+            "subject": self.subject,
+            "auth_time": self.auth_time.timestamp(),
+            "amr": list(self.amr),
+            "sid": self.sid,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Authentication:
+        return cls(
+            user_id=data["user_id"],
+            subject=data["subject"],
+            auth_time=datetime.fromtimestamp(data["auth_time"], UTC),
+            amr=tuple(data["amr"]),
+            sid=data["sid"],
+        )
 
 
 @dataclass(frozen=True)

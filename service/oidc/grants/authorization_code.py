@@ -29,7 +29,6 @@ from service.oidc.grants.base import (
     user_active,
     user_grant,
 )
-from service.oidc.model import Authentication
 
 
 async def exchange_code(
@@ -50,11 +49,10 @@ async def exchange_code(
     pkce.check_verifier(found.code_challenge, params.get("code_verifier"))
     requested_resource(params, found.resource)
     now = ctx.clock.now()
-    auth = Authentication(found.user_id, found.subject, found.auth_time, found.amr, found.sid)
     grant, refresh = user_grant(
-        ctx, client, auth, found.scope, gid=gid, now=now, resource=found.resource
+        ctx, client, found.auth, found.scope, gid=gid, now=now, resource=found.resource
     )
-    user = await user_rows.by_pk(db, found.user_id)
+    user = await user_rows.by_pk(db, found.auth.user_id)
     if not user_active(user):
         raise InvalidGrant("the user account is not active")
     assert user is not None

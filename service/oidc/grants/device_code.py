@@ -17,13 +17,7 @@ from service.db.models import OAuthClient
 from service.keys.keyed import new_token
 from service.oidc import device
 from service.oidc.context import OidcContext
-from service.oidc.errors import (
-    AccessDenied,
-    AuthorizationPending,
-    ExpiredToken,
-    InvalidGrant,
-    SlowDown,
-)
+from service.oidc.errors import AccessDenied, InvalidGrant
 from service.oidc.grants.base import (
     GrantType,
     Registering,
@@ -34,20 +28,11 @@ from service.oidc.grants.base import (
     user_grant,
 )
 
-WAITING = {
-    "authorization_pending": AuthorizationPending("the user has not approved the request yet"),
-    "slow_down": SlowDown("polling too fast: wait the interval, which grew by 5 seconds"),
-    "expired_token": ExpiredToken("the device code expired; start again"),
-}
-
 
 async def poll_device(
     ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
 ) -> Response:
     request, outcome = await device.poll(ctx, required(params, "device_code"), client.client_id)
-    if isinstance(outcome, str):
-        error = WAITING[outcome]
-        raise type(error)(error.description)
     if not outcome.approved or outcome.auth is None:
         raise AccessDenied("the user denied the request")
     auth = outcome.auth
