@@ -43,6 +43,7 @@ async def running_sesame(
         async with serve(env, url, data_dir / "sesame.log", cwd=root) as proc:
             if args is not None and args.server_cpu is not None:
                 os.sched_setaffinity(proc.pid, {args.server_cpu})
+            env["BENCH_SERVER_PID"] = str(proc.pid)
             yield url, env
 
 
