@@ -35,14 +35,25 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (uvicorn's workers), in MB."""
-    total = 0
-    pids = [pid]
+def _family(pid: int) -> list[int]:
+    """A process and its children (uvicorn's workers)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
+    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far."""
+    ticks = 0
+    for p in _family(pid):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    total = 0
+    for p in _family(pid):
         for row in Path(f"/proc/{p}/status").read_text().splitlines():
             if row.startswith("VmRSS:"):
                 total += int(row.split()[1])
@@ -84,6 +95,9 @@ class Target:
 
     def rss_mb(self) -> float:
         return rss_mb(self.pid)
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
 
     async def codes(self, n: int) -> list[str]:
         raise NotImplementedError

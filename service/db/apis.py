@@ -5,7 +5,12 @@ from __future__ import annotations
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db.hot import HotConnection, Statement, columns
 from service.db.models import Api
+
+_BY_AUDIENCE = Statement(
+    "SELECT {returns} FROM apis WHERE audience = $1", columns(Api, "audience"), (Api,)
+)
 
 
 async def add(session: AsyncSession, row: Api) -> None:
@@ -14,6 +19,12 @@ async def add(session: AsyncSession, row: Api) -> None:
 
 async def by_audience(session: AsyncSession, audience: str) -> Api | None:
     return (await session.exec(select(Api).where(Api.audience == audience))).first()
+
+
+async def find(conn: HotConnection, audience: str) -> Api | None:
+    """``by_audience`` for the token endpoint (service.db.hot)."""
+    found = await conn.row(_BY_AUDIENCE, audience)
+    return found[0] if found else None
 
 
 async def by_api_id(session: AsyncSession, api_id: str) -> Api | None:

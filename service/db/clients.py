@@ -8,12 +8,26 @@ from sqlalchemy import literal, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db.hot import HotConnection, Statement, columns
 from service.db.models import OAuthClient
 
 
 async def by_client_id(session: AsyncSession, client_id: str) -> OAuthClient | None:
     result = await session.exec(select(OAuthClient).where(OAuthClient.client_id == client_id))
     return result.first()
+
+
+_BY_CLIENT_ID = Statement(
+    "SELECT {returns} FROM oauth_clients WHERE client_id = $1",
+    columns(OAuthClient, "client_id"),
+    (OAuthClient,),
+)
+
+
+async def find(conn: HotConnection, client_id: str) -> OAuthClient | None:
+    """``by_client_id`` for the token endpoint's hot path (service.db.hot)."""
+    found = await conn.row(_BY_CLIENT_ID, client_id)
+    return found[0] if found else None
 
 
 async def by_pk(session: AsyncSession, pk: int) -> OAuthClient | None:

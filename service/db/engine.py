@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,6 +36,8 @@ def is_database_outage(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, DatabaseUnavailable):
+            return True
         if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
         if isinstance(current, (InterfaceError, OperationalError, PoolTimeout)):
@@ -50,15 +53,25 @@ def is_database_outage(exc: BaseException) -> bool:
     return False
 
 
+# A pooled connection idle for longer than this is pinged before use (one round trip); one in
+# steady use is not: a connection the server dropped meanwhile fails its statement, is counted
+# a disconnect, and that invalidates the whole pool at once (every connection older than the
+# failure reconnects on its next checkout), so one request at most meets it.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 20) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
+        kwargs: dict[str, Any] = {}
         if url.startswith("postgresql+asyncpg"):
             # Fail fast (503) when the database is unreachable instead of hanging a request
-            # for asyncpg's default minute; pool_pre_ping notices it coming back.
+            # for asyncpg's default minute; the idle ping notices it coming back.
             kwargs["connect_args"] = {"timeout": 5}
             kwargs["pool_timeout"] = 10
+            # Connections past pool_size are closed on checkin: a pool smaller than the
+            # concurrency reconnects all the time. Opened lazily, so an idle server holds few.
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size // 2)
         if url.startswith("sqlite"):
             ensure_sqlite_dir(url)
             # One connection: SQLite has a single writer anyway, and connections competing for
@@ -70,6 +83,8 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             event.listen(self.engine.sync_engine, "handle_error", _protocol_broken_is_disconnect)
+            event.listen(self.engine.sync_engine, "checkin", _idle_since)
+            event.listen(self.engine.sync_engine, "checkout", _ping_if_idle)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -98,6 +113,22 @@ def _protocol_broken_is_disconnect(context: ExceptionContext) -> None:
     (and a pre-ping that meets it reconnects), so no request ever gets a broken one."""
     if type(context.original_exception).__name__ == "InternalClientError":
         context.is_disconnect = True
+
+
+def _idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, but only for a connection that sat idle: raising
+    ``DisconnectionError`` makes the pool replace it with a new one."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as exc:
+        raise DisconnectionError("idle connection did not answer a ping") from exc
 
 
 def ensure_sqlite_dir(url: str) -> None:

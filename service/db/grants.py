@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db.hot import HotConnection, Statement, columns, pg_placeholders
 from service.db.models import Grant, OAuthClient, Session, User
 
 
@@ -66,3 +67,81 @@ async def rotate_refresh(
         .values(refresh_hash=new_hash, refresh_expires_at=expires_at)
     )
     return result.rowcount == 1
+
+
+# -- the token endpoint's statements (service.db.hot): no ORM session, few round trips --------
+
+_ISSUED = (
+    "gid", "client_pk", "user_id", "sid", "scope", "resource", "auth_time", "amr",
+    "created_at", "expires_at", "refresh_lookup", "refresh_hash", "refresh_expires_at",
+)  # fmt: skip
+_NAMES = ", ".join(_ISSUED)
+_INSERT = Statement(
+    f"INSERT INTO oauth_grants ({_NAMES}) VALUES ({pg_placeholders(len(_ISSUED))})",  # noqa: S608 (our own column names)
+    columns(Grant, *_ISSUED),
+)
+# user_id is $3. Only for an account that is not disabled; nothing is written otherwise.
+_IF_ACTIVE = "FROM users WHERE users.id = $3 AND users.disabled_at IS NULL"
+# PostgreSQL: the conditional insert and the user's row, in one statement (one round trip).
+_ISSUE_FOR_USER_PG = Statement(
+    f"WITH issued AS (INSERT INTO oauth_grants ({_NAMES}) "  # noqa: S608 (our own column names)
+    f"SELECT {pg_placeholders(len(_ISSUED), columns(Grant, *_ISSUED))} {_IF_ACTIVE} "
+    "RETURNING user_id) SELECT {returns} FROM users JOIN issued ON users.id = issued.user_id",
+    columns(Grant, *_ISSUED),
+    (User,),
+)
+# SQLite (no data-modifying CTE): the conditional insert, then the row, on the one connection.
+_ISSUE_IF_ACTIVE = Statement(
+    f"INSERT INTO oauth_grants ({_NAMES}) SELECT {pg_placeholders(len(_ISSUED))} {_IF_ACTIVE}",
+    columns(Grant, *_ISSUED),
+)
+_USER = Statement("SELECT {returns} FROM users WHERE id = $1", columns(User, "id"), (User,))
+_STANDING_BY_LOOKUP = Statement(
+    "SELECT {returns} FROM oauth_grants"
+    " LEFT JOIN users ON users.id = oauth_grants.user_id"
+    " LEFT JOIN sessions ON sessions.sid = oauth_grants.sid"
+    " WHERE oauth_grants.refresh_lookup = $1",
+    columns(Grant, "refresh_lookup"),
+    (Grant, User, Session),
+)
+_ROTATE = Statement(
+    "UPDATE oauth_grants SET refresh_hash = $1, refresh_expires_at = $2"
+    " WHERE id = $3 AND refresh_hash = $4 AND revoked_at IS NULL",
+    columns(Grant, "refresh_hash", "refresh_expires_at", "id", "refresh_hash"),
+)
+
+
+def _issued(row: Grant) -> list[object]:
+    return [getattr(row, name) for name in _ISSUED]
+
+
+async def insert(conn: HotConnection, row: Grant) -> None:
+    await conn.execute(_INSERT, *_issued(row))
+
+
+async def issue_for_user(conn: HotConnection, row: Grant) -> User | None:
+    """Write ``row`` if its user exists and is not disabled, and return that user; None (and
+    nothing written) otherwise."""
+    if conn.dialect == "postgresql":
+        found = await conn.row(_ISSUE_FOR_USER_PG, *_issued(row))
+        return found[0] if found else None
+    if await conn.execute(_ISSUE_IF_ACTIVE, *_issued(row)) != 1:
+        return None
+    found = await conn.row(_USER, row.user_id)
+    return found[0] if found else None
+
+
+async def standing_by_refresh(
+    conn: HotConnection, lookup: str
+) -> tuple[Grant, User | None, Session | None] | None:
+    """A grant by its refresh token's lookup, with its user and the browser session it hangs
+    on (one query)."""
+    found = await conn.row(_STANDING_BY_LOOKUP, lookup)
+    return (found[0], found[1], found[2]) if found else None
+
+
+async def rotate_refresh_token(
+    conn: HotConnection, pk: int, old_hash: bytes, new_hash: bytes, expires_at: datetime
+) -> bool:
+    """``rotate_refresh`` in one autocommitted statement: the same compare-and-set."""
+    return await conn.execute(_ROTATE, new_hash, expires_at, pk, old_hash) == 1

@@ -19,10 +19,10 @@ import secrets
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import audit
 from service.db import apis as api_rows
+from service.db import hot
 from service.db.models import Api, OAuthClient, shown
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidTarget
@@ -148,22 +148,16 @@ async def check_api_access(ctx: OidcContext, access: dict[str, list[str]]) -> st
     return None
 
 
-async def target(
-    ctx: OidcContext, client: OAuthClient, resource: str | None, db: AsyncSession | None = None
-) -> Api | None:
+async def target(ctx: OidcContext, client: OAuthClient, resource: str | None) -> Api | None:
     """The API a request names with ``resource`` (RFC 8707 2), which the client must be
-    allowed; None when it names none. ``db``: the request's session, when it has one (the
-    token endpoint holds one connection per request)."""
+    allowed; None when it names none."""
     if resource is None:
         return None
     if audience_problem(resource):
         raise InvalidTarget("resource must be an absolute URI without a fragment")
     allowed = api_access(client)
-    if db is not None:
-        api = await api_rows.by_audience(db, resource)
-    else:
-        async with ctx.db.session() as own:
-            api = await api_rows.by_audience(own, resource)
+    async with hot.connect(ctx.db) as conn:
+        api = await api_rows.find(conn, resource)
     if api is None or resource not in allowed:
         raise InvalidTarget("this client may not ask for tokens for that resource")
     return api

@@ -21,9 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from service.db import clients as client_rows
+from service.db import hot
 from service.db.models import OAuthClient
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidClient, InvalidRequest
@@ -117,9 +116,7 @@ def method_of(creds: Credentials) -> ClientAuthMethod:
     return used[0] if used else AUTH_METHODS["none"]
 
 
-async def authenticate_client(
-    ctx: OidcContext, creds: Credentials, db: AsyncSession | None = None
-) -> OAuthClient:
+async def authenticate_client(ctx: OidcContext, creds: Credentials) -> OAuthClient:
     """A confidential client proves its secret; a public one only names itself."""
     method = method_of(creds)
     client_id, secret = method.claims(creds)
@@ -127,7 +124,8 @@ async def authenticate_client(
         raise InvalidClient("client authentication is required")
     if len(client_id) > 64:
         raise InvalidClient("unknown client")
-    client = await _client(ctx, client_id, db)
+    async with hot.connect(ctx.db) as conn:
+        client = await client_rows.find(conn, client_id)
     if client is None:
         raise InvalidClient("unknown client")
     if client.type == "public":
@@ -139,10 +137,3 @@ async def authenticate_client(
     if not hmac.compare_digest(ctx.keys.hash("client-secret", secret), client.secret_hash):
         raise InvalidClient("client authentication failed")
     return client
-
-
-async def _client(ctx: OidcContext, client_id: str, db: AsyncSession | None) -> OAuthClient | None:
-    if db is not None:
-        return await client_rows.by_client_id(db, client_id)
-    async with ctx.db.session() as own:
-        return await client_rows.by_client_id(own, client_id)

@@ -2,8 +2,8 @@
 that it registered the grant type, and hand the request to that grant's handler.
 
 The grant types are the registry in ``service.oidc.grants``; client authentication is the
-registry in ``service.oidc.client_auth``. One database session (one pooled connection) serves
-the whole request: the client's row is the first round trip, the grant's own follow.
+registry in ``service.oidc.client_auth``. The client's row is one statement on the driver's
+connection (``service.db.hot``); the grant's own round trips follow.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ async def handle_token_request(
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise UnsupportedGrantType(f"grant_type {grant_type[:40]!r} is not supported")
-    async with ctx.db.session() as db:
-        client = await authenticate_client(ctx, credentials_of(params, authorization), db)
-        if grant_type not in client.grant_types.split():
-            raise UnauthorizedClient(f"this client is not registered for {grant_type}")
-        response = await grant.handler(ctx, db, client, params)
+    client = await authenticate_client(ctx, credentials_of(params, authorization))
+    if grant_type not in client.grant_types.split():
+        raise UnauthorizedClient(f"this client is not registered for {grant_type}")
+    response = await grant.handler(ctx, client, params)
     TOKENS.labels(grant_type).inc()
     return response

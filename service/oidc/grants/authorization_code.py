@@ -3,16 +3,13 @@
 The code is single use, unexpired, issued to this client for this redirect URI, and its PKCE
 challenge is met. A code presented twice revokes the tokens issued for it (RFC 6749 4.1.2).
 
-Round trips: one store claim for the code, the user's row, the grant's insert and its commit,
-then one store read for a replay recorded meanwhile; signing uses keys cached in memory.
+Round trips: one store claim for the code, one statement that writes the grant and reads the
+user (``issue_for_user``), then one store read for a replay recorded meanwhile; signing uses
+keys cached in memory.
 """
 
 from __future__ import annotations
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from service.db import grants as grant_rows
-from service.db import users as user_rows
 from service.db.models import OAuthClient
 from service.keys.keyed import new_token
 from service.oidc import codes, pkce
@@ -22,25 +19,23 @@ from service.oidc.grants.base import (
     GrantType,
     Registering,
     Response,
+    issue_for_user,
     requested_resource,
     required,
     revoke_family,
     tokens_for_user,
-    user_active,
     user_grant,
 )
 
 
-async def exchange_code(
-    ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
-) -> Response:
+async def exchange_code(ctx: OidcContext, client: OAuthClient, params: dict[str, str]) -> Response:
     code = required(params, "code")
     redirect_uri = required(params, "redirect_uri")
     gid = new_token()
     found, first_gid = await codes.redeem_code(ctx, code, gid)
     if found is None:
         assert first_gid is not None
-        await _revoke(ctx, db, first_gid, client)
+        await _revoke(ctx, first_gid, client)
         raise InvalidGrant("the code was already used; the tokens issued for it are revoked")
     if found.client_id != client.client_id:
         raise InvalidGrant("the code was issued to another client")
@@ -52,15 +47,10 @@ async def exchange_code(
     grant, refresh = user_grant(
         ctx, client, found.auth, found.scope, gid=gid, now=now, resource=found.resource
     )
-    user = await user_rows.by_pk(db, found.auth.user_id)
-    if not user_active(user):
-        raise InvalidGrant("the user account is not active")
-    assert user is not None
-    await grant_rows.add(db, grant)
-    await db.commit()
+    user = await issue_for_user(ctx, grant)
     if await codes.replayed_meanwhile(ctx, code):
         # A replay came while this grant was being written and found nothing to revoke.
-        await _revoke(ctx, db, gid, client)
+        await _revoke(ctx, gid, client)
         raise InvalidGrant("the code was used twice; the tokens issued for it are revoked")
     response = await tokens_for_user(
         ctx, client, grant, user, found.scope, nonce=found.nonce, now=now
@@ -70,9 +60,9 @@ async def exchange_code(
     return response
 
 
-async def _revoke(ctx: OidcContext, db: AsyncSession, gid: str, client: OAuthClient) -> None:
+async def _revoke(ctx: OidcContext, gid: str, client: OAuthClient) -> None:
     detail = f"authorization code used twice by {client.client_id}"
-    await revoke_family(ctx, db, gid, user_id=None, detail=detail)
+    await revoke_family(ctx, gid, user_id=None, detail=detail)
 
 
 def registration_problem(client: Registering) -> str | None:

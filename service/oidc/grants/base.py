@@ -2,8 +2,10 @@
 issuing of tokens for a user (RFC 6749 section 5.1, OIDC Core 3.1.3.3).
 
 A grant module exports one ``GrantType``. Its handler runs after client authentication and after
-the token endpoint has checked that the client registered the grant type; it owns the
-transaction it opens writes in and commits it (repositories never commit).
+the token endpoint has checked that the client registered the grant type; it opens what it
+writes with and commits it (repositories never commit). The hot grants (code, refresh) use the
+driver's connection (``service.db.hot``); a handler never holds two connections at once (the
+embedded default has one).
 """
 
 from __future__ import annotations
@@ -13,19 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from service import audit
 from service.db import grants as grant_rows
+from service.db import hot
 from service.db.models import Grant, OAuthClient, Session, User
 from service.oidc import tokens
 from service.oidc.context import OidcContext
 from service.oidc.cors import is_browser_app
-from service.oidc.errors import InvalidRequest, InvalidTarget
+from service.oidc.errors import InvalidGrant, InvalidRequest, InvalidTarget
 from service.oidc.model import Authentication
 
 Response = dict[str, Any]
-Handler = Callable[[OidcContext, AsyncSession, OAuthClient, dict[str, str]], Awaitable[Response]]
+Handler = Callable[[OidcContext, OAuthClient, dict[str, str]], Awaitable[Response]]
 
 
 class Registering(Protocol):
@@ -91,16 +92,25 @@ def refresh_expiry(
     return min(now + timedelta(seconds=idle or settings.refresh_idle_seconds), absolute)
 
 
-async def revoke_family(
-    ctx: OidcContext, db: AsyncSession, gid: str, *, user_id: int | None, detail: str
-) -> None:
+async def revoke_family(ctx: OidcContext, gid: str, *, user_id: int | None, detail: str) -> None:
     """Revoke every token of one grant and say why in the audit log (RFC 6749 4.1.2 for a code
     used twice, RFC 9700 4.14.2 for a refresh token reused)."""
-    await grant_rows.revoke_by_gid(db, gid, ctx.clock.now())
-    await audit.record(
-        db, ctx.clock, "tokens.revoked", user_id=user_id, actor="system", detail=detail
-    )
-    await db.commit()
+    async with ctx.db.session() as db:
+        await grant_rows.revoke_by_gid(db, gid, ctx.clock.now())
+        await audit.record(
+            db, ctx.clock, "tokens.revoked", user_id=user_id, actor="system", detail=detail
+        )
+        await db.commit()
+
+
+async def issue_for_user(ctx: OidcContext, grant: Grant) -> User:
+    """Write the grant of a person's tokens, and read that person, in one round trip on
+    PostgreSQL; refused (nothing written) when the account is gone or disabled."""
+    async with hot.connect(ctx.db) as conn:
+        user = await grant_rows.issue_for_user(conn, grant)
+    if user is None:
+        raise InvalidGrant("the user account is not active")
+    return user
 
 
 def user_grant(

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from service.db import grants as grant_rows
+from service.db import hot
 from service.db.models import Grant, OAuthClient
 from service.keys.keyed import new_token
 from service.oidc import apis, tokens
@@ -17,10 +16,10 @@ from service.oidc.grants.base import GrantType, Registering, Response, bearer_re
 
 
 async def issue_for_client(
-    ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
+    ctx: OidcContext, client: OAuthClient, params: dict[str, str]
 ) -> Response:
     asked = (params.get("scope") or "").split()
-    api = await apis.target(ctx, client, params.get("resource"), db)
+    api = await apis.target(ctx, client, params.get("resource"))
     if api is not None:  # RFC 8707 2.2: the API's scopes asked for and allowed
         scope = " ".join(apis.api_scopes(api, client, asked))
     else:  # for Sesame itself: registered scopes asked for, never openid (there is no user)
@@ -34,8 +33,8 @@ async def issue_for_client(
         created_at=now,
         expires_at=now + timedelta(seconds=ctx.settings.access_token_seconds),
     )
-    await grant_rows.add(db, grant)
-    await db.commit()
+    async with hot.connect(ctx.db) as conn:
+        await grant_rows.insert(conn, grant)
     access = await tokens.access_token(
         ctx,
         client_id=client.client_id,

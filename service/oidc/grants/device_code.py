@@ -9,41 +9,30 @@ when ``openid`` was granted, a refresh token when the client registered that gra
 
 from __future__ import annotations
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from service.db import grants as grant_rows
-from service.db import users as user_rows
 from service.db.models import OAuthClient
 from service.keys.keyed import new_token
 from service.oidc import device
 from service.oidc.context import OidcContext
-from service.oidc.errors import AccessDenied, InvalidGrant
+from service.oidc.errors import AccessDenied
 from service.oidc.grants.base import (
     GrantType,
     Registering,
     Response,
+    issue_for_user,
     required,
     tokens_for_user,
-    user_active,
     user_grant,
 )
 
 
-async def poll_device(
-    ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
-) -> Response:
+async def poll_device(ctx: OidcContext, client: OAuthClient, params: dict[str, str]) -> Response:
     request, outcome = await device.poll(ctx, required(params, "device_code"), client.client_id)
     if not outcome.approved or outcome.auth is None:
         raise AccessDenied("the user denied the request")
     auth = outcome.auth
-    user = await user_rows.by_pk(db, auth.user_id)
-    if not user_active(user):
-        raise InvalidGrant("the user account is not active")
-    assert user is not None
     now = ctx.clock.now()
     grant, refresh = user_grant(ctx, client, auth, request.scope, gid=new_token(), now=now)
-    await grant_rows.add(db, grant)
-    await db.commit()
+    user = await issue_for_user(ctx, grant)
     response = await tokens_for_user(ctx, client, grant, user, request.scope, nonce=None, now=now)
     if refresh:
         response["refresh_token"] = refresh[0]

@@ -4,18 +4,18 @@ Each use returns a new refresh token and voids the old one; presenting a voided 
 the whole family, since either the client or an attacker holds a copy it should not. A refresh
 may ask for less scope than was granted, never more, and ends with the user's browser session.
 
-Round trips: one joined read (grant, client, user, session), one compare-and-set update and
-the commit.
+Round trips: one joined read (grant, user, session) and one compare-and-set update, each
+autocommitted on the driver's connection (``service.db.hot``).
 """
 
 from __future__ import annotations
 
 import hmac
-
-from sqlmodel.ext.asyncio.session import AsyncSession
+from datetime import datetime
 
 from service.db import grants as grant_rows
-from service.db.models import Grant, OAuthClient
+from service.db import hot
+from service.db.models import Grant, OAuthClient, Session, User
 from service.keys.keyed import new_token
 from service.oidc import device, tokens
 from service.oidc.context import OidcContext
@@ -45,34 +45,55 @@ def _narrowed(granted: str, asked: str | None) -> tuple[str, ...]:
     return tuple(s for s in scope if s in wanted)
 
 
-async def _revoke_reused(
-    ctx: OidcContext, db: AsyncSession, grant: Grant, client: OAuthClient
-) -> None:
+async def _revoke_reused(ctx: OidcContext, grant: Grant, client: OAuthClient) -> None:
     detail = f"refresh token reused by {client.client_id}: the family is revoked"
-    await revoke_family(ctx, db, grant.gid, user_id=grant.user_id, detail=detail)
+    await revoke_family(ctx, grant.gid, user_id=grant.user_id, detail=detail)
 
 
 async def rotate_refresh_token(
-    ctx: OidcContext, db: AsyncSession, client: OAuthClient, params: dict[str, str]
+    ctx: OidcContext, client: OAuthClient, params: dict[str, str]
 ) -> Response:
     token = required(params, "refresh_token")
     lookup, dot, _ = token.partition(".")
     if not dot or len(lookup) != 22 or len(token) > 200:
         raise InvalidGrant("the refresh token is invalid")
     now = ctx.clock.now()
-    found = await grant_rows.standing(db, refresh_lookup=lookup)
-    if found is None:
-        raise InvalidGrant("the refresh token is invalid")
-    grant, owner, user, session = found
+    async with hot.connect(ctx.db) as conn:
+        found = await grant_rows.standing_by_refresh(conn, lookup)
+        if found is None:
+            raise InvalidGrant("the refresh token is invalid")
+        rotated, new_token_value = await _rotate(ctx, conn, client, params, found, token, now)
+    grant, user, _ = found
+    if not rotated:
+        # Reused: a voided token, or another request rotated this very token a moment ago.
+        await _revoke_reused(ctx, grant, client)
+        raise InvalidGrant("the refresh token was already used; its family is revoked")
+    assert user is not None
+    scope = _narrowed(grant.scope, params.get("scope"))
+    response = await tokens_for_user(ctx, client, grant, user, scope, nonce=None, now=now)
+    response["refresh_token"] = new_token_value
+    return response
+
+
+async def _rotate(
+    ctx: OidcContext,
+    conn: hot.HotConnection,
+    client: OAuthClient,
+    params: dict[str, str],
+    found: tuple[Grant, User | None, Session | None],
+    token: str,
+    now: datetime,
+) -> tuple[bool, str]:
+    """Every rule, then the compare-and-set: ``(False, "")`` when the token was reused."""
+    grant, user, session = found
     assert grant.id is not None and grant.refresh_hash is not None
-    if owner.id != client.id:
+    if grant.client_pk != client.id:
         raise InvalidGrant("the refresh token was issued to another client")
     if grant.revoked_at is not None:
         raise InvalidGrant("the refresh token has been revoked")
     old_hash = tokens.refresh_hash(ctx, token)
     if not hmac.compare_digest(old_hash, grant.refresh_hash):
-        await _revoke_reused(ctx, db, grant, client)
-        raise InvalidGrant("the refresh token was already used; its family is revoked")
+        return False, ""
     if grant.refresh_expires_at is None or now >= min(grant.refresh_expires_at, grant.expires_at):
         raise InvalidGrant("the refresh token has expired")
     if not user_active(user):
@@ -80,24 +101,16 @@ async def rotate_refresh_token(
     requested_resource(params, grant.resource)
     if not session_alive(ctx, session, now, grant):
         raise InvalidGrant("the user has signed out")
-    assert user is not None
-    scope = _narrowed(grant.scope, params.get("scope"))
-    new_token_value = f"{lookup}.{new_token()}"
-    rotated = await grant_rows.rotate_refresh(
-        db,
+    _narrowed(grant.scope, params.get("scope"))
+    new_token_value = f"{grant.refresh_lookup}.{new_token()}"
+    rotated = await grant_rows.rotate_refresh_token(
+        conn,
         grant.id,
         old_hash,
         tokens.refresh_hash(ctx, new_token_value),
         refresh_expiry(ctx, client, now, grant.expires_at),
     )
-    if not rotated:
-        # Another request rotated this very token a moment ago: a concurrent reuse.
-        await _revoke_reused(ctx, db, grant, client)
-        raise InvalidGrant("the refresh token was already used; its family is revoked")
-    await db.commit()
-    response = await tokens_for_user(ctx, client, grant, user, scope, nonce=None, now=now)
-    response["refresh_token"] = new_token_value
-    return response
+    return rotated, new_token_value
 
 
 # The grants that sign a person in, and so may come with a refresh token.

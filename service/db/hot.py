@@ -1,0 +1,166 @@
+"""The hot paths' database access (the token endpoint, passkey sign-in): the driver's own
+connection, taken from the engine's pool, without an ORM session, identity map or the
+BEGIN/COMMIT pair around every use.
+
+Each ``Statement`` is written once in PostgreSQL's ``$n`` placeholders (SQLite reads the same
+text as ``?n``). On PostgreSQL it runs as an asyncpg prepared statement (asyncpg caches it per
+connection) in autocommit: one statement, one round trip, atomic on its own. On the embedded
+default it runs through aiosqlite and is committed at once. Parameters and returned columns go
+through the models' own column types (``UTCDateTime``, ``Uuid``...), so values read here equal
+values read by the ORM.
+
+A connection that fails as an outage (the database restarting, a dropped socket) is thrown
+away and every idle pooled connection with it, the way SQLAlchemy treats a disconnect; the
+caller sees ``DatabaseUnavailable`` (503)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+from sqlalchemy import Column, Table
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel
+
+from service.db.engine import Database, DatabaseUnavailable, is_database_outage
+
+Processor = Callable[[Any], Any] | None
+
+
+def columns(model: type[SQLModel], *names: str) -> list[Column[Any]]:
+    """The named columns of a model's table, in order (all of them without names)."""
+    table = cast(Table, model.__table__)  # type: ignore[attr-defined]
+    return [table.c[n] for n in names] if names else list(table.c)
+
+
+def pg_placeholders(n: int, typed: Sequence[Column[Any]] = ()) -> str:
+    """``$1, ..., $n``; with ``typed`` each is cast to its column's PostgreSQL type, which a
+    parameter in a SELECT list (``INSERT ... SELECT``) needs to be inferred as."""
+    if not typed:
+        return ", ".join(f"${i}" for i in range(1, n + 1))
+    # Without a length: a cast to VARCHAR(n) would truncate silently where the column refuses.
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    types = [re.sub(r"\(\d+\)", "", c.type.compile(dialect=dialect)) for c in typed]
+    return ", ".join(f"${i}::{t}" for i, t in enumerate(types, 1))
+
+
+class Statement:
+    """One SQL statement for both dialects. ``params`` are the columns its ``$n`` parameters
+    are bound to, in order; ``returns`` the models whose whole rows it returns, in order,
+    written ``{returns}`` in the SQL (a missing outer-joined row comes back as None)."""
+
+    def __init__(
+        self,
+        sql: str,
+        params: Sequence[Column[Any]] = (),
+        returns: Sequence[type[SQLModel]] = (),
+    ) -> None:
+        self.models = tuple(returns)
+        self._names = [tuple(c.name for c in columns(model)) for model in self.models]
+        self.returns = [c for model in self.models for c in columns(model)]
+        listed = ", ".join(f"{c.table.name}.{c.name}" for c in self.returns)
+        sql = sql.replace("{returns}", listed)
+        self.sql = {"postgresql": sql, "sqlite": re.sub(r"\$(\d+)", r"?\1", sql)}
+        self.params = tuple(params)
+        self._processors: dict[str, tuple[list[Processor], list[Processor]]] = {}
+
+    def processors(self, dialect: Dialect) -> tuple[list[Processor], list[Processor]]:
+        found = self._processors.get(dialect.name)
+        if found is None:
+            found = (
+                [c.type.dialect_impl(dialect).bind_processor(dialect) for c in self.params],
+                [
+                    c.type.dialect_impl(dialect).result_processor(dialect, None)
+                    for c in self.returns
+                ],
+            )
+            self._processors[dialect.name] = found
+        return found
+
+    def instances(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """The returned row as model instances (None for an outer join that found nothing)."""
+        out: list[Any] = []
+        at = 0
+        for model, names in zip(self.models, self._names, strict=True):
+            data = dict(zip(names, values[at : at + len(names)], strict=True))
+            at += len(names)
+            out.append(model(**data) if data.get("id") is not None else None)
+        return tuple(out)
+
+
+def _convert(processors: Sequence[Processor], values: Sequence[Any]) -> list[Any]:
+    return [
+        p(v) if p is not None and v is not None else v
+        for p, v in zip(processors, values, strict=True)
+    ]
+
+
+class HotConnection:
+    """One pooled connection, used through its driver."""
+
+    def __init__(self, conn: AsyncConnection, driver: Any, dialect: Dialect) -> None:
+        self._conn = conn
+        self._driver = driver
+        self._dialect = dialect
+        self.dialect = dialect.name
+        self._sqlite = dialect.name == "sqlite"
+
+    async def row(self, statement: Statement, *args: Any) -> tuple[Any, ...] | None:
+        """The first row the statement returns, as its models' instances, or None."""
+        binds, results = statement.processors(self._dialect)
+        params = _convert(binds, args)
+        sql = statement.sql[self._dialect.name]
+        try:
+            if self._sqlite:
+                rows = await self._driver.execute_fetchall(sql, params)
+                if sql.lstrip()[:6].upper() != "SELECT":
+                    await self._driver.commit()
+                found = rows[0] if rows else None
+            else:
+                found = await self._driver.fetchrow(sql, *params)
+        except Exception as exc:
+            await self._failed(exc)
+            raise
+        if found is None:
+            return None
+        return statement.instances(_convert(results, tuple(found)))
+
+    async def execute(self, statement: Statement, *args: Any) -> int:
+        """Run a statement that returns nothing; the number of rows it changed."""
+        binds, _ = statement.processors(self._dialect)
+        params = _convert(binds, args)
+        sql = statement.sql[self._dialect.name]
+        try:
+            if self._sqlite:
+                cursor = await self._driver.execute(sql, params)
+                await self._driver.commit()
+                return int(cursor.rowcount)
+            status = await self._driver.execute(sql, *params)
+        except Exception as exc:
+            await self._failed(exc)
+            raise
+        # asyncpg answers the command tag: "UPDATE 1", "INSERT 0 1", "DELETE 3".
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def _failed(self, exc: Exception) -> None:
+        if self._sqlite and isinstance(exc, sqlite3.Error):
+            await self._driver.rollback()
+        if is_database_outage(exc) or type(exc).__name__ == "InternalClientError":
+            # The connection cannot be trusted; the pool's idle ones were opened to the same
+            # server and are as likely gone: SQLAlchemy's own answer to a disconnect.
+            await self._conn.invalidate()
+            await self._conn.engine.dispose(close=False)
+            raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+
+@asynccontextmanager
+async def connect(db: Database) -> AsyncIterator[HotConnection]:
+    """A connection from the same pool as the ORM's sessions, used through its driver."""
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        yield HotConnection(conn, raw.driver_connection, db.engine.dialect)
