@@ -29,17 +29,17 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def get_ctx(request: Request) -> AuthContext:
+async def get_ctx(request: Request) -> AuthContext:
     ctx: AuthContext = request.app.state.ctx
     return ctx
 
 
-def get_cookie_names(request: Request) -> CookieNames:
+async def get_cookie_names(request: Request) -> CookieNames:
     names: CookieNames = request.app.state.cookies
     return names
 
 
-def get_browser_id(request: Request) -> str:
+async def get_browser_id(request: Request) -> str:
     browser_id: str = request.state.browser_id
     return browser_id
 

@@ -28,7 +28,7 @@ from service.text import split_url
 router = APIRouter(route_class=RetryReadsRoute, tags=["OpenID Connect"])
 
 
-def get_oidc(request: Request) -> OidcContext:
+async def get_oidc(request: Request) -> OidcContext:
     oidc: OidcContext = request.app.state.oidc
     return oidc
 

@@ -24,11 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeyParameters, KeySet, OKPKey, RSAKey, import_key
 
 from service.clock import Clock
+from service.codec import b64url_encode
 from service.db import signing_keys as key_rows
 from service.db.engine import Database
 from service.db.models import SigningKey
@@ -57,6 +61,40 @@ def _generate(alg: str, kid: str) -> RSAKey | ECKey | OKPKey:
     raise ValueError(f"unsupported signing algorithm {alg}")
 
 
+class CompactSigner:
+    """Signs JWTs with one key: RS256 (RSASSA-PKCS1-v1_5 with SHA-256), ES256 (ECDSA P-256
+    with SHA-256, the signature as R || S, RFC 7518 3.4) or EdDSA (Ed25519, RFC 8037 3.1)."""
+
+    def __init__(self, key: RSAKey | ECKey | OKPKey, alg: str, kid: str) -> None:
+        self._key = key.private_key
+        self._alg = alg
+        self._kid = kid
+        self._headers: dict[str, str] = {}
+
+    def _header(self, typ: str) -> str:
+        found = self._headers.get(typ)
+        if found is None:
+            header = {"alg": self._alg, "kid": self._kid, "typ": typ}
+            found = self._headers[typ] = b64url_encode(
+                json.dumps(header, separators=(",", ":")).encode()
+            )
+        return found
+
+    def _signature(self, data: bytes) -> bytes:
+        key: Any = self._key
+        if self._alg == "RS256":
+            return bytes(key.sign(data, padding.PKCS1v15(), hashes.SHA256()))
+        if self._alg == "ES256":
+            r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return bytes(key.sign(data))  # Ed25519
+
+    def sign(self, claims: dict[str, Any], typ: str) -> str:
+        payload = b64url_encode(json.dumps(claims, separators=(",", ":")).encode())
+        signing_input = f"{self._header(typ)}.{payload}"
+        return f"{signing_input}.{b64url_encode(self._signature(signing_input.encode()))}"
+
+
 @dataclass(frozen=True)
 class _Loaded:
     rows: list[SigningKey]
@@ -81,6 +119,7 @@ class Signer:
         self._max_token = timedelta(seconds=max_token_seconds)
         self._loaded: _Loaded | None = None
         self._private: dict[str, Any] = {}  # kid -> joserfc key (immutable once made)
+        self._signers: dict[str, CompactSigner] = {}
 
     # -- storage -------------------------------------------------------------------------------
 
@@ -178,9 +217,14 @@ class Signer:
         return max(usable, key=lambda r: (r.not_before, r.id or 0))
 
     async def sign(self, claims: dict[str, Any], *, alg: str, typ: str = "JWT") -> str:
+        """A compact JWS (RFC 7515 7.1) of ``claims``. The header's encoding is made once per
+        key and type, and the signature is ``cryptography``'s own call: the same bytes joserfc
+        would produce, without its per-token key and header handling."""
         row = await self._signing_row(alg)
-        header = {"alg": alg, "kid": row.kid, "typ": typ}
-        return jwt.encode(header, claims, self._open(row), algorithms=[alg])
+        signer = self._signers.get(row.kid)
+        if signer is None:
+            signer = self._signers[row.kid] = CompactSigner(self._open(row), alg, row.kid)
+        return signer.sign(claims, typ)
 
     async def verify(
         self, token: str, *, algorithms: Sequence[str] = ALGORITHMS, typ: str | None = None
