@@ -1,9 +1,50 @@
 """Prometheus metrics (scraped at ``/metrics``). Labels are bounded: route templates, not paths;
-outcomes from a fixed set; never a user, client or token."""
+outcomes from a fixed set; never a user, client or token.
+
+With several workers (``SESAME_WORKERS``), ``sesame serve`` runs them in prometheus_client's
+multiprocess mode: each worker writes its samples to files in one directory
+(``PROMETHEUS_MULTIPROC_DIR``, set before any worker starts) and ``/metrics``, whichever worker
+answers it, adds them all up, so a scrape reports the totals of the whole server."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import os
+import shutil
+import tempfile
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def use_multiprocess_mode() -> str | None:
+    """An empty directory for the workers' samples, named in the environment they inherit:
+    ``PROMETHEUS_MULTIPROC_DIR`` when the operator set it (emptied: samples of a previous run
+    must not count), else a temporary one. Called by ``sesame serve`` before it starts more
+    than one worker; returns the temporary directory to remove afterwards."""
+    given = os.environ.get(MULTIPROCESS_ENV)
+    if given:
+        shutil.rmtree(given, ignore_errors=True)
+        os.makedirs(given, exist_ok=True)
+        return None
+    path = tempfile.mkdtemp(prefix="sesame-metrics-")
+    os.environ[MULTIPROCESS_ENV] = path
+    return path
+
+
+def forget_multiprocess_dir(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def exposition() -> bytes:
+    """The text format of every metric: this process's, or all workers' added up."""
+    if os.environ.get(MULTIPROCESS_ENV):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return bytes(generate_latest(registry))
+    return bytes(generate_latest(REGISTRY))
+
 
 REQUESTS = Counter(
     "sesame_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"]

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 
-from service import logs
+from service import logs, metrics
 from service.cli.base import settings_or_exit
 from service.db.migrate import upgrade
+from service.settings import Settings
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = settings_or_exit()
     logs.configure(settings, args.log_level)
     if settings.env == "development":
@@ -30,6 +29,20 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     os.environ["SESAME_LOG_LEVEL"] = args.log_level
+    # Workers are separate processes: their counters are added up through files (see
+    # service.metrics), set up here before any of them imports prometheus_client.
+    samples = metrics.use_multiprocess_mode() if settings.workers > 1 else None
+    try:
+        _run(settings, host, port, args.log_level)
+    finally:
+        if samples:
+            metrics.forget_multiprocess_dir(samples)
+    return 0
+
+
+def _run(settings: Settings, host: str, port: int, log_level: str) -> None:
+    import uvicorn
+
     uvicorn.run(
         "service.app:app_from_env",
         factory=True,
@@ -39,13 +52,12 @@ def serve(args: argparse.Namespace) -> int:
         # Forwarded headers are believed only from SESAME_TRUSTED_PROXIES, by the same
         # middleware inside the app (service.app), so tests and every server see one rule.
         proxy_headers=False,
-        log_level=args.log_level,
+        log_level=log_level,
         log_config=None,
         access_log=False,
         # On SIGTERM: stop accepting, let in-flight requests finish (bounded), then exit.
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
-    return 0
 
 
 def migrate(_args: argparse.Namespace) -> int:

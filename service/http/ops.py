@@ -6,13 +6,14 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import JSONResponse, Response
 
 from service.db.migrate import is_current
 from service.http.deps import Ctx, require_bearer
 from service.http.render import page
 from service.http.retry import RetryReadsRoute
+from service.metrics import exposition
 
 router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
 
@@ -59,7 +60,7 @@ async def metrics(request: Request, ctx: Ctx) -> Response:
     expected = ctx.settings.metrics_token
     if expected:
         require_bearer(request, expected, "metrics token")
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
