@@ -105,10 +105,13 @@ class Target:
     async def items(self, grant: str, n: int) -> list[str]:
         if n == 0:
             return []
-        codes = await self.codes(n)
         if grant == "code":
-            return codes
-        return await self._refresh_tokens(codes)
+            return await self.codes(n)
+        # Codes live a minute at most (Sesame's code_seconds): exchange them batch by batch.
+        tokens: list[str] = []
+        while len(tokens) < n:
+            tokens += await self._refresh_tokens(await self.codes(min(1000, n - len(tokens))))
+        return tokens
 
     async def _refresh_tokens(self, codes: list[str]) -> list[str]:
         """Refresh tokens from exchanging ``codes`` (not timed)."""
@@ -124,7 +127,8 @@ class Target:
             while pending:
                 code = pending.pop()
                 r = await client.post("/token", content=template.replace("{item}", code))
-                r.raise_for_status()
+                if r.status_code != 200:
+                    raise SystemExit(f"minting a refresh token: {r.status_code} {r.text}")
                 tokens.append(r.json()["refresh_token"])
 
         async with httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30) as client:

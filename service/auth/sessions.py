@@ -18,6 +18,7 @@ from service import audit
 from service.auth.context import AuthContext
 from service.db import logouts as logout_rows
 from service.db import sessions as session_rows
+from service.db.hot import HotConnection
 from service.db.models import Session, User
 from service.keys.keyed import new_token
 
@@ -61,7 +62,6 @@ async def start_session(
     """
     assert user.id is not None
     now = ctx.clock.now()
-    token = new_token()
     sid = new_token()
     if replacing:
         old = await session_rows.take_by_hash(db, _hash(ctx, replacing))
@@ -72,22 +72,39 @@ async def start_session(
         elif old is not None:
             # Another person signs in here: the apps of the one before hear of their sign-out.
             await logout_rows.owe_for_sessions(db, now, sid=old[0])
-    await session_rows.add(
-        db,
-        Session(
-            token_hash=_hash(ctx, token),
-            user_id=user.id,
-            created_at=now,
-            last_seen_at=now,
-            auth_time=now,
-            amr=amr,
-            expires_at=now + timedelta(seconds=ctx.settings.session_max_seconds),
-            user_agent=user_agent[:255],
-            sid=sid,
-            passkey_at=now if amr == "passkey" else None,
-        ),
-    )
+    token, row = _new_session(ctx, user, amr=amr, user_agent=user_agent, sid=sid, now=now)
+    await session_rows.add(db, row)
     return token
+
+
+async def start_fresh_session(
+    ctx: AuthContext, conn: HotConnection, user: User, *, amr: str, user_agent: str, now: datetime
+) -> str:
+    """``start_session`` for a browser that holds no session (nothing to replace), in the
+    caller's transaction on the driver's connection (the passkey sign-in's hot path)."""
+    token, row = _new_session(ctx, user, amr=amr, user_agent=user_agent, sid=new_token(), now=now)
+    await session_rows.insert(conn, row)
+    return token
+
+
+def _new_session(
+    ctx: AuthContext, user: User, *, amr: str, user_agent: str, sid: str, now: datetime
+) -> tuple[str, Session]:
+    """A new cookie value and the row that holds its keyed hash."""
+    assert user.id is not None
+    token = new_token()
+    return token, Session(
+        token_hash=_hash(ctx, token),
+        user_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        auth_time=now,
+        amr=amr,
+        expires_at=now + timedelta(seconds=ctx.settings.session_max_seconds),
+        user_agent=user_agent[:255],
+        sid=sid,
+        passkey_at=now if amr == "passkey" else None,
+    )
 
 
 async def resolve_session(ctx: AuthContext, token: str | None) -> CurrentSession | None:

@@ -8,9 +8,8 @@ so neither step tells whether an account exists.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
-
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import audit
 from service.auth import ceremony
@@ -22,16 +21,23 @@ from service.auth.errors import (
 )
 from service.auth.options import decoy_descriptors, descriptor, request_options
 from service.auth.outcomes import counted
-from service.auth.sessions import CurrentSession, confirm_with_passkey, start_session
+from service.auth.sessions import (
+    CurrentSession,
+    confirm_with_passkey,
+    start_fresh_session,
+    start_session,
+)
 from service.auth.verification import (
+    Assertion,
     RelyingParty,
     check_owner,
     counter_regressed,
     credential_id_of,
     verify_assertion,
 )
-from service.db import credentials
-from service.db.models import User
+from service.db import audit as audit_rows
+from service.db import credentials, hot
+from service.db.models import PasskeyCredential, User
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +60,14 @@ async def begin_signin(
     )
 
 
-async def _verified_use(
-    ctx: AuthContext, db: AsyncSession, started: ceremony.Ceremony, credential: Any
-) -> User:
-    """Every WebAuthn check of an assertion, then the passkey's counter and last use recorded
-    in the caller's transaction. Returns the passkey's owner."""
-    credential_id = credential_id_of(credential)
-    found = await credentials.with_owner(db, credential_id)
+async def _checked_assertion(
+    ctx: AuthContext, started: ceremony.Ceremony, credential: Any
+) -> tuple[PasskeyCredential, User, Assertion]:
+    """Every WebAuthn check of an assertion against the stored passkey (one read on the
+    driver's connection). Writes nothing, except the flag on a passkey whose validly signed
+    assertion carried a counter that did not increase. Returns the passkey and its owner."""
+    async with hot.connect(ctx.db) as conn:
+        found = await credentials.find_with_owner(conn, credential_id_of(credential))
     if found is None:
         raise UnknownPasskey(detail="credential not registered")
     stored, owner = found
@@ -70,7 +77,6 @@ async def _verified_use(
     assertion = verify_assertion(
         RelyingParty.of(ctx.settings), credential, started.challenge, stored
     )
-    now = ctx.clock.now()
     if counter_regressed(stored.sign_count, assertion.new_sign_count):
         log.warning(
             "sign counter did not increase for credential %s (stored %d, got %d): "
@@ -79,23 +85,28 @@ async def _verified_use(
             stored.sign_count,
             assertion.new_sign_count,
         )
-        await credentials.flag_counter_regression(db, stored.id, now)
-        await db.commit()
+        async with ctx.db.session() as db:
+            await credentials.flag_counter_regression(db, stored.id, ctx.clock.now())
+            await db.commit()
         raise InvalidPasskeyResponse(detail="sign counter regression")
     if owner.disabled_at is not None:
         raise AccountDisabled()
-    # Counter and last use are written only now, after every other check passed.
-    updated = await credentials.record_use(
-        db,
-        stored.id,
-        previous_count=stored.sign_count,
-        new_count=assertion.new_sign_count,
-        backup_state=assertion.backup_state,
-        at=now,
-    )
-    if not updated:
-        raise InvalidPasskeyResponse(detail="credential used concurrently")
-    return owner
+    return stored, owner, assertion
+
+
+def _use(stored: PasskeyCredential, assertion: Assertion, now: datetime) -> dict[str, Any]:
+    """The passkey's new counter and last use, written only after every check passed."""
+    assert stored.id is not None
+    return {
+        "credential_pk": stored.id,
+        "previous_count": stored.sign_count,
+        "new_count": assertion.new_sign_count,
+        "backup_state": assertion.backup_state,
+        "at": now,
+    }
+
+
+CONCURRENT_USE = "credential used concurrently"
 
 
 async def finish_signin(
@@ -107,13 +118,30 @@ async def finish_signin(
     user_agent: str,
     replacing: str | None,
 ) -> tuple[User, str]:
-    """Verify the assertion, then record the passkey's use and start a session in one commit.
-    Returns the user and the new session cookie value."""
+    """Verify the assertion, then record the passkey's use, start a session and audit it in
+    one transaction. Returns the user and the new session cookie value.
+
+    A browser without a session (the usual case) takes the hot path: one read, then one
+    transaction of three statements on the driver's connection. One that holds a session (its
+    owner's apps may have to hear of a sign-out) goes through ``start_session``."""
 
     async def attempt() -> tuple[User, str]:
         started = await ceremony.take(ctx, ceremony_id, "authenticate", browser_id)
+        stored, owner, assertion = await _checked_assertion(ctx, started, credential)
+        now = ctx.clock.now()
+        use = _use(stored, assertion, now)
+        if replacing is None:
+            async with hot.connect(ctx.db) as conn, conn.transaction():
+                if not await credentials.record_use_hot(conn, **use):
+                    raise InvalidPasskeyResponse(detail=CONCURRENT_USE)
+                token = await start_fresh_session(
+                    ctx, conn, owner, amr="passkey", user_agent=user_agent, now=now
+                )
+                await audit_rows.insert(conn, audit.event("signin.passkey", now, user_id=owner.id))
+            return owner, token
         async with ctx.db.session() as db:
-            owner = await _verified_use(ctx, db, started, credential)
+            if not await credentials.record_use(db, **use):
+                raise InvalidPasskeyResponse(detail=CONCURRENT_USE)
             token = await start_session(
                 ctx, db, owner, amr="passkey", user_agent=user_agent, replacing=replacing
             )
@@ -150,8 +178,10 @@ async def finish_step_up(
     started = await ceremony.take(ctx, ceremony_id, "step-up", browser_id)
     if started.data.get("user_id") != session.user.id:
         raise UnknownPasskey(detail="step-up ceremony of another account")
+    stored, _, assertion = await _checked_assertion(ctx, started, credential)
     async with ctx.db.session() as db:
-        await _verified_use(ctx, db, started, credential)
+        if not await credentials.record_use(db, **_use(stored, assertion, ctx.clock.now())):
+            raise InvalidPasskeyResponse(detail=CONCURRENT_USE)
         await audit.record(db, ctx.clock, "step_up", user_id=session.user.id)
         await db.commit()
     await confirm_with_passkey(ctx, session)

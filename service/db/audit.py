@@ -7,12 +7,22 @@ from datetime import datetime
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db.hot import HotConnection
+from service.db.hot import insert as hot_insert
 from service.db.models import AuditEvent, User
+
+_RECORDED = ("at", "kind", "user_id", "actor", "ip", "user_agent", "detail")
+_INSERT = hot_insert(AuditEvent, _RECORDED)
 
 
 async def add(session: AsyncSession, row: AuditEvent) -> None:
     """Joins the caller's transaction: the event is kept if and only if what it records is."""
     session.add(row)
+
+
+async def insert(conn: HotConnection, row: AuditEvent) -> None:
+    """``add`` on the driver's connection (service.db.hot), in the caller's transaction."""
+    await conn.execute(_INSERT, *(getattr(row, name) for name in _RECORDED))
 
 
 async def search(

@@ -9,7 +9,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db.hot import HotConnection, Statement, columns
 from service.db.models import PasskeyCredential, User
+
+_WITH_OWNER = Statement(
+    "SELECT {returns} FROM passkey_credentials JOIN users ON users.id = passkey_credentials.user_id"
+    " WHERE passkey_credentials.credential_id = $1",
+    columns(PasskeyCredential, "credential_id"),
+    (PasskeyCredential, User),
+)
+_RECORD_USE = Statement(
+    "UPDATE passkey_credentials SET sign_count = $1, backup_state = $2, last_used_at = $3"
+    " WHERE id = $4 AND sign_count = $5",
+    columns(PasskeyCredential, "sign_count", "backup_state", "last_used_at", "id", "sign_count"),
+)
 
 
 class DuplicateCredential(Exception):
@@ -52,6 +65,30 @@ async def with_owner(
     )
     row = result.first()
     return (row[0], row[1]) if row else None
+
+
+async def find_with_owner(
+    conn: HotConnection, credential_id: bytes
+) -> tuple[PasskeyCredential, User] | None:
+    """``with_owner`` for the passkey sign-in's hot path (service.db.hot)."""
+    found = await conn.row(_WITH_OWNER, credential_id)
+    return (found[0], found[1]) if found else None
+
+
+async def record_use_hot(
+    conn: HotConnection,
+    credential_pk: int,
+    *,
+    previous_count: int,
+    new_count: int,
+    backup_state: bool,
+    at: datetime,
+) -> bool:
+    """``record_use`` on the driver's connection: the same compare-and-set."""
+    updated = await conn.execute(
+        _RECORD_USE, new_count, backup_state, at, credential_pk, previous_count
+    )
+    return updated == 1
 
 
 async def add(session: AsyncSession, credential: PasskeyCredential) -> PasskeyCredential:

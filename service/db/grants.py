@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.hot import HotConnection, Statement, columns, pg_placeholders
+from service.db.hot import insert as hot_insert
 from service.db.models import Grant, OAuthClient, Session, User
 
 
@@ -76,10 +77,7 @@ _ISSUED = (
     "created_at", "expires_at", "refresh_lookup", "refresh_hash", "refresh_expires_at",
 )  # fmt: skip
 _NAMES = ", ".join(_ISSUED)
-_INSERT = Statement(
-    f"INSERT INTO oauth_grants ({_NAMES}) VALUES ({pg_placeholders(len(_ISSUED))})",  # noqa: S608 (our own column names)
-    columns(Grant, *_ISSUED),
-)
+_INSERT = hot_insert(Grant, _ISSUED)
 # user_id is $3. Only for an account that is not disabled; nothing is written otherwise.
 _IF_ACTIVE = "FROM users WHERE users.id = $3 AND users.disabled_at IS NULL"
 # PostgreSQL: the conditional insert and the user's row, in one statement (one round trip).

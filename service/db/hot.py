@@ -49,6 +49,15 @@ def pg_placeholders(n: int, typed: Sequence[Column[Any]] = ()) -> str:
     return ", ".join(f"${i}::{t}" for i, t in enumerate(types, 1))
 
 
+def insert(model: type[SQLModel], names: Sequence[str]) -> Statement:
+    """``INSERT INTO <table> (names) VALUES ($1, ...)``: the parameters in the order named."""
+    table = columns(model)[0].table.name
+    return Statement(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({pg_placeholders(len(names))})",  # noqa: S608 (our own names)
+        columns(model, *names),
+    )
+
+
 class Statement:
     """One SQL statement for both dialects. ``params`` are the columns its ``$n`` parameters
     are bound to, in order; ``returns`` the models whose whole rows it returns, in order,
@@ -109,6 +118,27 @@ class HotConnection:
         self._dialect = dialect
         self.dialect = dialect.name
         self._sqlite = dialect.name == "sqlite"
+        self._in_transaction = False
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Statements written together or not at all (asyncpg's transaction; an explicit
+        BEGIN ... COMMIT on SQLite)."""
+        if not self._sqlite:
+            async with self._driver.transaction():
+                yield
+            return
+        await self._driver.execute("BEGIN")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            await self._driver.rollback()
+            raise
+        else:
+            await self._driver.commit()
+        finally:
+            self._in_transaction = False
 
     async def row(self, statement: Statement, *args: Any) -> tuple[Any, ...] | None:
         """The first row the statement returns, as its models' instances, or None."""
@@ -118,7 +148,7 @@ class HotConnection:
         try:
             if self._sqlite:
                 rows = await self._driver.execute_fetchall(sql, params)
-                if sql.lstrip()[:6].upper() != "SELECT":
+                if not self._in_transaction and sql.lstrip()[:6].upper() != "SELECT":
                     await self._driver.commit()
                 found = rows[0] if rows else None
             else:
@@ -138,7 +168,8 @@ class HotConnection:
         try:
             if self._sqlite:
                 cursor = await self._driver.execute(sql, params)
-                await self._driver.commit()
+                if not self._in_transaction:
+                    await self._driver.commit()
                 return int(cursor.rowcount)
             status = await self._driver.execute(sql, *params)
         except Exception as exc:

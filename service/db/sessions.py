@@ -9,11 +9,24 @@ from sqlalchemy import update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db.hot import HotConnection
+from service.db.hot import insert as hot_insert
 from service.db.models import Session, User
+
+_STARTED = (
+    "token_hash", "user_id", "created_at", "last_seen_at", "auth_time", "amr", "expires_at",
+    "user_agent", "sid", "passkey_at",
+)  # fmt: skip
+_INSERT = hot_insert(Session, _STARTED)
 
 
 async def add(session: AsyncSession, row: Session) -> None:
     session.add(row)
+
+
+async def insert(conn: HotConnection, row: Session) -> None:
+    """``add`` on the driver's connection (service.db.hot)."""
+    await conn.execute(_INSERT, *(getattr(row, name) for name in _STARTED))
 
 
 async def with_user(session: AsyncSession, token_hash: bytes) -> tuple[Session, User] | None:
