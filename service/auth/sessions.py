@@ -18,7 +18,6 @@ from service import audit
 from service.auth.context import AuthContext
 from service.db import logouts as logout_rows
 from service.db import sessions as session_rows
-from service.db.hot import HotConnection
 from service.db.models import Session, User
 from service.keys.keyed import new_token
 
@@ -77,14 +76,12 @@ async def start_session(
     return token
 
 
-async def start_fresh_session(
-    ctx: AuthContext, conn: HotConnection, user: User, *, amr: str, user_agent: str, now: datetime
-) -> str:
-    """``start_session`` for a browser that holds no session (nothing to replace), in the
-    caller's transaction on the driver's connection (the passkey sign-in's hot path)."""
-    token, row = _new_session(ctx, user, amr=amr, user_agent=user_agent, sid=new_token(), now=now)
-    await session_rows.insert(conn, row)
-    return token
+def fresh_session(
+    ctx: AuthContext, user: User, *, amr: str, user_agent: str, now: datetime
+) -> tuple[str, Session]:
+    """What ``start_session`` adds for a browser that holds no session (nothing to replace),
+    for a caller that writes the row itself (the passkey sign-in's hot path)."""
+    return _new_session(ctx, user, amr=amr, user_agent=user_agent, sid=new_token(), now=now)
 
 
 def _new_session(

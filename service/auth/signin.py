@@ -24,7 +24,7 @@ from service.auth.outcomes import counted
 from service.auth.sessions import (
     CurrentSession,
     confirm_with_passkey,
-    start_fresh_session,
+    fresh_session,
     start_session,
 )
 from service.auth.verification import (
@@ -35,8 +35,7 @@ from service.auth.verification import (
     credential_id_of,
     verify_assertion,
 )
-from service.db import audit as audit_rows
-from service.db import credentials, hot
+from service.db import credentials, hot, signins
 from service.db.models import PasskeyCredential, User
 
 log = logging.getLogger(__name__)
@@ -122,8 +121,8 @@ async def finish_signin(
     one transaction. Returns the user and the new session cookie value.
 
     A browser without a session (the usual case) takes the hot path: one read, then one
-    transaction of three statements on the driver's connection. One that holds a session (its
-    owner's apps may have to hear of a sign-out) goes through ``start_session``."""
+    statement that writes all three on PostgreSQL (``service.db.signins``). One that holds a
+    session (its owner's apps may have to hear of a sign-out) goes through ``start_session``."""
 
     async def attempt() -> tuple[User, str]:
         started = await ceremony.take(ctx, ceremony_id, "authenticate", browser_id)
@@ -131,13 +130,11 @@ async def finish_signin(
         now = ctx.clock.now()
         use = _use(stored, assertion, now)
         if replacing is None:
-            async with hot.connect(ctx.db) as conn, conn.transaction():
-                if not await credentials.record_use_hot(conn, **use):
+            token, row = fresh_session(ctx, owner, amr="passkey", user_agent=user_agent, now=now)
+            event = audit.event("signin.passkey", now, user_id=owner.id)
+            async with hot.connect(ctx.db) as conn:
+                if not await signins.record_signin(conn, **use, session=row, event=event):
                     raise InvalidPasskeyResponse(detail=CONCURRENT_USE)
-                token = await start_fresh_session(
-                    ctx, conn, owner, amr="passkey", user_agent=user_agent, now=now
-                )
-                await audit_rows.insert(conn, audit.event("signin.passkey", now, user_id=owner.id))
             return owner, token
         async with ctx.db.session() as db:
             if not await credentials.record_use(db, **use):

@@ -39,14 +39,19 @@ def columns(model: type[SQLModel], *names: str) -> list[Column[Any]]:
 
 
 def pg_placeholders(n: int, typed: Sequence[Column[Any]] = ()) -> str:
-    """``$1, ..., $n``; with ``typed`` each is cast to its column's PostgreSQL type, which a
-    parameter in a SELECT list (``INSERT ... SELECT``) needs to be inferred as."""
+    """``$1, ..., $n``; with ``typed`` each cast to its column's type (``typed_param``)."""
     if not typed:
         return ", ".join(f"${i}" for i in range(1, n + 1))
-    # Without a length: a cast to VARCHAR(n) would truncate silently where the column refuses.
+    return ", ".join(typed_param(i, c) for i, c in enumerate(typed, 1))
+
+
+def typed_param(n: int, column: Column[Any]) -> str:
+    """``$n::TYPE``, the column's PostgreSQL type: a parameter in a SELECT list (``INSERT ...
+    SELECT``) has no type to be inferred from. Without a length: a cast to VARCHAR(n) would
+    truncate silently where the column refuses."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    types = [re.sub(r"\(\d+\)", "", c.type.compile(dialect=dialect)) for c in typed]
-    return ", ".join(f"${i}::{t}" for i, t in enumerate(types, 1))
+    pg_type = re.sub(r"\(\d+\)", "", column.type.compile(dialect=dialect))
+    return f"${n}::{pg_type}"
 
 
 def insert(model: type[SQLModel], names: Sequence[str]) -> Statement:
