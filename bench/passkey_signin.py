@@ -60,12 +60,19 @@ async def bench(url: str, args: argparse.Namespace) -> None:
     finish_times: list[float] = []
     remaining = args.requests
 
+    # --rate: each browser starts a sign-in every concurrency/rate seconds (fixed-rate load).
+    interval = args.concurrency / args.rate if args.rate else 0.0
+
     async def browser_loop() -> None:
         nonlocal remaining
         limits = httpx.Limits(max_connections=1)
         async with httpx.AsyncClient(base_url=url, limits=limits) as client:
+            next_start = time.perf_counter()
             while remaining > 0:
                 remaining -= 1
+                if interval:
+                    await asyncio.sleep(max(0.0, next_start - time.perf_counter()))
+                    next_start += interval
                 # A browser arriving at the sign-in page each time (a sign-in rotates the
                 # browser id, so a page from before it would not do): page, begin, finish.
                 client.cookies.clear()

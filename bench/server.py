@@ -56,4 +56,5 @@ def parse_args(doc: str | None) -> argparse.Namespace:
     parser.add_argument("--client-cpu", type=int, default=None, help="pin this client to a core")
     parser.add_argument("--server-root", default=None, help="run the server from this checkout")
     parser.add_argument("--credentials", type=int, default=0, help="passkeys to seed first")
+    parser.add_argument("--rate", type=float, default=None, help="fixed rate (sign-ins/s)")
     return parser.parse_args()
