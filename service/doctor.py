@@ -10,7 +10,7 @@ from typing import Literal
 import aiosmtplib
 
 from service.auth.context import AuthContext
-from service.db.migrate import is_current
+from service.db.schema_version import is_current
 from service.email.sender import SmtpTransport
 from service.oidc.context import OidcContext
 from service.settings import PLACEHOLDER_SECRETS, Settings

@@ -23,13 +23,13 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def serve(
-    env: dict[str, str], url: str, log_path: Path, cwd: Path = ROOT
+    env: dict[str, str], url: str, log_path: Path, cwd: Path = ROOT, log_level: str = "warning"
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """``sesame serve`` with ``env``, ready once ``url``/healthz answers; stopped afterwards
     (unless the caller already stopped it)."""
     log = log_path.open("w")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "service.cli", "serve", "--log-level", "warning",
+        sys.executable, "-m", "service.cli", "serve", "--log-level", log_level,
         env=env, cwd=cwd, stdout=log, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:

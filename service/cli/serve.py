@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 
 from service import logs, metrics
 from service.cli.base import settings_or_exit
-from service.db.migrate import upgrade
+from service.db.engine import Database
+from service.db.schema_version import is_current
 from service.settings import Settings
 
 
@@ -19,7 +21,8 @@ def serve(args: argparse.Namespace) -> int:
         # migrates implicitly (replicas would race); run `sesame migrate` as its own step.
         # The key is generated here, once, so that several workers never race to write it.
         settings.ensure_secret_key()
-        upgrade(settings.database_url)
+        if asyncio.run(_migrations_due(settings.database_url)):
+            _upgrade(settings.database_url)
     host = args.host or settings.host
     port = args.port or settings.port
     store = f"Redis at {settings.redis_url}" if settings.redis_url else "in-process store"
@@ -60,9 +63,24 @@ def _run(settings: Settings, host: str, port: int, log_level: str) -> None:
     )
 
 
+async def _migrations_due(database_url: str) -> bool:
+    db = Database(database_url)
+    try:
+        return not await is_current(db.engine)
+    finally:
+        await db.dispose()
+
+
+def _upgrade(database_url: str) -> None:
+    """Alembic is imported only to migrate: a server whose schema is current never loads it."""
+    from service.db.migrate import upgrade
+
+    upgrade(database_url)
+
+
 def migrate(_args: argparse.Namespace) -> int:
     settings = settings_or_exit()
-    upgrade(settings.database_url)
+    _upgrade(settings.database_url)
     print("sesame: database schema is up to date")
     return 0
 

@@ -1,27 +1,13 @@
-"""Running Alembic migrations from code (``sesame migrate``, embedded start-up, tests)."""
+"""Running Alembic migrations from code (``sesame migrate``, embedded start-up, tests). Whether
+any are due is service.db.schema_version's question, answered without loading Alembic."""
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.db.engine import ensure_sqlite_dir
-
-
-def _migrations_dir() -> Path:
-    """``migrations/`` beside the package in a checkout, else in the working directory (the
-    container runs from /app, where the Dockerfile copies it)."""
-    beside = Path(__file__).resolve().parents[2] / "migrations"
-    return beside if (beside / "env.py").exists() else Path.cwd() / "migrations"
-
-
-MIGRATIONS_DIR = _migrations_dir()
+from service.db.schema_version import MIGRATIONS_DIR
 
 
 def alembic_config(database_url: str) -> Config:
@@ -36,21 +22,3 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     if database_url.startswith("sqlite"):
         ensure_sqlite_dir(database_url)
     command.upgrade(alembic_config(database_url), revision)
-
-
-@functools.cache
-def _heads() -> frozenset[str]:
-    """The code's migration heads: read from disk once per process (readiness probes ask
-    every few seconds, and the files do not change under a running process)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
-
-
-async def is_current(engine: AsyncEngine) -> bool:
-    heads = _heads()
-    async with engine.connect() as conn:
-        current = await conn.run_sync(
-            lambda sync_conn: set(MigrationContext.configure(sync_conn).get_current_heads())
-        )
-    return current == heads

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import JSONResponse, Response
 
-from service.db.migrate import is_current
+from service.db.schema_version import is_current
 from service.http.deps import Ctx, require_bearer
 from service.http.render import page
 from service.http.retry import RetryReadsRoute

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from service.db import logouts as logout_rows
 from service.db import queue
@@ -29,6 +28,9 @@ from service.keys.keyed import new_token
 from service.metrics import LOGOUTS
 from service.oidc.context import OidcContext
 from service.tasks import Poller
+
+if TYPE_CHECKING:  # httpx is imported once there is something to send (5 MB a process saves)
+    import httpx
 
 log = logging.getLogger("sesame.logout")
 
@@ -78,6 +80,8 @@ class LogoutSender:
             await db.commit()
         if not rows:  # the common case, every poll: no HTTP client to set up
             return 0
+        import httpx
+
         delivered = 0
         async with httpx.AsyncClient(transport=self.transport, timeout=TIMEOUT_SECONDS) as http:
             for row in rows:
@@ -86,6 +90,8 @@ class LogoutSender:
         return delivered
 
     async def _deliver(self, http: httpx.AsyncClient, pk: int) -> int:
+        import httpx
+
         async with self.ctx.db.session() as db:
             found = await logout_rows.with_client(db, pk)
         if found is None:  # the client was deleted meanwhile

@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
-from service.db.migrate import is_current
+from service.db.schema_version import is_current
 
 
 async def test_schema_is_at_head(app, backend):
     assert await is_current(app.state.ctx.db.engine)
+
+
+def test_schema_version_reads_what_alembic_reads(backend, tmp_path):
+    """The Alembic-free answer (readiness, doctor, the embedded start-up) is Alembic's: the same
+    heads from the files, the same revisions from the database, none before the first
+    migration and behind after a downgrade."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from service.db import schema_version
+    from service.db.engine import Database
+    from service.db.migrate import alembic_config
+    from tests.conftest import fresh_backend, run_in_thread, run_sync
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert schema_version.heads() == frozenset(heads)
+
+    async def read(url: str) -> tuple[frozenset[str], bool]:
+        db = Database(url)
+        try:
+            return await schema_version.current(db.engine), await schema_version.is_current(
+                db.engine
+            )
+        finally:
+            await db.dispose()
+
+    with fresh_backend(backend.name, tmp_path, migrate=False) as own:
+        assert run_sync(read(own.database_url)) == (frozenset(), False)
+        run_in_thread(lambda: command.upgrade(alembic_config(own.database_url), "0005"))
+        assert run_sync(read(own.database_url)) == (frozenset({"0005"}), False)
+        run_in_thread(lambda: command.upgrade(alembic_config(own.database_url), "head"))
+        assert run_sync(read(own.database_url)) == (frozenset(heads), True)
 
 
 async def test_migrations_match_the_models(app):

@@ -7,8 +7,9 @@ import secrets
 
 import pytest
 
-from service.store import MemoryStore, RedisStore, StoreUnavailable
+from service.store import MemoryStore, StoreUnavailable
 from service.store.base import CLAIMED, REPLAYED
+from service.store.redis import RedisStore
 from tests.conftest import REDIS_URL, require_redis
 
 
