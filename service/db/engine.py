@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import PoolResetState
+from sqlalchemy.util import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -78,13 +81,22 @@ class Database:
             # the write lock wait in SQLite's busy handler (sleeps of up to 100 ms) instead of
             # queueing. The embedded default is one process, so this costs nothing in parallelism.
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=30)
+            # The hot paths (service.db.hot) use that one connection from the event loop's
+            # thread, synchronously, while they hold it checked out: no one else can touch it
+            # then, and each statement is spared aiosqlite's two thread hops.
+            kwargs["connect_args"] = {"check_same_thread": False}
+            # Returned to the pool, the connection is rolled back only if a transaction is
+            # open (a hot-path read leaves none): the reset's rollback is a thread hop too.
+            kwargs["pool_reset_on_return"] = None
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine.pool, "reset", _sqlite_rollback_if_open)
         else:
             event.listen(self.engine.sync_engine, "handle_error", _protocol_broken_is_disconnect)
             event.listen(self.engine.sync_engine, "checkin", _idle_since)
             event.listen(self.engine.sync_engine, "checkout", _ping_if_idle)
+            event.listen(self.engine.sync_engine.pool, "reset", _pg_rollback_if_open)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -135,6 +147,29 @@ def ensure_sqlite_dir(url: str) -> None:
     path = url.split(":///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def sqlite3_of(dbapi_connection: Any) -> sqlite3.Connection:
+    """The sqlite3 connection under SQLAlchemy's aiosqlite adapter."""
+    return cast(sqlite3.Connection, dbapi_connection.driver_connection._conn)
+
+
+# Before a connection goes back to the pool: roll back a transaction the driver still has
+# open, whoever opened it. SQLAlchemy's own reset knows only the transactions it began, not one
+# begun on the driver's connection (service.db.hot); on SQLite it is turned off (it would cost
+# a thread hop on every return) and this is the reset.
+
+
+def _sqlite_rollback_if_open(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    if state.asyncio_safe and sqlite3_of(dbapi_connection).in_transaction:
+        dbapi_connection.rollback()
+
+
+def _pg_rollback_if_open(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    driver = dbapi_connection.driver_connection  # asyncpg's
+    # One SQLAlchemy began (its adapter's own) is left to SQLAlchemy's reset.
+    if state.asyncio_safe and dbapi_connection._transaction is None and driver.is_in_transaction():
+        await_(driver.execute("ROLLBACK"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

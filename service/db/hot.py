@@ -5,7 +5,8 @@ BEGIN/COMMIT pair around every use.
 Each ``Statement`` is written once in PostgreSQL's ``$n`` placeholders (SQLite reads the same
 text as ``?n``). On PostgreSQL it runs as an asyncpg prepared statement (asyncpg caches it per
 connection) in autocommit: one statement, one round trip, atomic on its own. On the embedded
-default it runs through aiosqlite and is committed at once. Parameters and returned columns go
+default it runs on the sqlite3 connection under aiosqlite, from the event loop's thread, and is
+committed at once. Parameters and returned columns go
 through the models' own column types (``UTCDateTime``, ``Uuid``...), so values read here equal
 values read by the ORM.
 
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
-from service.db.engine import Database, DatabaseUnavailable, is_database_outage
+from service.db.engine import Database, DatabaseUnavailable, is_database_outage, sqlite3_of
 
 Processor = Callable[[Any], Any] | None
 
@@ -114,50 +115,90 @@ def _convert(processors: Sequence[Processor], values: Sequence[Any]) -> list[Any
     ]
 
 
+class _Postgres:
+    """asyncpg: each statement a prepared statement (cached per connection), autocommitted."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    def transaction(self) -> Any:
+        return self.driver.transaction()
+
+    async def fetchrow(self, sql: str, params: list[Any]) -> Sequence[Any] | None:
+        return cast(Sequence[Any] | None, await self.driver.fetchrow(sql, *params))
+
+    async def execute(self, sql: str, params: list[Any]) -> int:
+        # asyncpg answers the command tag: "UPDATE 1", "INSERT 0 1", "DELETE 3".
+        status = await self.driver.execute(sql, *params)
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def rollback(self) -> None:
+        return None  # asyncpg's transaction block rolls back itself
+
+
+class _Sqlite:
+    """The sqlite3 connection under aiosqlite, called from the event loop's thread (the
+    engine opens it with ``check_same_thread=False``): a statement on a local file costs
+    microseconds, less than aiosqlite's thread hops, and nothing else uses the connection
+    while it is checked out. A statement outside ``transaction()`` is committed at once.
+    The cost: a statement that waits for the write lock (a CLI command writing at that
+    moment) holds the event loop for as long, bounded by the busy timeout (5 s)."""
+
+    def __init__(self, raw: Any) -> None:
+        self.conn = sqlite3_of(raw)
+        self.in_transaction = False
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        self.conn.execute("BEGIN")
+        self.in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.commit()
+        finally:
+            self.in_transaction = False
+
+    async def fetchrow(self, sql: str, params: list[Any]) -> Sequence[Any] | None:
+        rows = self.conn.execute(sql, params).fetchall()
+        if not self.in_transaction and sql.lstrip()[:6].upper() != "SELECT":
+            self.conn.commit()
+        return cast(Sequence[Any], rows[0]) if rows else None
+
+    async def execute(self, sql: str, params: list[Any]) -> int:
+        cursor = self.conn.execute(sql, params)
+        if not self.in_transaction:
+            self.conn.commit()
+        return int(cursor.rowcount)
+
+    async def rollback(self) -> None:
+        self.conn.rollback()
+
+
 class HotConnection:
     """One pooled connection, used through its driver."""
 
-    def __init__(self, conn: AsyncConnection, driver: Any, dialect: Dialect) -> None:
+    def __init__(self, conn: AsyncConnection, raw: Any, dialect: Dialect) -> None:
         self._conn = conn
-        self._driver = driver
         self._dialect = dialect
         self.dialect = dialect.name
-        self._sqlite = dialect.name == "sqlite"
-        self._in_transaction = False
+        self._run = _Sqlite(raw) if dialect.name == "sqlite" else _Postgres(raw.driver_connection)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """Statements written together or not at all (asyncpg's transaction; an explicit
         BEGIN ... COMMIT on SQLite)."""
-        if not self._sqlite:
-            async with self._driver.transaction():
-                yield
-            return
-        await self._driver.execute("BEGIN")
-        self._in_transaction = True
-        try:
+        async with self._run.transaction():
             yield
-        except BaseException:
-            await self._driver.rollback()
-            raise
-        else:
-            await self._driver.commit()
-        finally:
-            self._in_transaction = False
 
     async def row(self, statement: Statement, *args: Any) -> tuple[Any, ...] | None:
         """The first row the statement returns, as its models' instances, or None."""
         binds, results = statement.processors(self._dialect)
-        params = _convert(binds, args)
-        sql = statement.sql[self._dialect.name]
         try:
-            if self._sqlite:
-                rows = await self._driver.execute_fetchall(sql, params)
-                if not self._in_transaction and sql.lstrip()[:6].upper() != "SELECT":
-                    await self._driver.commit()
-                found = rows[0] if rows else None
-            else:
-                found = await self._driver.fetchrow(sql, *params)
+            found = await self._run.fetchrow(statement.sql[self.dialect], _convert(binds, args))
         except Exception as exc:
             await self._failed(exc)
             raise
@@ -168,24 +209,15 @@ class HotConnection:
     async def execute(self, statement: Statement, *args: Any) -> int:
         """Run a statement that returns nothing; the number of rows it changed."""
         binds, _ = statement.processors(self._dialect)
-        params = _convert(binds, args)
-        sql = statement.sql[self._dialect.name]
         try:
-            if self._sqlite:
-                cursor = await self._driver.execute(sql, params)
-                if not self._in_transaction:
-                    await self._driver.commit()
-                return int(cursor.rowcount)
-            status = await self._driver.execute(sql, *params)
+            return await self._run.execute(statement.sql[self.dialect], _convert(binds, args))
         except Exception as exc:
             await self._failed(exc)
             raise
-        # asyncpg answers the command tag: "UPDATE 1", "INSERT 0 1", "DELETE 3".
-        return int(status.rsplit(" ", 1)[-1])
 
     async def _failed(self, exc: Exception) -> None:
-        if self._sqlite and isinstance(exc, sqlite3.Error):
-            await self._driver.rollback()
+        if isinstance(exc, sqlite3.Error):
+            await self._run.rollback()
         if is_database_outage(exc) or type(exc).__name__ == "InternalClientError":
             # The connection cannot be trusted; the pool's idle ones were opened to the same
             # server and are as likely gone: SQLAlchemy's own answer to a disconnect.
@@ -199,4 +231,4 @@ async def connect(db: Database) -> AsyncIterator[HotConnection]:
     """A connection from the same pool as the ORM's sessions, used through its driver."""
     async with db.engine.connect() as conn:
         raw = await conn.get_raw_connection()
-        yield HotConnection(conn, raw.driver_connection, db.engine.dialect)
+        yield HotConnection(conn, raw, db.engine.dialect)

@@ -12,6 +12,8 @@ from service import audit
 from service.auth.sessions import fresh_session
 from service.db import grants as grant_rows
 from service.db import hot, signins
+from service.db import sessions as sessions_rows
+from service.db.engine import sqlite3_of
 from service.db.models import AuditEvent, Grant, Session, User
 from tests.factories import Browser, new_username
 from tests.integration.helpers import credentials_of
@@ -81,3 +83,46 @@ async def test_no_grant_is_written_for_a_disabled_account(app, client):
     async with hot.connect(ctx.db) as conn:
         assert await grant_rows.issue_for_user(conn, grant) is None
     assert (await counts(app, user.id))[2] == 0
+
+
+async def test_a_transaction_cut_short_writes_nothing_and_frees_the_connection(app, client):
+    """A failure between the statements of a hot transaction (here: after the session's insert)
+    rolls all of it back, and the connection goes back to the pool with nothing open: the next
+    user of it (the ORM here) sees no trace and can write."""
+    ctx = app.state.ctx
+    _, user = await signed_up(app, client)
+    before = await counts(app, user.id)
+    _, row = fresh_session(ctx, user, amr="passkey", user_agent="ua", now=ctx.clock.now())
+    try:
+        async with hot.connect(ctx.db) as conn, conn.transaction():
+            await sessions_rows.insert(conn, row)
+            raise RuntimeError("cut short")
+    except RuntimeError:
+        pass
+    assert await counts(app, user.id) == before
+    async with ctx.db.session() as db:
+        db.add(audit.event("signin.passkey", ctx.clock.now(), user_id=user.id))
+        await db.commit()
+    assert (await counts(app, user.id))[1] == before[1] + 1
+
+
+async def test_a_connection_returned_mid_transaction_is_rolled_back(app, backend, client):
+    """SQLite's pool skips the rollback-on-return when nothing is open (a thread hop saved per
+    hot-path use); a connection returned with a transaction open is still rolled back, on
+    both backends, and the next user of it starts clean."""
+    ctx = app.state.ctx
+    _, user = await signed_up(app, client)
+    before = await counts(app, user.id)
+    assert before[0] == 1
+    async with ctx.db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        if backend.name == "embedded":
+            sqlite3_of(raw).execute("BEGIN")
+            sqlite3_of(raw).execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
+        else:
+            await raw.driver_connection.execute("BEGIN")
+            await raw.driver_connection.execute("DELETE FROM sessions WHERE user_id = $1", user.id)
+    assert await counts(app, user.id) == before
+    if backend.name == "embedded":
+        async with ctx.db.engine.connect() as conn:
+            assert not sqlite3_of(await conn.get_raw_connection()).in_transaction
