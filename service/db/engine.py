@@ -81,9 +81,9 @@ class Database:
             # the write lock wait in SQLite's busy handler (sleeps of up to 100 ms) instead of
             # queueing. The embedded default is one process, so this costs nothing in parallelism.
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=30)
-            # The hot paths (service.db.hot) use that one connection from the event loop's
+            # The hot paths (service.db.hot) read on that one connection from the event loop's
             # thread, synchronously, while they hold it checked out: no one else can touch it
-            # then, and each statement is spared aiosqlite's two thread hops.
+            # then, and each read is spared aiosqlite's two thread hops.
             kwargs["connect_args"] = {"check_same_thread": False}
             # Returned to the pool, the connection is rolled back only if a transaction is
             # open (a hot-path read leaves none): the reset's rollback is a thread hop too.

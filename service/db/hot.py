@@ -5,8 +5,8 @@ BEGIN/COMMIT pair around every use.
 Each ``Statement`` is written once in PostgreSQL's ``$n`` placeholders (SQLite reads the same
 text as ``?n``). On PostgreSQL it runs as an asyncpg prepared statement (asyncpg caches it per
 connection) in autocommit: one statement, one round trip, atomic on its own. On the embedded
-default it runs on the sqlite3 connection under aiosqlite, from the event loop's thread, and is
-committed at once. Parameters and returned columns go
+default a read runs on the sqlite3 connection from the event loop's thread and a write through
+aiosqlite's thread, committed at once. Parameters and returned columns go
 through the models' own column types (``UTCDateTime``, ``Uuid``...), so values read here equal
 values read by the ORM.
 
@@ -137,45 +137,54 @@ class _Postgres:
 
 
 class _Sqlite:
-    """The sqlite3 connection under aiosqlite, called from the event loop's thread (the
-    engine opens it with ``check_same_thread=False``): a statement on a local file costs
-    microseconds, less than aiosqlite's thread hops, and nothing else uses the connection
-    while it is checked out. A statement outside ``transaction()`` is committed at once.
-    The cost: a statement that waits for the write lock (a CLI command writing at that
-    moment) holds the event loop for as long, bounded by the busy timeout (5 s)."""
+    """Reads on the sqlite3 connection under aiosqlite, from the event loop's thread (the
+    engine opens it with ``check_same_thread=False``): a read of a local file costs
+    microseconds, less than aiosqlite's two thread hops, and nothing else uses the connection
+    while it is checked out. Writes go through aiosqlite's thread: a write may wait for the
+    lock (a CLI command writing, up to the 5 s busy timeout) or pay a WAL checkpoint at
+    commit, and the event loop must not wait with it. A statement outside ``transaction()``
+    is committed at once."""
 
     def __init__(self, raw: Any) -> None:
         self.conn = sqlite3_of(raw)
+        self.driver = raw.driver_connection  # aiosqlite's
         self.in_transaction = False
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        self.conn.execute("BEGIN")
+        await self.driver.execute("BEGIN")
         self.in_transaction = True
         try:
             yield
         except BaseException:
-            self.conn.rollback()
+            await self.driver.rollback()
             raise
         else:
-            self.conn.commit()
+            await self.driver.commit()
         finally:
             self.in_transaction = False
 
+    @staticmethod
+    def _reads(sql: str) -> bool:
+        return sql.lstrip()[:6].upper() == "SELECT"
+
     async def fetchrow(self, sql: str, params: list[Any]) -> Sequence[Any] | None:
-        rows = self.conn.execute(sql, params).fetchall()
-        if not self.in_transaction and sql.lstrip()[:6].upper() != "SELECT":
-            self.conn.commit()
+        if self._reads(sql) and not self.in_transaction:
+            rows = self.conn.execute(sql, params).fetchall()
+        else:
+            rows = await self.driver.execute_fetchall(sql, params)
+            if not self.in_transaction:
+                await self.driver.commit()
         return cast(Sequence[Any], rows[0]) if rows else None
 
     async def execute(self, sql: str, params: list[Any]) -> int:
-        cursor = self.conn.execute(sql, params)
+        cursor = await self.driver.execute(sql, params)
         if not self.in_transaction:
-            self.conn.commit()
+            await self.driver.commit()
         return int(cursor.rowcount)
 
     async def rollback(self) -> None:
-        self.conn.rollback()
+        await self.driver.rollback()
 
 
 class HotConnection:
