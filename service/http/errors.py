@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match
 
 from service.auth.errors import NotSignedIn, RateLimited, SignupRejected
-from service.db.engine import is_database_outage
+from service.db.engine import DatabaseUnavailable, is_database_outage
 from service.http.render import page
 from service.oidc.codes import with_query
 from service.oidc.errors import ErrorRedirect, InvalidClient, InvalidToken, OAuthError
@@ -200,5 +200,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    for exc_class in (StoreUnavailable, SQLAlchemyError, OSError, TimeoutError):
+    outages = (StoreUnavailable, DatabaseUnavailable, SQLAlchemyError, OSError, TimeoutError)
+    for exc_class in outages:
         app.add_exception_handler(exc_class, _unavailable)

@@ -130,3 +130,49 @@ async def _account_page_with_a_dying_connection(backend) -> tuple[int, int]:
         await app.state.ctx.store.close()
         await app.state.ctx.db.dispose()
     return read, write
+
+
+def test_the_token_endpoint_answers_503_when_its_connection_dies(tmp_path):
+    """The token endpoint's hot path (service.db.hot) on a connection the server ends between
+    the checkout and the statement: RFC 6749 JSON with 503, never a 500 (the hot path's
+    DatabaseUnavailable reaches the one outage mapping)."""
+    with fresh_backend("postgres", tmp_path) as backend:
+        status, body = asyncio.run(_token_with_a_dying_connection(backend))
+    assert status == 503, body
+    assert body["error"] == "temporarily_unavailable", body
+
+
+async def _token_with_a_dying_connection(backend) -> tuple[int, dict]:
+    from sqlalchemy import event
+
+    from service.app import create_app
+    from tests.conftest import asgi_client
+
+    app = create_app(backend.settings())
+    armed = {"kill": 0}
+    database = backend.database_url.rsplit("/", 1)[1]
+
+    def kill_on_checkout(dbapi_connection, _record, _proxy) -> None:
+        if armed["kill"]:
+            armed["kill"] -= 1
+            pid = dbapi_connection._connection.get_server_pid()
+            subprocess.run(
+                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qAt", "-c",
+                 f"SELECT pg_terminate_backend({pid}, 5000)"],
+                check=True, capture_output=True, timeout=30,
+            )  # fmt: skip
+
+    event.listen(app.state.ctx.db.engine.sync_engine.pool, "checkout", kill_on_checkout)
+    try:
+        async with asgi_client(app) as client:
+            armed["kill"] = 1
+            answer = await client.post(
+                "/token",
+                data={"grant_type": "client_credentials"},
+                auth=("some-client", "some-secret"),
+            )
+            assert armed["kill"] == 0
+            return answer.status_code, answer.json()
+    finally:
+        await app.state.ctx.store.close()
+        await app.state.ctx.db.dispose()
