@@ -52,6 +52,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--client-cpu", type=int, default=1)
     parser.add_argument("--server-root", default=None, help="serve Sesame from this checkout")
     parser.add_argument("--workers", type=int, default=1, help="SESAME_WORKERS")
+    parser.add_argument(
+        "--profile", default=None, metavar="DIR",
+        help="record Sesame's timed runs with py-spy (collapsed stacks, one file per grant)",
+    )  # fmt: skip
     return parser.parse_args()
 
 
@@ -81,17 +85,32 @@ async def measure(args: argparse.Namespace, target: Target, grant: str) -> dict[
         "BENCH_AUTH": target.authorization,
         "BENCH_DELAY_MS": str(int(args.connections * 1000 / args.rate)) if paced else "0",
     }
+    spy = profiler(args, target, grant)
     try:
         cpu = target.cpu_seconds()
         result = await asyncio.to_thread(wrk, args, target.url, env)
         cpu = target.cpu_seconds() - cpu
     finally:
         os.unlink(f.name)
+        if spy is not None:
+            spy.wait()
     # The server's own CPU time per answered request: steadier than requests/s on a shared
     # machine, and what a faster hot path lowers.
     result["cpu_ms"] = cpu * 1000 / max(1, int(result["requests"]))  # type: ignore[call-overload]
     result["rss_mb"] = target.rss_mb()
     return result
+
+
+def profiler(args: argparse.Namespace, target: Target, grant: str) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling Sesame's process for the timed run (``--profile DIR``), or None."""
+    if args.profile is None or not isinstance(target, Sesame):
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    Path(args.profile).mkdir(parents=True, exist_ok=True)
+    out = Path(args.profile) / f"{args.backend}-{grant}.txt"
+    command = [spy, "record", "--pid", str(target.pid), "--duration", str(args.duration), "--rate", "500",
+               "--format", "raw", "--nonblocking", "--subprocesses", "-o", str(out)]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @asynccontextmanager

@@ -126,3 +126,23 @@ async def test_a_connection_returned_mid_transaction_is_rolled_back(app, backend
     if backend.name == "embedded":
         async with ctx.db.engine.connect() as conn:
             assert not sqlite3_of(await conn.get_raw_connection()).in_transaction
+
+
+async def test_a_row_read_on_the_hot_path_is_the_orm_s_row(app, rp):
+    """``Statement.instances`` builds model objects without their constructor: every field,
+    the values' types and pydantic's view of the object are what the ORM's read gives."""
+    from service.db import clients as client_rows
+
+    async with app.state.ctx.db.session() as session:
+        by_orm = await client_rows.by_client_id(session, rp.client_id)
+    async with hot.connect(app.state.ctx.db) as conn:
+        by_hot = await client_rows.find(conn, rp.client_id)
+        assert await client_rows.find(conn, "nobody") is None
+    assert by_orm is not None and by_hot is not None
+    assert type(by_hot) is type(by_orm)
+    assert by_hot.model_dump() == by_orm.model_dump()
+    assert by_hot.model_dump(exclude_unset=True) == by_orm.model_dump()
+    assert {k: type(v) for k, v in by_hot.model_dump().items()} == {
+        k: type(v) for k, v in by_orm.model_dump().items()
+    }
+    assert by_hot.client_id == rp.client_id and by_hot.id == by_orm.id
