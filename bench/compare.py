@@ -101,15 +101,19 @@ async def measure(args: argparse.Namespace, target: Target, grant: str) -> dict[
     return result
 
 
-def profiler(args: argparse.Namespace, target: Target, grant: str) -> subprocess.Popen[bytes] | None:
+def profiler(
+    args: argparse.Namespace, target: Target, grant: str
+) -> subprocess.Popen[bytes] | None:
     """py-spy sampling Sesame's process for the timed run (``--profile DIR``), or None."""
     if args.profile is None or not isinstance(target, Sesame):
         return None
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     Path(args.profile).mkdir(parents=True, exist_ok=True)
     out = Path(args.profile) / f"{args.backend}-{grant}.txt"
-    command = [spy, "record", "--pid", str(target.pid), "--duration", str(args.duration), "--rate", "500",
-               "--format", "raw", "--nonblocking", "--subprocesses", "-o", str(out)]  # fmt: skip
+    command = [
+        spy, "record", "--pid", str(target.pid), "--duration", str(args.duration),
+        "--rate", "500", "--format", "raw", "--nonblocking", "--subprocesses", "-o", str(out),
+    ]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

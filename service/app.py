@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
-import logging
 import os
 import signal
 import threading
@@ -17,10 +15,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from service import audit, logs
+from service import logs
 from service.auth.context import AuthContext
 from service.clock import Clock, SystemClock
-from service.db.engine import Database, is_database_outage
+from service.db.engine import Database
 from service.email.sender import Mailer
 from service.http import (
     admin,
@@ -45,6 +43,7 @@ from service.http.render import WEB_DIR
 from service.keys.keyed import Keyring
 from service.keys.sealed import Sealer
 from service.keys.signing import Signer
+from service.lifecycle.sweeper import Sweeper
 from service.oidc.backchannel import LogoutSender
 from service.oidc.context import OidcContext
 from service.settings import Settings
@@ -97,22 +96,6 @@ def _drain_on_sigterm(app: FastAPI) -> None:
     signal.signal(signal.SIGTERM, on_sigterm)
 
 
-async def _prune_audit_hourly(ctx: AuthContext) -> None:
-    """Audit events older than the retention go, once an hour in every instance (deleting
-    the same old rows twice is harmless)."""
-    while True:
-        try:
-            await audit.prune(ctx.db, ctx.clock, ctx.settings.audit_retention_days)
-        except Exception as exc:
-            if not is_database_outage(exc):
-                logging.getLogger("sesame.audit").exception("pruning the audit trail failed")
-            else:
-                logging.getLogger("sesame.audit").warning(
-                    "pruning the audit trail: database unavailable; next hour"
-                )
-        await asyncio.sleep(3600)
-
-
 def _version() -> str:
     """One version source: the installed package's metadata (pyproject.toml)."""
     try:
@@ -124,6 +107,7 @@ def _version() -> str:
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     ctx, oidc = build_contexts(settings, clock)
     logouts = LogoutSender(oidc)
+    sweeper = Sweeper(ctx.db, ctx.clock, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -132,12 +116,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         _drain_on_sigterm(_app)
         ctx.mailer.start()
         logouts.start()
-        pruner = asyncio.create_task(_prune_audit_hourly(ctx))
+        sweeper.start()
         # What start-up made lives as long as the process: moved out of the collector's sight,
         # full collections under load walk only what requests allocate (shorter pauses).
         gc.freeze()
         yield
-        pruner.cancel()
+        await sweeper.stop()
         await ctx.background.drain()
         await ctx.mailer.stop()
         await logouts.stop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -129,13 +129,6 @@ async def removal(
     async with database.session() as db:
         removed = await remove(db, key)
         await record_removal(db, clock, removed, kind, actor=actor, detail=key)
-        await db.commit()
-    return removed
-
-
-async def prune(database: Database, clock: Clock, retention_days: int) -> int:
-    async with database.session() as db:
-        removed = await audit_rows.prune(db, clock.now() - timedelta(days=retention_days))
         await db.commit()
     return removed
 

@@ -67,4 +67,5 @@ LOGOUTS = Counter(
     "Back-channel logout tokens by outcome (delivered, failed, refused, abandoned)",
     ["outcome"],
 )
+SWEPT = Counter("sesame_swept_rows_total", "Rows removed by housekeeping, by kind", ["kind"])
 RATE_LIMITED = Counter("sesame_rate_limit_hits_total", "Requests refused by a rate limit", ["kind"])

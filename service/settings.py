@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     metrics_token: str = ""
     log_format: Literal["json", "text", ""] = ""
     audit_retention_days: int = Field(default=365, ge=1)
+    # Housekeeping (service.lifecycle.sweep): how often a replica sweeps what can no longer be
+    # used (0: never in the background; ``sesame prune`` still does) and rows per statement.
+    sweep_seconds: int = Field(default=900, ge=0)
+    sweep_batch: int = Field(default=1000, ge=1, le=100_000)
     # On SIGTERM: /readyz answers 503 at once, the listener closes, and requests in flight get
     # this long to finish before the process exits.
     shutdown_grace_seconds: int = Field(default=20, ge=1, le=600)

@@ -1,5 +1,6 @@
 """The ``sesame`` command, a module per command group: ``serve`` and ``migrate``,
-``clients``, ``apis``, ``keys``, ``users`` and ``sessions``, ``tenants``, ``audit``, ``doctor``.
+``clients``, ``apis``, ``keys``, ``users`` and ``sessions``, ``tenants``, ``audit``,
+``prune``, ``doctor``.
 
 ``GROUPS`` is the one list of command groups; each module adds its parser with ``register``
 and runs through the helpers in ``base``. Exit codes: 0 done, 1 no such thing or a failed
@@ -11,9 +12,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from service.cli import apis, audit, clients, doctor, keys, serve, tenants, users
+from service.cli import apis, audit, clients, doctor, keys, prune, serve, tenants, users
 
-GROUPS = (serve, clients, apis, keys, users, doctor, tenants, audit)
+GROUPS = (serve, clients, apis, keys, users, doctor, tenants, audit, prune)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,19 +1,23 @@
-"""``sesame audit prune``: remove audit events older than the retention period."""
+"""``sesame audit prune``: remove audit events older than the retention period (the
+``audit_events`` part of ``sesame prune``)."""
 
 from __future__ import annotations
 
 import argparse
 
-from service import audit
 from service.auth.context import AuthContext
 from service.cli.base import group
+from service.lifecycle.sweeper import sweep
 from service.oidc.context import OidcContext
 
 
 async def act(ctx: AuthContext, _oidc: OidcContext, _args: argparse.Namespace) -> int:
     days = ctx.settings.audit_retention_days
-    removed = await audit.prune(ctx.db, ctx.clock, days)
-    print(f"sesame: removed {removed} audit events older than {days} days")
+    report = await sweep(ctx.db, ctx.clock, ctx.settings, kinds=["audit_events"])
+    if report.skipped:
+        print("sesame: another replica is sweeping now; nothing done")
+        return 0
+    print(f"sesame: removed {report.counts['audit_events']} audit events older than {days} days")
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, delete, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.hot import HotConnection
@@ -46,8 +46,3 @@ async def search(
     if since is not None:
         query = query.where(col(AuditEvent.at) >= since)
     return [(event, user) for event, user in (await session.exec(query)).all()]
-
-
-async def prune(session: AsyncSession, before: datetime) -> int:
-    result = await session.exec(delete(AuditEvent).where(col(AuditEvent.at) < before))
-    return int(result.rowcount or 0)

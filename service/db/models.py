@@ -10,12 +10,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -88,10 +90,12 @@ class Session(SQLModel, table=True):
     token_hash: bytes = Field(sa_column=Column(LargeBinary(32), unique=True, nullable=False))
     user_id: int = Field(sa_column=_fk_user())
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    last_seen_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # Indexed for housekeeping (service.lifecycle): sessions past their idle or absolute
+    # lifetime are found by a range scan.
+    last_seen_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     auth_time: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     amr: str = Field(sa_column=Column(String(64), nullable=False))
-    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     user_agent: str = Field(default="", sa_column=Column(String(255), nullable=False))
     # The browser session's public id (OIDC ``sid``): kept when the same user signs in again in
     # this browser (the cookie value still rotates), new for a new user. Grants issued to apps
@@ -199,6 +203,10 @@ class Grant(SQLModel, table=True):
     """
 
     __tablename__ = "oauth_grants"
+    # Housekeeping finds spent families by when their last token lapses (service.lifecycle).
+    __table_args__ = (
+        Index("ix_oauth_grants_end", text("coalesce(refresh_expires_at, expires_at)")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     gid: str = Field(sa_column=Column(String(43), unique=True, nullable=False))

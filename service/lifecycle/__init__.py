@@ -1,0 +1,1 @@
+"""The data lifecycle: housekeeping that keeps every table bounded (``sweeps``, ``sweeper``)."""
