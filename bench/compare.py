@@ -74,9 +74,23 @@ def wrk(args: argparse.Namespace, url: str, env: dict[str, str]) -> dict[str, ob
 
 
 async def measure(args: argparse.Namespace, target: Target, grant: str) -> dict[str, object]:
+    return await timed(args, target, grant, await mint(args, target, grant))
+
+
+async def mint(args: argparse.Namespace, target: Target, grant: str, rounds: int = 1) -> list[str]:
+    """The single-use items ``rounds`` timed runs can use (not timed)."""
+    if grant == "client_credentials":
+        return []
     paced = args.rate is not None
-    needed = int((args.rate if paced else args.expect) * args.duration * 1.2) + 200
-    items = await target.items(grant, 0 if grant == "client_credentials" else needed)
+    per_round = int((args.rate if paced else args.expect) * args.duration * 1.2) + 200
+    return await target.items(grant, per_round * rounds)
+
+
+async def timed(
+    args: argparse.Namespace, target: Target, grant: str, items: list[str]
+) -> dict[str, object]:
+    """One wrk run of ``args.duration`` seconds using ``items``; the server's CPU and RSS."""
+    paced = args.rate is not None
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(items) + ("\n" if items else ""))
     env = {

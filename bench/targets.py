@@ -147,7 +147,7 @@ class Sesame(Target):
             os.environ["SESAME_WORKERS"] = str(args.workers)
         async with running_sesame(args.backend, args) as (url, env):
             self = cls()
-            self.url, self.pid = url, int(env["BENCH_SERVER_PID"])
+            self.url, self.pid, self.env = url, int(env["BENCH_SERVER_PID"]), env
             self.client_cpu = args.client_cpu
             self.verifier, self.challenge = pkce_pair()
             await self._register(env)

@@ -21,6 +21,7 @@ from service.clock import Clock, SystemClock
 from service.db.engine import Database
 from service.email.sender import Mailer
 from service.http import (
+    account_data,
     admin,
     ceremonies,
     device,
@@ -147,6 +148,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     install_openapi(app)
     app.include_router(ops.router)
     app.include_router(pages.router)
+    app.include_router(account_data.router)
     app.include_router(ceremonies.router)
     app.include_router(oidc_routes.router)
     app.include_router(interaction.router)

@@ -36,6 +36,8 @@ KINDS = {
     "tokens.revoked": "App tokens revoked",
     "user.disabled": "Account disabled by an administrator",
     "user.enabled": "Account enabled by an administrator",
+    "user.deleted": "Account deleted",
+    "account.exported": "Your data downloaded",
     "sessions.revoked": "Signed out everywhere",
     "client.created": "Client registered",
     "client.deleted": "Client deleted",

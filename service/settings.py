@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     email_rate_per_address: int = 5
     email_rate_per_ip: int = 20
     step_up_seconds: int = 900
+    # "Delete my account" on the account page (GDPR art. 17); operators keep
+    # ``sesame users delete`` either way.
+    account_deletion: bool = True
 
     # Operations
     trusted_proxies: list[str] = Field(default_factory=list)
@@ -91,9 +94,11 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text", ""] = ""
     audit_retention_days: int = Field(default=365, ge=1)
     # Housekeeping (service.lifecycle.sweep): how often a replica sweeps what can no longer be
-    # used (0: never in the background; ``sesame prune`` still does) and rows per statement.
+    # used (0: never in the background; ``sesame prune`` still does), rows per statement, and
+    # the pause after each batch, in multiples of the time the batch took.
     sweep_seconds: int = Field(default=900, ge=0)
     sweep_batch: int = Field(default=1000, ge=1, le=100_000)
+    sweep_pause_ratio: float = Field(default=9.0, ge=0, le=100)
     # On SIGTERM: /readyz answers 503 at once, the listener closes, and requests in flight get
     # this long to finish before the process exits.
     shutdown_grace_seconds: int = Field(default=20, ge=1, le=600)

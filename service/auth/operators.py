@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from service import audit
 from service.auth.addresses import normalize_email
 from service.auth.context import AuthContext
@@ -79,12 +81,27 @@ async def set_disabled(ctx: AuthContext, user: User, disabled: bool) -> None:
         await db.commit()
 
 
-async def delete_user(ctx: AuthContext, user: User) -> None:
-    """Passkeys, sessions, grants and consents go with the account (foreign keys cascade)."""
+def pseudonym(ctx: AuthContext, user: User) -> str:
+    """What the audit trail keeps of a deleted account: a keyed hash of its public id, the
+    same for every event about it and meaningless without the server key."""
+    return ctx.keys.hash_hex("deleted-account", str(user.public_id))[:24]
+
+
+async def erase(ctx: AuthContext, db: AsyncSession, user: User, *, actor: str) -> None:
+    """In the caller's transaction: apps holding a session of the account are owed a logout
+    token (back-channel logout), then the account goes, and its passkeys, sessions, grants and
+    consents with it (foreign keys cascade); its earlier audit events lose their link to it
+    and one pseudonymous ``user.deleted`` event is added."""
     assert user.id is not None
+    await end_user_sessions(ctx, db, user.id)
+    await user_rows.delete_user(db, user.id)
+    detail = f"account {pseudonym(ctx, user)}"
+    await audit.record(db, ctx.clock, "user.deleted", user_id=None, actor=actor, detail=detail)
+
+
+async def delete_user(ctx: AuthContext, user: User) -> None:
     async with ctx.db.session() as db:
-        await end_user_sessions(ctx, db, user.id)
-        await user_rows.delete_user(db, user.id)
+        await erase(ctx, db, user, actor="cli")
         await db.commit()
 
 

@@ -59,6 +59,13 @@ async def by_sid(session: AsyncSession, sid: str) -> Session | None:
     return result.first()
 
 
+async def for_user(session: AsyncSession, user_id: int) -> list[Session]:
+    result = await session.exec(
+        select(Session).where(Session.user_id == user_id).order_by(col(Session.created_at))
+    )
+    return list(result.all())
+
+
 async def delete_for_user(session: AsyncSession, user_id: int) -> None:
     await session.exec(delete(Session).where(col(Session.user_id) == user_id))
 

@@ -110,6 +110,7 @@ async def render_account(
         notice=notice,
         email_session="passkey" not in session.amr,
         passkey_recent=session.passkey_recent(ctx.clock.now(), ctx.settings.step_up_seconds),
+        deletion_allowed=ctx.settings.account_deletion,
         error=error.message if error else None,
     )
 

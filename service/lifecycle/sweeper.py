@@ -3,10 +3,12 @@ forever and no janitor has to be scheduled.
 
 Every replica runs a sweep every ``SESAME_SWEEP_SECONDS`` (and once as it starts); on
 PostgreSQL an advisory lock lets one of them work while the others skip that round. A sweep
-deletes in batches of ``SESAME_SWEEP_BATCH`` rows, each its own short transaction on a
-connection taken for that batch alone (the embedded default's single connection is shared
-with the requests between batches). ``sesame prune`` runs the same sweep once; ``--dry-run``
-only counts.
+deletes in batches of ``SESAME_SWEEP_BATCH`` rows, oldest first, each its own short
+transaction on a connection taken for that batch alone (the embedded default's single
+connection is shared with the requests between batches), and pauses after each batch
+``SESAME_SWEEP_PAUSE_RATIO`` times as long as the batch took, so that a backlog is cleared
+without crowding out requests. ``sesame prune`` runs the same sweep once; ``--dry-run`` only
+counts.
 """
 
 from __future__ import annotations
@@ -63,16 +65,21 @@ async def _one_replica(db: Database) -> AsyncIterator[bool]:
 
 
 async def _remove(db: Database, sweep: Sweep, settings: Settings, clock: Clock) -> int:
-    where = sweep.condition(settings, clock.now())
+    cutoff = sweep.cutoff(settings, clock.now())
     removed = 0
     while True:
+        started = time.perf_counter()
         async with db.engine.connect() as conn:
-            n = await rows.delete_batch(conn, sweep.table, where, settings.sweep_batch)
+            n = await rows.delete_batch(
+                conn, sweep.table, sweep.key(), cutoff, settings.sweep_batch
+            )
         removed += n
         SWEPT.labels(sweep.kind).inc(n)
         if n < settings.sweep_batch:
             return removed
-        await asyncio.sleep(0)  # requests waiting for the connection go first
+        # The database's time goes to requests first: after each batch, a pause as many times
+        # as long as the batch took (the sweep works a 1 / (1 + ratio) share of the time).
+        await asyncio.sleep((time.perf_counter() - started) * settings.sweep_pause_ratio)
 
 
 async def sweep(
@@ -99,8 +106,10 @@ async def sweep(
                 continue
             if dry_run:
                 async with db.engine.connect() as conn:
-                    where = item.condition(settings, clock.now())
-                    report.counts[item.kind] = await rows.count(conn, item.table, where)
+                    cutoff = item.cutoff(settings, clock.now())
+                    report.counts[item.kind] = await rows.count(
+                        conn, item.table, item.key(), cutoff
+                    )
             else:
                 report.counts[item.kind] = await _remove(db, item, settings, clock)
     report.seconds = time.perf_counter() - started

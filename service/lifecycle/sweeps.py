@@ -33,17 +33,14 @@ from service.settings import Settings
 
 @dataclass(frozen=True)
 class Sweep:
-    """``kind`` names it in metrics, logs and ``sesame prune``; a row goes when
-    ``where(cutoff(settings, now))`` holds."""
+    """``kind`` names it in metrics, logs and ``sesame prune``; a row goes when its ``key``
+    (an indexed time) is before ``cutoff(settings, now)``."""
 
     kind: str
     table: Table
+    key: Callable[[], ColumnElement[Any]]
     cutoff: Callable[[Settings, datetime], datetime]
-    where: Callable[[datetime], ColumnElement[Any]]
     about: str
-
-    def condition(self, settings: Settings, now: datetime) -> ColumnElement[Any]:
-        return self.where(self.cutoff(settings, now))
 
 
 def _now(_settings: Settings, now: datetime) -> datetime:
@@ -64,19 +61,19 @@ def _retention(settings: Settings, now: datetime) -> datetime:
 
 SWEEPS = (
     Sweep(
-        "sessions", rows.SESSIONS, _now, rows.sessions_expiring_before,
+        "sessions", rows.SESSIONS, rows.session_end, _now,
         "browser sessions past their absolute lifetime",
     ),
     Sweep(
-        "idle_sessions", rows.SESSIONS, _idle, rows.sessions_seen_before,
+        "idle_sessions", rows.SESSIONS, rows.session_seen, _idle,
         "browser sessions unused for the idle lifetime",
     ),
     Sweep(
-        "grants", rows.GRANTS, _last_tokens, rows.grants_ending_before,
+        "grants", rows.GRANTS, rows.grant_end, _last_tokens,
         "token families none of whose tokens can still be used",
     ),
     Sweep(
-        "audit_events", rows.AUDIT_EVENTS, _retention, rows.audit_events_before,
+        "audit_events", rows.AUDIT_EVENTS, rows.audit_at, _retention,
         "audit events older than the retention",
     ),
 )  # fmt: skip

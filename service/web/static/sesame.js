@@ -240,6 +240,8 @@
       (options) => navigator.credentials.create({ publicKey: creationOptions(options) }));
     ceremonyButton("step-up", "/account/step-up",
       (options) => navigator.credentials.get({ publicKey: requestOptions(options) }));
+    ceremonyButton("step-up-data", "/account/step-up",
+      (options) => navigator.credentials.get({ publicKey: requestOptions(options) }));
   }
 
   document.addEventListener("DOMContentLoaded", () => {

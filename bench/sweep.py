@@ -1,0 +1,209 @@
+"""Housekeeping under load: seed expired sessions and spent grants, then run the code exchange
+(bench/compare.py's, measured with wrk) without a sweep and while ``sesame prune`` clears them.
+
+Prints the tables' sizes before and after, the plan of one batch's delete (an index range
+scan), how long the sweep took, and requests/s and p50/p99 of the exchange in each phase: the
+ratio of the sweep phase to the baseline is the figure to read. The sweep runs as
+``sesame prune`` pinned to the server's core (what cron would run; the background sweeper does
+the same statements inside the server). Nothing is asserted.
+
+    .venv/bin/python -u bench/sweep.py --backend postgres --rows 1000000
+    .venv/bin/python -u bench/sweep.py --backend embedded --rows 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.compare import line, measure, mint, timed  # noqa: E402
+from bench.targets import Sesame  # noqa: E402
+
+TABLES = ("sessions", "oauth_grants")
+ROUNDS_PER_MINT = 6
+
+# Every row expired ten days ago: past any lifetime and past the longest token after it.
+PG_SEED = {
+    "sessions": """
+        INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, auth_time, amr,
+                              expires_at, user_agent, sid)
+        SELECT sha256(int8send(g)), $1, now() - interval '40 days', now() - interval '40 days',
+               now() - interval '40 days', 'passkey', now() - interval '10 days', '',
+               'seed-' || g
+        FROM generate_series(1, $2) AS g""",
+    "oauth_grants": """
+        INSERT INTO oauth_grants (gid, client_pk, user_id, sid, scope, created_at, expires_at,
+                                  refresh_lookup, refresh_hash, refresh_expires_at, amr)
+        SELECT 'seed-' || g, $3, $1, 'seed-' || g, 'openid', now() - interval '40 days',
+               now() - interval '10 days', 's' || substr(md5(g::text), 1, 21),
+               sha256(int8send(g)), now() - interval '11 days', 'passkey'
+        FROM generate_series(1, $2) AS g""",
+}
+SQLITE_SEED = {
+    "sessions": """
+        WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < ?2)
+        INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, auth_time, amr,
+                              expires_at, user_agent, sid)
+        SELECT randomblob(32), ?1, strftime('%Y-%m-%d %H:%M:%f', 'now', '-40 days'),
+               strftime('%Y-%m-%d %H:%M:%f', 'now', '-40 days'),
+               strftime('%Y-%m-%d %H:%M:%f', 'now', '-40 days'), 'passkey',
+               strftime('%Y-%m-%d %H:%M:%f', 'now', '-10 days'), '', 'seed-' || x FROM g""",
+    "oauth_grants": """
+        WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < ?2)
+        INSERT INTO oauth_grants (gid, client_pk, user_id, sid, scope, created_at, expires_at,
+                                  refresh_lookup, refresh_hash, refresh_expires_at, amr)
+        SELECT 'seed-' || x, ?3, ?1, 'seed-' || x, 'openid',
+               strftime('%Y-%m-%d %H:%M:%f', 'now', '-40 days'),
+               strftime('%Y-%m-%d %H:%M:%f', 'now', '-10 days'),
+               's' || substr(hex(randomblob(11)), 1, 21), randomblob(32),
+               strftime('%Y-%m-%d %H:%M:%f', 'now', '-11 days'), 'passkey' FROM g""",
+}
+BATCH_PLAN = {
+    "sessions": "SELECT id FROM sessions WHERE expires_at < {now} ORDER BY expires_at LIMIT 1000",
+    "oauth_grants": (
+        "SELECT id FROM oauth_grants WHERE coalesce(refresh_expires_at, expires_at) < {now} "
+        "ORDER BY coalesce(refresh_expires_at, expires_at) LIMIT 1000"
+    ),
+}
+
+
+def file_mb(path: str) -> float:
+    return os.path.getsize(path) / 2**20
+
+
+class Database:
+    """The server's database, opened beside it (asyncpg, or the SQLite file)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.postgres = url.startswith("postgresql")
+
+    async def run(self, sql: str, *args: Any) -> list[Any]:
+        if self.postgres:
+            import asyncpg
+
+            conn = await asyncpg.connect(self.url.replace("postgresql+asyncpg", "postgresql"))
+            try:
+                return list(await conn.fetch(sql, *args))
+            finally:
+                await conn.close()
+        path = self.url.split("///", 1)[1]
+        with sqlite3.connect(path, timeout=30) as conn:
+            return list(conn.execute(sql.replace("$", "?"), args).fetchall())
+
+    async def seed(self, rows: int) -> None:
+        (user,) = (await self.run("SELECT id FROM users LIMIT 1"))[0]
+        (client,) = (await self.run("SELECT id FROM oauth_clients LIMIT 1"))[0]
+        for table in TABLES:
+            sql = (PG_SEED if self.postgres else SQLITE_SEED)[table]
+            await self.run(sql, user, rows, *([client] if table == "oauth_grants" else []))
+        if self.postgres:
+            await self.run("ANALYZE")
+
+    async def sizes(self) -> str:
+        parts = []
+        for table in TABLES:
+            (count,) = (await self.run(f"SELECT count(*) FROM {table}"))[0]  # noqa: S608
+            if self.postgres:
+                query = "SELECT pg_total_relation_size($1::regclass)"
+                (size,) = (await self.run(query, table))[0]
+                parts.append(f"{table} {count} rows {size / 2**20:.1f} MB")
+            else:
+                parts.append(f"{table} {count} rows")
+        if not self.postgres:
+            parts.append(f"database file {file_mb(self.url.split('///', 1)[1]):.1f} MB")
+        return ", ".join(parts)
+
+    async def plans(self) -> list[str]:
+        now = "now()" if self.postgres else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+        explain = "EXPLAIN" if self.postgres else "EXPLAIN QUERY PLAN"
+        out = []
+        for table, sql in BATCH_PLAN.items():
+            rows = await self.run(f"{explain} {sql.format(now=now)}")
+            out.append(f"{table}: " + " | ".join(str(r[-1]).strip() for r in rows))
+        return out
+
+
+async def prune(env: dict[str, str], cpu: int | None) -> tuple[float, str]:
+    command = [sys.executable, "-m", "service.cli", "prune"]
+    if cpu is not None:
+        command = ["taskset", "-c", str(cpu), *command]
+    started = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    out, _ = await proc.communicate()
+    return time.perf_counter() - started, out.decode().strip().splitlines()[-1]
+
+
+async def run(args: argparse.Namespace) -> None:
+    os.environ["SESAME_SWEEP_SECONDS"] = "0"  # the server's own sweeper stays out of the way
+    async with Sesame.start(args) as target:
+        db = Database(target.env["SESAME_DATABASE_URL"])
+        started = time.perf_counter()
+        await db.seed(args.rows)
+        print(f"seeded {args.rows} expired sessions and grants in "
+              f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+        print("before:", await db.sizes())
+        for plan in await db.plans():
+            print("one batch's rows:", plan)
+        baseline = await measure(args, target, "code")
+        print(line("sesame", "code, no sweep", baseline), flush=True)
+        env = {**target.env, "SESAME_SWEEP_BATCH": str(args.batch),
+               "SESAME_SWEEP_PAUSE_RATIO": str(args.pause_ratio)}  # fmt: skip
+        # Codes for several short rounds are minted first (they live a minute), then the sweep
+        # starts and the rounds run back to back while it lasts.
+        sweeping: asyncio.Task[tuple[float, str]] | None = None
+        during = []
+        while sweeping is None or not sweeping.done():
+            items = await mint(args, target, "code", rounds=ROUNDS_PER_MINT)
+            sweeping = sweeping or asyncio.create_task(prune(env, args.server_cpu))
+            per_round = len(items) // ROUNDS_PER_MINT
+            for k in range(ROUNDS_PER_MINT):
+                if sweeping.done():
+                    break
+                r = await timed(args, target, "code", items[k * per_round : (k + 1) * per_round])
+                if not sweeping.done():  # only rounds that ended with the sweep still running
+                    during.append(r)
+                    print(line("sesame", "code, sweeping", r), flush=True)
+        seconds, said = await sweeping
+        print(f"sweep: {seconds:.1f} s ({said})")
+        print("after:", await db.sizes())
+        if during:
+            base_rate = int(baseline["ok"]) / (int(baseline["duration_us"]) / 1e6)
+            rates = [int(r["ok"]) / (int(r["duration_us"]) / 1e6) for r in during]
+            p99s = [int(r["p99_us"]) / 1000 for r in during]
+            print(f"exchange during the sweep: {sum(rates) / len(rates) / base_rate:.2f}x the "
+                  f"baseline's rate; p99 {max(p99s):.1f} ms (baseline "
+                  f"{int(baseline['p99_us']) / 1000:.1f} ms)")  # fmt: skip
+        else:
+            print("the sweep ended before a measured round did: more --rows, or less --duration")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--backend", choices=["postgres", "embedded"], default="postgres")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="of each table")
+    parser.add_argument("--batch", type=int, default=1000, help="SESAME_SWEEP_BATCH")
+    parser.add_argument("--pause-ratio", type=float, default=9.0, help="SESAME_SWEEP_PAUSE_RATIO")
+    parser.add_argument("--duration", type=int, default=2, help="seconds per measured round")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--expect", type=int, default=300, help="codes per second to mint")
+    parser.add_argument("--server-cpu", type=int, default=0)
+    parser.add_argument("--client-cpu", type=int, default=1)
+    args = parser.parse_args()
+    args.rate, args.server_root, args.workers, args.profile = None, None, 1, None
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
