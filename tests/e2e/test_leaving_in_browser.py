@@ -43,7 +43,7 @@ async def test_download_then_delete_from_an_email_session(live_server, context, 
         await card.get_by_role("button", name="Download my data").click()
     download = await download_info.value
     assert re.fullmatch(r"sesame-data-\d{4}-\d\d-\d\d\.json", download.suggested_filename)
-    data = json.loads((await download.path()).read_text(encoding="utf-8"))  # noqa: ASYNC240
+    data = json.loads((await download.path()).read_text(encoding="utf-8"))
     assert data["profile"]["username"] == username
     assert len(data["passkeys"]) == 2
     assert [s["this_session"] for s in data["sessions"]].count(True) == 1
