@@ -21,18 +21,25 @@ async def ask_for_link(page, server, email: str) -> None:
     await expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
 
 
-async def test_link_in_the_same_browser_then_add_a_passkey(live_server, context, other_context):
-    owner_page, _, username = await signed_up_page(context, live_server, "em")
+async def signed_in_by_link(context, server, username: str):
+    """A page of ``context`` with an authenticator of its own (no passkey of the account on
+    it), signed in to ``username``'s account by an emailed link."""
     email = f"{username}@example.com"
-    page = await other_context.new_page()
+    page = await context.new_page()
     await Authenticator.attach(page)
-    await ask_for_link(page, live_server, email)
-    mail = await wait_for_mail(live_server, email, "sign-in link")
-
+    await ask_for_link(page, server, email)
+    mail = await wait_for_mail(server, email, "sign-in link")
     await page.goto(mail.link)
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Sign in as {username}?")
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(re.compile(r"/account\?done=email-signin$"))
+    return page
+
+
+async def test_link_in_the_same_browser_then_add_a_passkey(live_server, context, other_context):
+    owner_page, _, username = await signed_up_page(context, live_server, "em")
+    email = f"{username}@example.com"
+    page = await signed_in_by_link(other_context, live_server, username)
     await expect(page.locator("#no-passkey-here")).to_be_visible()
 
     await page.get_by_role("button", name="Add a passkey on this device").click()

@@ -10,8 +10,8 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.conftest import Authenticator, wait_for_mail
-from tests.e2e.test_email_in_browser import ask_for_link
+from tests.e2e.conftest import wait_for_mail
+from tests.e2e.test_email_in_browser import signed_in_by_link
 from tests.e2e.test_passkeys_in_browser import signed_up_page, user_exists
 
 pytestmark = pytest.mark.browser
@@ -21,13 +21,7 @@ async def test_download_then_delete_from_an_email_session(live_server, context, 
     owner, _, username = await signed_up_page(context, live_server, "bye")
     await owner.close()
     email = f"{username}@example.com"
-    page = await other_context.new_page()
-    await Authenticator.attach(page)
-    await ask_for_link(page, live_server, email)
-    mail = await wait_for_mail(live_server, email, "sign-in link")
-    await page.goto(mail.link)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(re.compile(r"/account\?done=email-signin$"))
+    page = await signed_in_by_link(other_context, live_server, username)
     await page.get_by_role("button", name="Add a passkey on this device").click()
     await page.wait_for_url(re.compile(r"/account\?done=added$"))
 

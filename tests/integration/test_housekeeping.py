@@ -10,6 +10,7 @@ import asyncio
 import secrets
 from datetime import timedelta
 
+from prometheus_client import REGISTRY
 from sqlmodel import select
 
 from service.db import housekeeping
@@ -163,9 +164,12 @@ async def test_batches_remove_everything_and_a_dry_run_removes_nothing(app, clie
     assert dry.counts["sessions"] >= 7
     assert await _present(app, Session, ids) == set(ids)
     small = app.state.ctx.settings.model_copy(update={"sweep_batch": 2})
+    counted = REGISTRY.get_sample_value("sesame_swept_rows_total", {"kind": "sessions"}) or 0
     report = await sweep(app.state.ctx.db, clock, small, kinds=["sessions"])
     assert report.counts["sessions"] >= 7
     assert await _present(app, Session, ids) == set()
+    now_counted = REGISTRY.get_sample_value("sesame_swept_rows_total", {"kind": "sessions"})
+    assert now_counted == counted + report.counts["sessions"]
 
 
 async def test_one_replica_sweeps_at_a_time(app, client, clock, backend):
