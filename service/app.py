@@ -36,6 +36,7 @@ from service.http import oidc as oidc_routes
 from service.http.cookies import CookieNames
 from service.http.cors import CorsMiddleware
 from service.http.errors import bad_input_response, install_error_handlers
+from service.http.head import HeadAsGet
 from service.http.inputs import InputGuard
 from service.http.middleware import SecurityMiddleware
 from service.http.observability import ObservabilityMiddleware
@@ -160,6 +161,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     # Every text input passes ``service.text``'s rule before any route touches a store; inside
     # the security middleware, which caps the body before anything reads it.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(InputGuard, refuse=bad_input_response)
     app.add_middleware(SecurityMiddleware, names=app.state.cookies, keys=ctx.keys)
     # Browser apps: preflights answered before anything else; answers marked for their origin.

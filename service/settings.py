@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SESAME_", extra="ignore")
 
     env: Literal["development", "production"] = "development"
-    issuer: str = "http://localhost:8000"
+    # Unset: http://localhost:<port>, so that a development server on another port is its own
+    # issuer (links, the RP ID and the allowed origin follow).
+    issuer: str = ""
     rp_id: str = ""
     rp_name: str = "Sesame"
     allowed_origins: list[str] = Field(default_factory=list)
@@ -109,6 +111,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:
+        if not self.issuer:
+            self.issuer = f"http://localhost:{self.port}"
         parts = urlsplit(self.issuer)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError("SESAME_ISSUER must be an absolute http(s) URL")

@@ -31,7 +31,7 @@ async def resume(
     uid: str, request: Request, oidc: Oidc, session: MaybeSession, browser_id: BrowserId
 ) -> Response:
     step = await authorize.resume_authorization(oidc, uid, authentication(session), browser_id)
-    return step_response(request, step)
+    return step_response(request, step, session)
 
 
 @router.post("/interaction/{uid}/consent", dependencies=[Csrf])
@@ -46,7 +46,7 @@ async def consent(
     step = await authorize.resume_authorization(
         oidc, uid, authentication(session), browser_id, consent_given=decision == "allow"
     )
-    return step_response(request, step)
+    return step_response(request, step, session)
 
 
 @router.post("/interaction/{uid}/abort", dependencies=[Csrf])

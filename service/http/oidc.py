@@ -75,7 +75,8 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def step_response(request: Request, step: Step) -> Response:
+def step_response(request: Request, step: Step, session: CurrentSession | None) -> Response:
+    """The consent page names who is signed in ("Signed in as Ada, not you?")."""
     if step.kind == "done":
         return see_other(step.location)
     if step.kind == "login":
@@ -85,6 +86,7 @@ def step_response(request: Request, step: Step) -> Response:
         "consent.html",
         request_=step.request,
         interaction=step.interaction,
+        user=session.user if session else None,
     )
     response.headers["Content-Security-Policy"] = form_action_csp(step.request.redirect_uri)
     return response
@@ -114,7 +116,7 @@ async def authorize_endpoint(
         # The redirect URI is known good by now: the app hears the outage (RFC 6749 4.1.2.1).
         error = TemporarilyUnavailable("Sesame's storage is unavailable; try again shortly")
         raise ErrorRedirect(error, validated.redirect_uri, validated.state) from exc
-    return step_response(request, step)
+    return step_response(request, step, session)
 
 
 BackChannel = Callable[

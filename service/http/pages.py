@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from service import audit
 from service.auth import account
@@ -14,7 +14,7 @@ from service.auth.sessions import end_all_sessions, end_session
 from service.http.cookies import clear_cookie
 from service.http.deps import BrowserId, Cookies, Csrf, Ctx, MaybeSession, SignedIn, safe_next
 from service.http.oidc import Oidc
-from service.http.render import page
+from service.http.render import WEB_DIR, page
 from service.http.retry import RetryReadsRoute
 from service.oidc import consent, interactions
 from service.oidc.context import OidcContext
@@ -43,6 +43,16 @@ def _see_other(url: str) -> RedirectResponse:
 @router.get("/")
 async def home(session: MaybeSession) -> Response:
     return _see_other("/account" if session else "/signin")
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """Browsers ask for it on every site; pages name the SVG (``base.html``)."""
+    return FileResponse(
+        WEB_DIR / "static" / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 async def _for_app(oidc: OidcContext, uid: str | None, browser_id: str) -> dict[str, Any]:
@@ -75,7 +85,15 @@ async def signin_page(
         return _see_other(target)
     returning = await account.returning_user(ctx, request.cookies.get(names.last_user))
     app = await _for_app(oidc, interaction, browser_id)
-    return page(request, "signin.html", returning=returning, **{"next": target, **app})
+    # Sent here from a page that needs a session (``?next=``): say so, instead of a bare form.
+    sent_from = target if next is not None and interaction is None else None
+    return page(
+        request,
+        "signin.html",
+        returning=returning,
+        sent_from=sent_from,
+        **{"next": target, **app},
+    )
 
 
 @router.get("/signup")

@@ -12,6 +12,24 @@ from starlette.responses import Response
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 
+# What each scope lets an app see, in words a person understands (consent and account pages).
+SCOPE_WORDS = {
+    "openid": "that it is you (a stable id for your account)",
+    "profile": "your name and username",
+    "email": "your email address",
+    "offline_access": "access while you are away: it stays connected after you sign out here",
+}
+
+
+def scope_words(scope: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(scope, words)`` for each scope, ``openid`` first and always; an API's own scope is
+    shown by its name."""
+    shown = ["openid", *(s for s in scope if s != "openid")]
+    return [(s, SCOPE_WORDS.get(s, s)) for s in shown]
+
+
+templates.env.globals["scope_words"] = scope_words
+
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     ctx = request.app.state.ctx

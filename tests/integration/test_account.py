@@ -234,3 +234,14 @@ async def test_oversized_and_unsized_bodies_are_refused_before_reading(client):
     chunked = await client.post("/signin/begin", content=chunks(), headers=headers)
     assert chunked.status_code == 411
     assert (await browser.post("/signin/begin")).status_code == 200
+
+
+async def test_head_answers_like_get_without_a_body(client):
+    for path, status in (("/signin", 200), ("/", 303), ("/jwks.json", 200), ("/nope", 404),
+                         ("/.well-known/openid-configuration", 200)):  # fmt: skip
+        got, head = await client.get(path), await client.head(path)
+        assert head.status_code == got.status_code == status, path
+        assert head.content == b"" and (got.content or status == 303), path
+        assert head.headers.get("content-type") == got.headers.get("content-type"), path
+        assert head.headers.get("location") == got.headers.get("location"), path
+    assert (await client.head("/token")).status_code == 405

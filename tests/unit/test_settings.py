@@ -27,6 +27,15 @@ def test_settings_localhost_defaults(tmp_path: Path):
     assert Settings(data_dir=tmp_path).ensure_secret_key() == key  # generated once, reused
 
 
+def test_the_issuer_follows_the_port_unless_set(tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("SESAME_ISSUER", raising=False)
+    monkeypatch.setenv("SESAME_PORT", "19003")
+    settings = Settings(data_dir=tmp_path)
+    assert settings.issuer == "http://localhost:19003"
+    assert settings.allowed_origins == ["http://localhost:19003"]
+    assert Settings(data_dir=tmp_path, issuer="http://localhost:8000").issuer.endswith(":8000")
+
+
 @pytest.mark.parametrize("secret", ["", "changeme", "short"])
 def test_production_refuses_placeholder_secrets(secret):
     with pytest.raises(ValidationError):
