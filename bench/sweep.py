@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sqlite3
 import statistics
 import sys
 import time
@@ -28,47 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.compare import line, measure, mint, timed  # noqa: E402
+from bench.seed import run_sql, seed_expired  # noqa: E402
 from bench.targets import Sesame  # noqa: E402
 
 TABLES = ("sessions", "oauth_grants")
 ROUNDS_PER_MINT = 6
 
-# Every row expired ten days ago: past any lifetime and past the longest token after it.
-PG_SEED = {
-    "sessions": """
-        INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, auth_time, amr,
-                              expires_at, user_agent, sid)
-        SELECT sha256(int8send(g)), $1, now() - interval '40 days', now() - interval '40 days',
-               now() - interval '40 days', 'passkey', now() - interval '10 days', '',
-               'seed-' || g
-        FROM generate_series(1, $2) AS g""",
-    "oauth_grants": """
-        INSERT INTO oauth_grants (gid, client_pk, user_id, sid, scope, created_at, expires_at,
-                                  refresh_lookup, refresh_hash, refresh_expires_at, amr)
-        SELECT 'seed-' || g, $3, $1, 'seed-' || g, 'openid', now() - interval '40 days',
-               now() - interval '10 days', 's' || substr(md5(g::text), 1, 21),
-               sha256(int8send(g)), now() - interval '11 days', 'passkey'
-        FROM generate_series(1, $2) AS g""",
-}
-SQLITE_SEED = {
-    "sessions": """
-        WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < ?2)
-        INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, auth_time, amr,
-                              expires_at, user_agent, sid)
-        SELECT randomblob(32), ?1, strftime('%Y-%m-%d %H:%M:%f', 'now', '-40 days'),
-               strftime('%Y-%m-%d %H:%M:%f', 'now', '-40 days'),
-               strftime('%Y-%m-%d %H:%M:%f', 'now', '-40 days'), 'passkey',
-               strftime('%Y-%m-%d %H:%M:%f', 'now', '-10 days'), '', 'seed-' || x FROM g""",
-    "oauth_grants": """
-        WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < ?2)
-        INSERT INTO oauth_grants (gid, client_pk, user_id, sid, scope, created_at, expires_at,
-                                  refresh_lookup, refresh_hash, refresh_expires_at, amr)
-        SELECT 'seed-' || x, ?3, ?1, 'seed-' || x, 'openid',
-               strftime('%Y-%m-%d %H:%M:%f', 'now', '-40 days'),
-               strftime('%Y-%m-%d %H:%M:%f', 'now', '-10 days'),
-               's' || substr(hex(randomblob(11)), 1, 21), randomblob(32),
-               strftime('%Y-%m-%d %H:%M:%f', 'now', '-11 days'), 'passkey' FROM g""",
-}
 BATCH_PLAN = {
     "sessions": "SELECT id FROM sessions WHERE expires_at < {now} ORDER BY expires_at LIMIT 1000",
     "oauth_grants": (
@@ -90,26 +54,7 @@ class Database:
         self.postgres = url.startswith("postgresql")
 
     async def run(self, sql: str, *args: Any) -> list[Any]:
-        if self.postgres:
-            import asyncpg
-
-            conn = await asyncpg.connect(self.url.replace("postgresql+asyncpg", "postgresql"))
-            try:
-                return list(await conn.fetch(sql, *args))
-            finally:
-                await conn.close()
-        path = self.url.split("///", 1)[1]
-        with sqlite3.connect(path, timeout=30) as conn:
-            return list(conn.execute(sql.replace("$", "?"), args).fetchall())
-
-    async def seed(self, rows: int) -> None:
-        (user,) = (await self.run("SELECT id FROM users LIMIT 1"))[0]
-        (client,) = (await self.run("SELECT id FROM oauth_clients LIMIT 1"))[0]
-        for table in TABLES:
-            sql = (PG_SEED if self.postgres else SQLITE_SEED)[table]
-            await self.run(sql, user, rows, *([client] if table == "oauth_grants" else []))
-        if self.postgres:
-            await self.run("ANALYZE")
+        return await run_sql(self.url, sql, *args)
 
     async def first_session(self) -> int:
         """The lowest id of a seeded session (the benchmark's own signed-in session is the
@@ -158,7 +103,7 @@ async def run(args: argparse.Namespace) -> None:
     async with Sesame.start(args) as target:
         db = Database(target.env["SESAME_DATABASE_URL"])
         started = time.perf_counter()
-        await db.seed(args.rows)
+        await seed_expired(db.url, args.rows)
         print(f"seeded {args.rows} expired sessions and grants in "
               f"{time.perf_counter() - started:.0f} s")  # fmt: skip
         print("before:", await db.sizes())

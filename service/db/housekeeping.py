@@ -21,23 +21,13 @@ def _table(model: Any) -> Table:
 SESSIONS, GRANTS, AUDIT_EVENTS = _table(Session), _table(Grant), _table(AuditEvent)
 
 
-def grant_end() -> ColumnElement[Any]:
-    """When a grant's refresh token lapses (it never outlives the grant), or the grant itself
-    for one without; migration 0009 indexes this very expression."""
-    return func.coalesce(GRANTS.c.refresh_expires_at, GRANTS.c.expires_at)
-
-
-# The time each kind of row is judged by; each is indexed (migration 0009, audit_events.at).
-def session_end() -> ColumnElement[Any]:
-    return SESSIONS.c.expires_at
-
-
-def session_seen() -> ColumnElement[Any]:
-    return SESSIONS.c.last_seen_at
-
-
-def audit_at() -> ColumnElement[Any]:
-    return AUDIT_EVENTS.c.at
+# The time each kind of row is judged by, each indexed (migration 0009; audit_events.at).
+SESSION_END = SESSIONS.c.expires_at
+SESSION_SEEN = SESSIONS.c.last_seen_at
+# When a grant's refresh token lapses (it never outlives the grant), or the grant itself for
+# one without: migration 0009 indexes this very expression.
+GRANT_END = func.coalesce(GRANTS.c.refresh_expires_at, GRANTS.c.expires_at)
+AUDIT_AT = AUDIT_EVENTS.c.at
 
 
 # pg_try_advisory_lock's key: the same number in every replica ("sesameSW" as 8 bytes).

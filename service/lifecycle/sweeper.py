@@ -70,9 +70,7 @@ async def _remove(db: Database, sweep: Sweep, settings: Settings, clock: Clock) 
     while True:
         started = time.perf_counter()
         async with db.engine.connect() as conn:
-            n = await rows.delete_batch(
-                conn, sweep.table, sweep.key(), cutoff, settings.sweep_batch
-            )
+            n = await rows.delete_batch(conn, sweep.table, sweep.key, cutoff, settings.sweep_batch)
         removed += n
         SWEPT.labels(sweep.kind).inc(n)
         if n < settings.sweep_batch:
@@ -107,9 +105,7 @@ async def sweep(
             if dry_run:
                 async with db.engine.connect() as conn:
                     cutoff = item.cutoff(settings, clock.now())
-                    report.counts[item.kind] = await rows.count(
-                        conn, item.table, item.key(), cutoff
-                    )
+                    report.counts[item.kind] = await rows.count(conn, item.table, item.key, cutoff)
             else:
                 report.counts[item.kind] = await _remove(db, item, settings, clock)
     report.seconds = time.perf_counter() - started

@@ -38,7 +38,7 @@ class Sweep:
 
     kind: str
     table: Table
-    key: Callable[[], ColumnElement[Any]]
+    key: ColumnElement[Any]
     cutoff: Callable[[Settings, datetime], datetime]
     about: str
 
@@ -61,19 +61,19 @@ def _retention(settings: Settings, now: datetime) -> datetime:
 
 SWEEPS = (
     Sweep(
-        "sessions", rows.SESSIONS, rows.session_end, _now,
+        "sessions", rows.SESSIONS, rows.SESSION_END, _now,
         "browser sessions past their absolute lifetime",
     ),
     Sweep(
-        "idle_sessions", rows.SESSIONS, rows.session_seen, _idle,
+        "idle_sessions", rows.SESSIONS, rows.SESSION_SEEN, _idle,
         "browser sessions unused for the idle lifetime",
     ),
     Sweep(
-        "grants", rows.GRANTS, rows.grant_end, _last_tokens,
+        "grants", rows.GRANTS, rows.GRANT_END, _last_tokens,
         "token families none of whose tokens can still be used",
     ),
     Sweep(
-        "audit_events", rows.AUDIT_EVENTS, rows.audit_at, _retention,
+        "audit_events", rows.AUDIT_EVENTS, rows.AUDIT_AT, _retention,
         "audit events older than the retention",
     ),
 )  # fmt: skip
