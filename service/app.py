@@ -23,6 +23,7 @@ from service.email.sender import Mailer
 from service.http import (
     account_data,
     admin,
+    branding,
     ceremonies,
     device,
     email_address,
@@ -33,6 +34,7 @@ from service.http import (
     passkey_api,
 )
 from service.http import oidc as oidc_routes
+from service.http.branding import load_brand
 from service.http.cookies import CookieNames
 from service.http.cors import CorsMiddleware
 from service.http.errors import bad_input_response, install_error_handlers
@@ -147,7 +149,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.cookies = CookieNames(settings)
     install_error_handlers(app)
     install_openapi(app)
+    app.state.brand = load_brand(settings)
     app.include_router(ops.router)
+    app.include_router(branding.router)
     app.include_router(pages.router)
     app.include_router(account_data.router)
     app.include_router(ceremonies.router)

@@ -8,6 +8,7 @@ A secret can be given directly (``SESAME_SECRET_KEY``) or as a file (``SESAME_SE
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,14 @@ class Settings(BaseSettings):
     issuer: str = ""
     rp_id: str = ""
     rp_name: str = "Sesame"
+    # Branding of the hosted pages and emails (service.http.branding): a logo file or URL
+    # (served by Sesame either way), the accent colour (text colours follow, WCAG AA), and
+    # where people find help and the legal terms (shown under every page).
+    brand_logo: str = ""
+    brand_accent: str = "#2f5bd3"
+    support_url: str = ""
+    privacy_url: str = ""
+    terms_url: str = ""
     allowed_origins: list[str] = Field(default_factory=list)
 
     data_dir: Path = Path("var")
@@ -131,6 +140,7 @@ class Settings(BaseSettings):
             self.smtp_password = self.smtp_password_file.read_text().strip()
         if self.admin_token_file and not self.admin_token:
             self.admin_token = self.admin_token_file.read_text().strip()
+        self._check_brand()
         if not self.log_format:
             self.log_format = "json" if self.env == "production" else "text"
         # Canonical networks (raises ValueError on a bad entry): "10.0.0.1" is 10.0.0.1/32.
@@ -145,6 +155,18 @@ class Settings(BaseSettings):
                 "one process only"
             )
         return self
+
+    def _check_brand(self) -> None:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", self.brand_accent):
+            raise ValueError("SESAME_BRAND_ACCENT must be a colour written #rrggbb")
+        for name in ("support_url", "privacy_url", "terms_url"):
+            value = getattr(self, name)
+            parts = urlsplit(value)
+            if value and (
+                parts.scheme not in {"http", "https", "mailto"}
+                or (not parts.path and not parts.netloc)
+            ):
+                raise ValueError(f"SESAME_{name.upper()} must be an http(s) or mailto: URL")
 
     def _check_production(self) -> None:
         if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:

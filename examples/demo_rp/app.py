@@ -48,14 +48,49 @@ oauth.register(
 )
 
 
+STYLE = """
+:root{color-scheme:light dark;--fg:#1d2330;--muted:#566070;--bg:#f5f6f8;--card:#fff;
+--line:#c9ced8;--accent:#2f5bd3;--alert:#b3261e;--alert-bg:#fdecea}
+@media (prefers-color-scheme:dark){:root{--fg:#e6e9ef;--muted:#a9b1be;--bg:#111418;
+--card:#1b1f26;--line:#3a414d;--accent:#8fb0ff;--alert:#ff8a80;--alert-bg:#3a1d1b}}
+*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,sans-serif;color:var(--fg);
+background:var(--bg)}header{padding:.75rem 1rem;background:var(--card);
+border-bottom:1px solid var(--line);font-weight:700}main{max-width:46rem;margin:1.5rem auto;
+padding:0 1rem}.card{background:var(--card);border:1px solid var(--line);border-radius:.75rem;
+padding:1.25rem;margin-bottom:1rem}h1{font-size:1.4rem;margin:0 0 .75rem}
+h2{font-size:1.1rem}pre{background:var(--bg);border-radius:.5rem;padding:.75rem;
+white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}
+a.button,button{display:inline-block;font:inherit;padding:.6rem 1rem;border-radius:.5rem;
+border:1px solid var(--line);background:var(--card);color:var(--fg);text-decoration:none;
+margin:.25rem .5rem .25rem 0;cursor:pointer}a.primary{background:var(--accent);
+border-color:var(--accent);color:#fff}.muted{color:var(--muted)}
+.alert{color:var(--alert);background:var(--alert-bg);border-radius:.5rem;padding:.6rem .75rem}
+form{display:inline}
+"""
+# What an app should tell its users when Sesame answers with an error (RFC 6749 4.1.2.1).
+WORDS = {
+    "access_denied": "You chose not to share your account with the demo app. Nothing was shared.",
+    "login_required": "You are not signed in to Sesame, so the silent check found nobody.",
+    "consent_required": "Sesame needs your permission first: sign in normally.",
+    "invalid_grant": "Your session with the demo app expired. Please sign in again.",
+}
+
+
 def _page(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Sesame demo app</title>"
-        "<style>body{font:16px system-ui;max-width:46rem;margin:2rem auto;padding:0 1rem}"
-        "pre{background:#f4f4f4;padding:1rem;overflow:auto}a,button{margin-right:1rem}</style>"
-        f"</head><body><h1>Sesame demo app</h1>{body}</body></html>",
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Sesame demo app</title><style>{STYLE}</style></head><body>"
+        f"<header>Sesame demo app</header><main>{body}</main></body></html>",
         status_code=status,
     )
+
+
+def _error_words(error: str, description: str | None) -> str:
+    """Words for a person, with the code kept for whoever debugs the integration."""
+    if error in WORDS:
+        return f"{WORDS[error]} ({error})"
+    return f"Sign-in did not complete ({error}: {description or 'no detail'})."
 
 
 def _json(value: Any) -> str:
@@ -65,24 +100,29 @@ def _json(value: Any) -> str:
 async def home(request: Request) -> Response:
     error = request.session.pop("error", None)
     user = request.session.get("user")
-    notice = f'<p role="alert" id="error">{html.escape(error)}</p>' if error else ""
+    notice = f'<p class="alert" role="alert" id="error">{html.escape(error)}</p>' if error else ""
     if not user:
         return _page(
-            f"{notice}<p>You are not signed in.</p>"
-            '<p><a id="login" href="/login">Sign in with Sesame</a>'
-            '<a id="silent" href="/login?prompt=none">Check silently (prompt=none)</a></p>'
+            f'<section class="card"><h1>Welcome</h1>{notice}'
+            '<p class="muted">This app has no accounts of its own: it signs you in with Sesame '
+            "using a standard OpenID Connect library (Authlib).</p>"
+            '<p><a id="login" class="button primary" href="/login">Sign in with Sesame</a>'
+            '<a id="silent" class="button" href="/login?prompt=none">Check silently '
+            "(prompt=none)</a></p></section>"
         )
     name = user["userinfo"].get("preferred_username", user["claims"]["sub"])
     return _page(
-        f'{notice}<p id="greeting">Signed in as {html.escape(name)}</p>'
-        "<h2>ID token claims (validated by Authlib)</h2>"
-        f'<div id="claims">{_json(user["claims"])}</div>'
-        f'<h2>Userinfo</h2><div id="userinfo">{_json(user["userinfo"])}</div>'
-        f'<p>Refreshed <span id="refreshes">{user.get("refreshes", 0)}</span> times.</p>'
+        f'<section class="card">{notice}<h1 id="greeting">Signed in as {html.escape(name)}</h1>'
+        f'<p class="muted">Refreshed <span id="refreshes">{user.get("refreshes", 0)}</span> '
+        "times.</p>"
         '<form method="post" action="/refresh"><button id="refresh">Refresh tokens</button></form>'
-        '<p><a id="again" href="/login?max_age=0">Sign in again (max_age=0)</a>'
-        '<a id="silent" href="/login?prompt=none">Check silently (prompt=none)</a></p>'
         '<form method="post" action="/logout"><button id="logout">Sign out</button></form>'
+        '<p><a id="again" class="button" href="/login?max_age=0">Sign in again (max_age=0)</a>'
+        '<a id="silent" class="button" href="/login?prompt=none">Check silently (prompt=none)</a>'
+        "</p></section>"
+        '<section class="card"><h2>ID token claims (validated by Authlib)</h2>'
+        f'<div id="claims">{_json(user["claims"])}</div>'
+        f'<h2>Userinfo</h2><div id="userinfo">{_json(user["userinfo"])}</div></section>'
     )
 
 
@@ -96,7 +136,7 @@ async def callback(request: Request) -> Response:
     try:
         token = await oauth.sesame.authorize_access_token(request)
     except OAuthError as exc:
-        request.session["error"] = f"{exc.error}: {exc.description}"
+        request.session["error"] = _error_words(exc.error, exc.description)
         return RedirectResponse("/", status_code=303)
     info = await oauth.sesame.userinfo(token=token)
     request.session["user"] = {
@@ -119,7 +159,7 @@ async def refresh(request: Request) -> Response:
         )
     except OAuthError as exc:
         request.session.pop("user", None)
-        request.session["error"] = f"{exc.error}: {exc.description}"
+        request.session["error"] = _error_words(exc.error, exc.description)
         return RedirectResponse("/", status_code=303)
     user["refresh_token"] = token["refresh_token"]
     user["userinfo"] = dict(await oauth.sesame.userinfo(token=token))

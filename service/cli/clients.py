@@ -10,11 +10,12 @@ from service.auth.context import AuthContext
 from service.cli.base import api_scope_option, create_parser, done, group, print_json, refuse, show
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc import clients
+from service.oidc.client_changes import ClientChanges, update_client
+from service.oidc.client_links import LINK_NAMES
 from service.oidc.clients import (
     CLIENT_TYPES,
     DEFAULT_SCOPES,
     SCOPES,
-    ClientChanges,
     ClientRejected,
     ClientSpec,
 )
@@ -27,6 +28,23 @@ def _api_access(pairs: list[list[str]]) -> dict[str, list[str]]:
     for audience, scope in pairs:
         access.setdefault(audience, []).append(scope)
     return access
+
+
+def _links(args: argparse.Namespace) -> dict[str, str]:
+    """``--logo-uri`` etc. as given (an empty value removes that link on update)."""
+    given = {name: getattr(args, name) for name in LINK_NAMES}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _link_options(parser: argparse.ArgumentParser) -> None:
+    texts = {
+        "logo_uri": "the app's logo, shown on the sign-in and consent pages (https)",
+        "client_uri": "the app's home page",
+        "policy_uri": "the app's privacy policy",
+        "tos_uri": "the app's terms of service",
+    }
+    for name in LINK_NAMES:
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, help=texts[name])
 
 
 async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
@@ -43,6 +61,7 @@ async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
         allowed_origins=args.allowed_origin,
         backchannel_logout_uri=args.backchannel_logout_uri or "",
         api_access=_api_access(args.api_scope or []),
+        links=_links(args),
     )
     if args.if_missing and args.client_id and await clients.get_client(oidc, args.client_id):
         print(f"sesame: client {args.client_id} already exists", file=sys.stderr)
@@ -63,9 +82,12 @@ async def update(oidc: OidcContext, args: argparse.Namespace) -> int:
         api_access=_api_access(args.api_scope) if args.api_scope is not None else None,
         allowed_origins=origins,
         backchannel_logout_uri=args.backchannel_logout_uri,
+        redirect_uris=args.redirect_uri,
+        post_logout_redirect_uris=args.post_logout_redirect_uri,
+        links=_links(args) or None,
     )
     try:
-        row = await clients.update_client(oidc, args.client_id, changes, actor="cli")
+        row = await update_client(oidc, args.client_id, changes, actor="cli")
     except ClientRejected as exc:
         return refuse(str(exc), 2)
     return show(row, clients.client_view, f"no client {args.client_id}")
@@ -116,12 +138,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--backchannel-logout-uri", help="where Sesame posts a logout token when a person signs out"
     )
     api_scope_option(create, "allow one scope of a registered API (sesame apis create); repeat")
+    _link_options(create)
     create.add_argument("--client-id", help="choose the id (default: random)")
     create.add_argument("--if-missing", action="store_true", help="do nothing if it exists")
     change = actions.add_parser(
-        "update", help="change API access, allowed origins or the back-channel logout URI"
+        "update",
+        help="change redirect URIs, API access, allowed origins, links or the back-channel "
+        "logout URI",
     )
     change.add_argument("client_id")
+    change.add_argument("--redirect-uri", action="append", help="replaces the list; repeat")
+    change.add_argument("--post-logout-redirect-uri", action="append", help="replaces the list")
+    _link_options(change)
     api_scope_option(change, "the client's whole API access, one scope each; repeat")
     origins = change.add_mutually_exclusive_group()
     origins.add_argument("--allowed-origin", action="append", help="replaces the list; repeat")

@@ -154,6 +154,8 @@ class OAuthClient(SQLModel, table=True):
     backchannel_logout_uri: str = Field(
         default="", sa_column=Column(Text, nullable=False, server_default="")
     )
+    # RFC 7591 2: logo_uri, client_uri, policy_uri, tos_uri as JSON (service.oidc.client_links).
+    links: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
 
 
 def _fk_client() -> Column[int]:

@@ -52,9 +52,10 @@ def authentication(session: CurrentSession | None) -> Authentication | None:
     )
 
 
-def form_action_csp(*targets: str | None) -> str:
+def form_action_csp(*targets: str | None, base: str | None = None) -> str:
     """CSP for a page whose form POST ends in a redirect to the app: Chromium applies
-    ``form-action`` to the redirect too, so the app's origin must be listed."""
+    ``form-action`` to the redirect too, so the app's origin must be listed. ``base``: the
+    page's own policy (one that admits the app's logo), else the default."""
     origins = []
     for target in targets:
         if target:
@@ -66,7 +67,7 @@ def form_action_csp(*targets: str | None) -> str:
                 f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
             )
     allowed = " ".join(["'self'", *origins])
-    return CSP.replace("form-action 'self'", f"form-action {allowed}")
+    return (base or CSP).replace("form-action 'self'", f"form-action {allowed}")
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -87,8 +88,12 @@ def step_response(request: Request, step: Step, session: CurrentSession | None) 
         request_=step.request,
         interaction=step.interaction,
         user=session.user if session else None,
+        app_name=step.request.client_name,
+        app_links=step.request.client_links,
     )
-    response.headers["Content-Security-Policy"] = form_action_csp(step.request.redirect_uri)
+    response.headers["Content-Security-Policy"] = form_action_csp(
+        step.request.redirect_uri, base=response.headers.get("Content-Security-Policy")
+    )
     return response
 
 

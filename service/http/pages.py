@@ -11,6 +11,7 @@ from service import audit
 from service.auth import account
 from service.auth.errors import AuthError
 from service.auth.sessions import end_all_sessions, end_session
+from service.codec import b64url_encode
 from service.http.cookies import clear_cookie
 from service.http.deps import BrowserId, Cookies, Csrf, Ctx, MaybeSession, SignedIn, safe_next
 from service.http.oidc import Oidc
@@ -63,6 +64,7 @@ async def _for_app(oidc: OidcContext, uid: str | None, browser_id: str) -> dict[
     return {
         "interaction": uid,
         "app_name": parked.request.client_name,
+        "app_links": parked.request.client_links,
         "login_hint": parked.request.login_hint,
         "next": f"/interaction/{uid}",
     }
@@ -130,6 +132,15 @@ async def render_account(
         passkey_recent=session.passkey_recent(ctx.clock.now(), ctx.settings.step_up_seconds),
         deletion_allowed=ctx.settings.account_deletion,
         error=error.message if error else None,
+        # WebAuthn Signal API (sesame.js): keeps the person's passkey provider in step with
+        # what this account accepts, and with the account's current names.
+        signals={
+            "rp-id": ctx.settings.rp_id,
+            "user-id": b64url_encode(session.user.public_id.bytes),
+            "credential-ids": " ".join(b64url_encode(pk.credential_id) for pk in passkeys),
+            "username": session.user.username,
+            "display-name": session.user.name or session.user.username,
+        },
     )
 
 

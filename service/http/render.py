@@ -9,6 +9,9 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from service.http.middleware import CSP
+from service.text import split_url
+
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 
@@ -36,4 +39,14 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     context.setdefault("user", None)
     context["csrf_token"] = ctx.keys.csrf_token(request.state.browser_id)
     context["rp_name"] = ctx.settings.rp_name
+    context["brand"] = request.app.state.brand
+    links = context.get("app_links") or {}
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    logo = split_url(links.get("logo_uri", ""))
+    if logo is not None and logo.netloc:
+        # The app's logo comes from the app's own site: that origin, for images only.
+        response.headers["Content-Security-Policy"] = CSP.replace(
+            "img-src 'self' data:", f"img-src 'self' data: {logo.scheme}://{logo.netloc}"
+        )
+    return response
     return templates.TemplateResponse(request, template, context, status_code=status_code)

@@ -29,6 +29,7 @@ from service.db.models import OAuthClient
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc.apis import API_ID_PREFIX, api_access, check_api_access
 from service.oidc.client_auth import registered_method
+from service.oidc.client_links import LINK_NAMES, checked_links, dump_links, load_links
 from service.oidc.context import OidcContext
 from service.oidc.cors import MAX_ORIGINS, origin_problem
 from service.oidc.grants import (
@@ -87,6 +88,8 @@ class ClientSpec:
     backchannel_logout_uri: str = ""
     # RFC 8707: the registered APIs (by audience) and which of their scopes this client may get.
     api_access: dict[str, list[str]] = field(default_factory=dict)
+    # RFC 7591 2: logo_uri, client_uri, policy_uri, tos_uri (service.oidc.client_links).
+    links: dict[str, str] = field(default_factory=dict)
 
 
 # RFC 8252 7.1: a private-use scheme is a reverse domain name the app controls.
@@ -176,14 +179,14 @@ def redirect_uri_matches(registered: list[str], given: str) -> bool:
     return False
 
 
-def _check_logout_uri(uri: str) -> None:
+def check_logout_uri(uri: str) -> None:
     """Back-Channel Logout 1.0 2.2: absolute, https (or http on loopback), no fragment."""
     problem = redirect_uri_problem(uri) if uri else None
     if problem:
         raise ClientRejected(f"back-channel logout URI {problem}")
 
 
-def _check_origins(origins: list[str]) -> None:
+def check_origins(origins: list[str]) -> None:
     if len(origins) > MAX_ORIGINS:
         raise ClientRejected(f"allowed origins: at most {MAX_ORIGINS}")
     for origin in origins:
@@ -192,23 +195,33 @@ def _check_origins(origins: list[str]) -> None:
             raise ClientRejected(f"allowed origin {origin!r} {problem}")
 
 
+def checked_client_links(links: dict[str, str]) -> dict[str, str]:
+    try:
+        return checked_links(links)
+    except ValueError as exc:
+        raise ClientRejected(str(exc)) from None
+
+
+def check_redirects(kind: str, uris: list[str], public: bool) -> None:
+    for uri in uris:
+        problem = redirect_uri_problem(uri, public=public)
+        if problem:
+            raise ClientRejected(f"{kind} {uri!r} {problem}")
+
+
 def _check(spec: ClientSpec) -> None:
     spec.grant_types = canonical(spec.grant_types)
     if not spec.name.strip() or len(spec.name) > 100:
         raise ClientRejected("name: 1 to 100 characters")
     if spec.type not in CLIENT_TYPES:
         raise ClientRejected(f"type: one of {', '.join(CLIENT_TYPES)}")
-    kinds = (
-        ("redirect URI", spec.redirect_uris),
-        ("post-logout redirect URI", spec.post_logout_redirect_uris),
+    check_redirects("redirect URI", spec.redirect_uris, spec.type == "public")
+    check_redirects(
+        "post-logout redirect URI", spec.post_logout_redirect_uris, spec.type == "public"
     )
-    for kind, uris in kinds:
-        for uri in uris:
-            problem = redirect_uri_problem(uri, public=spec.type == "public")
-            if problem:
-                raise ClientRejected(f"{kind} {uri!r} {problem}")
-    _check_logout_uri(spec.backchannel_logout_uri)
-    _check_origins(spec.allowed_origins or [])
+    spec.links = checked_client_links(spec.links)
+    check_logout_uri(spec.backchannel_logout_uri)
+    check_origins(spec.allowed_origins or [])
     unknown = set(spec.scopes) - set(SCOPES)
     if unknown or "openid" not in spec.scopes:
         raise ClientRejected(f"scopes: a subset of {' '.join(SCOPES)} that includes openid")
@@ -255,6 +268,7 @@ async def create_client(
         allowed_origins=" ".join(dict.fromkeys(o.lower() for o in _origins(spec))),
         backchannel_logout_uri=spec.backchannel_logout_uri,
         api_access=json.dumps({k: list(dict.fromkeys(v)) for k, v in spec.api_access.items()}),
+        links=dump_links(spec.links),
     )
     async with ctx.db.session() as db:
         await client_rows.add(db, row)
@@ -302,49 +316,6 @@ async def rotate_secret(ctx: OidcContext, client_id: str, *, actor: str = "admin
     return secret
 
 
-@dataclass
-class ClientChanges:
-    """What an operator may change on a registered client; None leaves a field as it is."""
-
-    api_access: dict[str, list[str]] | None = None
-    allowed_origins: list[str] | None = None
-    backchannel_logout_uri: str | None = None
-
-
-async def update_client(
-    ctx: OidcContext, client_id: str, changes: ClientChanges, *, actor: str = "admin"
-) -> OAuthClient | None:
-    """Apply ``changes`` under the registration's own rules; None when there is no such
-    client. Tokens already issued keep what they were issued with."""
-    values: dict[str, Any] = {}
-    if changes.backchannel_logout_uri is not None:
-        _check_logout_uri(changes.backchannel_logout_uri)
-        values["backchannel_logout_uri"] = changes.backchannel_logout_uri
-    if changes.allowed_origins is not None:
-        _check_origins(changes.allowed_origins)
-        values["allowed_origins"] = " ".join(
-            dict.fromkeys(o.lower() for o in changes.allowed_origins)
-        )
-    if changes.api_access is not None:
-        problem = await check_api_access(ctx, changes.api_access)
-        if problem:
-            raise ClientRejected(problem)
-        values["api_access"] = json.dumps(
-            {k: list(dict.fromkeys(v)) for k, v in changes.api_access.items()}
-        )
-    async with ctx.db.session() as db:
-        row = await client_rows.by_client_id(db, client_id)
-        if row is None:
-            return None
-        assert row.id is not None
-        await client_rows.update_fields(db, row.id, **values)
-        await audit.record(
-            db, ctx.clock, "client.updated", user_id=None, actor=actor, detail=client_id
-        )
-        await db.commit()
-    return await get_client(ctx, client_id)
-
-
 def client_view(row: OAuthClient) -> dict[str, Any]:
     """What the CLI and the admin API show of a client (never its secret or hash)."""
     return {
@@ -361,5 +332,7 @@ def client_view(row: OAuthClient) -> dict[str, Any]:
         "allowed_origins": row.allowed_origins.split(),
         "backchannel_logout_uri": row.backchannel_logout_uri or None,
         "api_access": api_access(row),
+        **dict.fromkeys(LINK_NAMES),
+        **load_links(row.links),
         "created_at": row.created_at.isoformat(),
     }

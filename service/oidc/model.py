@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,6 +57,8 @@ class AuthorizationRequest:
     login_hint: str | None = None
     hint_subject: str | None = None
     resource: str | None = None  # RFC 8707: the API's audience
+    # RFC 7591 2: the app's logo and links, shown on the sign-in and consent pages.
+    client_links: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

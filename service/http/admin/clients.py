@@ -17,10 +17,12 @@ from service.http.openapi import (
 )
 from service.keys.signing import ALGORITHMS
 from service.oidc import clients
+from service.oidc.client_changes import ClientChanges
+from service.oidc.client_changes import update_client as change_client
+from service.oidc.client_links import LINK_NAMES
 from service.oidc.clients import (
     DEFAULT_SCOPES,
     SCOPES,
-    ClientChanges,
     ClientSpec,
     PublicClientSecret,
 )
@@ -41,6 +43,21 @@ RedirectUri = Annotated[
 ]
 # Only a public client may use a private-use scheme (RFC 8252 7.1).
 WEB_REDIRECTS: dict[str, Any] = {"type": "array", "items": {"pattern": REDIRECT_URI_PATTERN}}
+
+
+# RFC 7591 2: an app's logo, home page, policy and terms (https; "" removes one on update).
+Link = Annotated[
+    str | None,
+    Field(
+        max_length=2000,
+        json_schema_extra={"pattern": "^(https://|http://(localhost|127\\.0\\.0\\.1)[:/])|^$"},
+    ),
+]
+
+
+def given_links(body: BaseModel) -> dict[str, str]:
+    given = {name: getattr(body, name) for name in LINK_NAMES}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 if TYPE_CHECKING:
@@ -161,6 +178,10 @@ class ClientIn(BaseModel):
         description="Browser origins whose scripts may call the token, userinfo and revocation "
         "endpoints (CORS). Absent: for a public client, the origins of its web redirect URIs.",
     )
+    logo_uri: Link = None
+    client_uri: Link = None
+    policy_uri: Link = None
+    tos_uri: Link = None
 
 
 class ClientOut(BaseModel):
@@ -177,6 +198,10 @@ class ClientOut(BaseModel):
     allowed_origins: list[str]
     backchannel_logout_uri: str | None
     api_access: dict[str, list[str]]
+    logo_uri: str | None = None
+    client_uri: str | None = None
+    policy_uri: str | None = None
+    tos_uri: str | None = None
     created_at: str
     client_secret: str | None = Field(
         default=None, description="Only in the answer that creates it; stored hashed."
@@ -203,6 +228,7 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
         allowed_origins=body.allowed_origins,
         backchannel_logout_uri=body.backchannel_logout_uri or "",
         api_access=body.api_access,
+        links=given_links(body),
     )
     row, secret = await clients.create_client(oidc, spec, actor="admin-api")
     return JSONResponse(
@@ -233,6 +259,12 @@ class ClientPatch(BaseModel):
         max_length=2000,
         json_schema_extra={"pattern": f"(?:{REDIRECT_URI_PATTERN})|^$"},
     )
+    redirect_uris: list[RedirectUri] | None = Field(default=None, min_length=1, max_length=20)
+    post_logout_redirect_uris: list[RedirectUri] | None = Field(default=None, max_length=20)
+    logo_uri: Link = None
+    client_uri: Link = None
+    policy_uri: Link = None
+    tos_uri: Link = None
 
 
 @router.patch("/clients/{client_id}", response_model=ClientOut)
@@ -241,8 +273,11 @@ async def update_client(client_id: ClientId, body: ClientPatch, oidc: Oidc) -> d
         api_access=body.api_access,
         allowed_origins=body.allowed_origins,
         backchannel_logout_uri=body.backchannel_logout_uri,
+        redirect_uris=body.redirect_uris,
+        post_logout_redirect_uris=body.post_logout_redirect_uris,
+        links=given_links(body) or None,
     )
-    row = await clients.update_client(oidc, client_id, changes, actor="admin-api")
+    row = await change_client(oidc, client_id, changes, actor="admin-api")
     return clients.client_view(found(row))
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.db.models import OAuthClient
+from service.oidc.client_links import load_links
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidRequest
 from service.oidc.model import AuthorizationRequest
@@ -55,6 +56,7 @@ class Draft:
             first_party=client.first_party,
             id_token_alg=client.id_token_alg,
             redirect_uri=self.redirect_uri,
+            client_links=load_links(client.links),
             **self.found,
         )
 

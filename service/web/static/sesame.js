@@ -109,6 +109,24 @@
     button.setAttribute("aria-busy", on ? "true" : "false");
   }
 
+  // --- WebAuthn Signal API (L3 5.1.10): keep the person's passkey provider in step ----------
+  // Feature-detected; a provider that does not support it, or refuses, changes nothing here.
+  function signal(name, options) {
+    const fn = window.PublicKeyCredential && PublicKeyCredential[name];
+    if (typeof fn !== "function") return;
+    try {
+      Promise.resolve(fn.call(PublicKeyCredential, options)).catch(() => {});
+    } catch (_) { /* unsupported options: ignore */ }
+  }
+
+  // A passkey this site does not know (deleted here, or never finished): the provider may
+  // hide or remove it, so the person is not offered it again.
+  function signalUnknown(err, cred, rpId) {
+    if (cred && err.server && err.server.error === "unknown_passkey") {
+      signal("signalUnknownCredential", { rpId: rpId || location.hostname, credentialId: cred.id });
+    }
+  }
+
   // --- sign in -------------------------------------------------------------------------------
   let autofill = null;
 
@@ -126,11 +144,15 @@
     stopAutofill();
     show("");
     busy(button, true);
+    let cred = null;
+    let rpId = null;
     try {
       const begun = await post("/signin/begin", username ? { username } : {});
-      const cred = await navigator.credentials.get({ publicKey: requestOptions(begun.publicKey) });
+      rpId = begun.publicKey.rpId;
+      cred = await navigator.credentials.get({ publicKey: requestOptions(begun.publicKey) });
       await finishSignin(begun.ceremony, cred, next);
     } catch (err) {
+      signalUnknown(err, cred, rpId);
       show(explain(err));
     } finally {
       busy(button, false);
@@ -142,16 +164,26 @@
     if (!(await PublicKeyCredential.isConditionalMediationAvailable())) return;
     const controller = new AbortController();
     autofill = controller;
+    let begun;
+    let cred;
     try {
-      const begun = await post("/signin/begin", {});
-      const cred = await navigator.credentials.get({
+      begun = await post("/signin/begin", {});
+      cred = await navigator.credentials.get({
         publicKey: requestOptions(begun.publicKey),
         mediation: "conditional",
         signal: controller.signal,
       });
+    } catch (_) {
+      // Nothing the person started: no passkey offered, the request aborted or timed out.
+      // Silence; the button and the form remain.
+      return;
+    }
+    try {
       await finishSignin(begun.ceremony, cred, next);
     } catch (err) {
-      if (!controller.signal.aborted) show(explain(err));
+      // The person chose a passkey: now an error is theirs to see.
+      signalUnknown(err, cred, begun.publicKey.rpId);
+      show(explain(err));
     }
   }
 
@@ -235,7 +267,16 @@
     });
   }
 
-  function setupAccount() {
+  function signalAccount(root) {
+    const data = root.dataset;
+    if (!data.userId) return;
+    const ids = (data.credentialIds || "").split(" ").filter(Boolean);
+    signal("signalAllAcceptedCredentials", { rpId: data.rpId, userId: data.userId, allAcceptedCredentialIds: ids });
+    signal("signalCurrentUserDetails", { rpId: data.rpId, userId: data.userId, name: data.username, displayName: data.displayName });
+  }
+
+  function setupAccount(root) {
+    signalAccount(root);
     ceremonyButton("add-passkey", "/account/passkeys",
       (options) => navigator.credentials.create({ publicKey: creationOptions(options) }));
     ceremonyButton("step-up", "/account/step-up",
@@ -253,6 +294,6 @@
     }
     if (root.dataset.page === "signin") setupSignin(root);
     if (root.dataset.page === "signup") setupSignup();
-    if (root.dataset.page === "account") setupAccount();
+    if (root.dataset.page === "account") setupAccount(root);
   });
 })();
