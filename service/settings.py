@@ -20,6 +20,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
 
 
+def _origin(value: str) -> str:
+    """A bare web origin (scheme, host, port; https outside localhost), lowercased."""
+    parts = urlsplit(value.strip().lower())
+    local = parts.hostname in {"localhost", "127.0.0.1"}
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise ValueError(f"SESAME_RELATED_ORIGINS: {value!r} must be an https origin")
+    if not parts.hostname or parts.path not in {"", "/"} or parts.query or parts.username:
+        raise ValueError(
+            f"SESAME_RELATED_ORIGINS: {value!r} must be an origin, like https://example.com"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SESAME_", extra="ignore")
 
@@ -38,6 +51,10 @@ class Settings(BaseSettings):
     privacy_url: str = ""
     terms_url: str = ""
     allowed_origins: list[str] = Field(default_factory=list)
+    # WebAuthn L3 5.11 related origin requests: other sites (a company's other domains) whose
+    # pages may use this RP ID's passkeys. Published at /.well-known/webauthn and accepted in
+    # ceremonies like the issuer's own origin.
+    related_origins: list[str] = Field(default_factory=list)
 
     data_dir: Path = Path("var")
     database_url: str = ""
@@ -132,6 +149,8 @@ class Settings(BaseSettings):
             self.rp_id = parts.hostname
         if not self.allowed_origins:
             self.allowed_origins = [self.origin]
+        self.related_origins = list(dict.fromkeys(_origin(v) for v in self.related_origins))
+        self.allowed_origins = list(dict.fromkeys([*self.allowed_origins, *self.related_origins]))
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'sesame.db'}"
         if self.secret_key_file and not self.secret_key:

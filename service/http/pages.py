@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from service import audit
 from service.auth import account
@@ -54,6 +54,17 @@ async def favicon() -> Response:
         media_type="image/x-icon",
         headers={"Cache-Control": "public, max-age=86400"},
     )
+
+
+@router.get("/.well-known/webauthn", include_in_schema=False)
+async def related_origins(ctx: Ctx) -> Response:
+    """WebAuthn L3 5.11.1: the origins that may use this RP ID's passkeys
+    (``SESAME_RELATED_ORIGINS``); 404 when there are none. Served where the RP ID's host
+    reaches Sesame (the issuer's host by default)."""
+    origins = ctx.settings.related_origins
+    if not origins:
+        return Response(status_code=404)
+    return JSONResponse({"origins": origins}, headers={"Cache-Control": "public, max-age=3600"})
 
 
 async def _for_app(oidc: OidcContext, uid: str | None, browser_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import sys
 import pytest
 from playwright.async_api import expect
 
+from tests.e2e.conftest import Authenticator
 from tests.e2e.test_passkeys_in_browser import signed_up_page
 
 pytestmark = pytest.mark.browser
@@ -76,3 +77,31 @@ async def test_without_the_signal_api_the_account_page_works(live_server, contex
     )
     await expect(page.locator("#message")).to_be_hidden()
     assert await page.get_by_role("button", name="Add a passkey on this device").is_enabled()
+
+
+# The outcome of the page's conditional (autofill) request, recorded as it settles.
+WATCH_CONDITIONAL = """
+window.__conditional = "none";
+const realGet = navigator.credentials.get.bind(navigator.credentials);
+navigator.credentials.get = (options) => {
+  if (options.mediation !== "conditional") return realGet(options);
+  window.__conditional = "pending";
+  return realGet(options).then(
+    (cred) => { window.__conditional = "resolved"; return cred; },
+    (err) => { window.__conditional = "rejected:" + err.name; throw err; });
+};
+"""
+
+
+async def test_a_conditional_request_that_fails_stays_silent(live_server, autofill_context):
+    """A provider with no passkey for this site ends the autofill request at once: the person
+    started nothing, so the page shows no error; the button still works."""
+    await autofill_context.add_init_script(WATCH_CONDITIONAL)
+    page = await autofill_context.new_page()
+    await Authenticator.attach(page)  # holds no passkey for this site
+    await page.goto(f"{live_server.url}/signin")
+    await page.wait_for_function("window.__conditional.startsWith('rejected')")
+    assert await page.evaluate("window.__conditional") == "rejected:NotAllowedError"
+    await expect(page.locator("#message")).to_be_hidden()
+    await page.get_by_role("button", name="Sign in with a passkey").click()
+    await expect(page.locator("#message")).to_contain_text("closed or timed out")
