@@ -29,6 +29,7 @@ from service.http import (
     email_address,
     email_signin,
     interaction,
+    languages,
     ops,
     pages,
     passkey_api,
@@ -153,6 +154,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(branding.router)
     app.include_router(pages.router)
+    app.include_router(languages.router)
     app.include_router(account_data.router)
     app.include_router(ceremonies.router)
     app.include_router(oidc_routes.router)

@@ -19,26 +19,29 @@ from service.clock import Clock
 from service.db import audit as audit_rows
 from service.db.engine import Database
 from service.db.models import AuditEvent
+from service.i18n import N_
 
+# What a person sees on their account page is marked for translation (``service.i18n``);
+# what only operators see stays in English.
 KINDS = {
-    "signin.passkey": "Signed in with a passkey",
-    "signin.passkey.failed": "A passkey sign-in failed",
-    "signin.email": "Signed in with an email link or code",
-    "signin.email.failed": "An email sign-in failed",
-    "signup": "Account created",
-    "passkey.added": "Passkey added",
-    "passkey.removed": "Passkey removed",
-    "step_up": "Confirmed with a passkey",
-    "email.changed": "Email address changed",
-    "email.verified": "Email address confirmed",
-    "consent.given": "App allowed",
-    "consent.revoked": "App access removed",
-    "tokens.revoked": "App tokens revoked",
-    "user.disabled": "Account disabled by an administrator",
-    "user.enabled": "Account enabled by an administrator",
-    "user.deleted": "Account deleted",
-    "account.exported": "Your data downloaded",
-    "sessions.revoked": "Signed out everywhere",
+    "signin.passkey": N_("Signed in with a passkey"),
+    "signin.passkey.failed": N_("A passkey sign-in failed"),
+    "signin.email": N_("Signed in with an email link or code"),
+    "signin.email.failed": N_("An email sign-in failed"),
+    "signup": N_("Account created"),
+    "passkey.added": N_("Passkey added"),
+    "passkey.removed": N_("Passkey removed"),
+    "step_up": N_("Confirmed with a passkey"),
+    "email.changed": N_("Email address changed"),
+    "email.verified": N_("Email address confirmed"),
+    "consent.given": N_("App allowed"),
+    "consent.revoked": N_("App access removed"),
+    "tokens.revoked": N_("App tokens revoked"),
+    "user.disabled": N_("Account disabled by an administrator"),
+    "user.enabled": N_("Account enabled by an administrator"),
+    "user.deleted": N_("Account deleted"),
+    "account.exported": N_("Your data downloaded"),
+    "sessions.revoked": N_("Signed out everywhere"),
     "client.created": "Client registered",
     "client.deleted": "Client deleted",
     "client.secret_rotated": "Client secret rotated",

@@ -103,7 +103,7 @@ async def home(request: Request) -> Response:
     notice = f'<p class="alert" role="alert" id="error">{html.escape(error)}</p>' if error else ""
     if not user:
         return _page(
-            f'<section class="card"><h1>Welcome</h1>{notice}'
+            f'<section class="card"><h1>Welcome</h1>{notice}<p>You are not signed in.</p>'
             '<p class="muted">This app has no accounts of its own: it signs you in with Sesame '
             "using a standard OpenID Connect library (Authlib).</p>"
             '<p><a id="login" class="button primary" href="/login">Sign in with Sesame</a>'

@@ -23,6 +23,7 @@ from service.auth.sessions import CurrentSession
 from service.auth.verification import RelyingParty, verify_registration
 from service.db import credentials, users
 from service.db.models import PasskeyCredential, User
+from service.i18n import N_
 
 
 async def list_passkeys(ctx: AuthContext, user: User) -> list[PasskeyCredential]:
@@ -90,8 +91,9 @@ async def finish_add_passkey(
         ctx,
         user,
         "passkey_added",
-        "A passkey was added",
-        f'"{added.name}" can now sign in to your account.',
+        N_("A passkey was added"),
+        N_("“%(passkey)s” can now sign in to your account."),
+        passkey=added.name,
     )
     return added
 
@@ -99,7 +101,7 @@ async def finish_add_passkey(
 async def rename_passkey(ctx: AuthContext, user: User, credential_pk: int, name: str) -> None:
     cleaned = clean_name(name)
     if not cleaned:
-        raise AuthError("A passkey name cannot be empty.")
+        raise AuthError(N_("A passkey name cannot be empty."))
     assert user.id is not None
     async with ctx.db.session() as db:
         if not await credentials.rename(db, user.id, credential_pk, cleaned):
@@ -126,17 +128,20 @@ async def delete_passkey(ctx: AuthContext, session: CurrentSession, credential_p
         ctx,
         user,
         "passkey_removed",
-        "A passkey was removed",
-        f"“{rows.get(credential_pk, 'Passkey')}” can no longer sign in to your account.",
+        N_("A passkey was removed"),
+        N_("“%(passkey)s” can no longer sign in to your account."),
+        passkey=rows.get(credential_pk, "Passkey"),
     )
 
 
-async def _notify(ctx: AuthContext, user: User, kind: str, headline: str, detail: str) -> None:
+async def _notify(
+    ctx: AuthContext, user: User, kind: str, headline: str, detail: str, *, passkey: str
+) -> None:
     """Tell the owner by email and record it in the audit trail."""
     async with ctx.db.session() as db:
-        await queue_notice(ctx, db, user, kind, headline, detail)
+        await queue_notice(ctx, db, user, kind, headline, detail, passkey=passkey)
         await audit.record(
-            db, ctx.clock, kind.replace("_", "."), user_id=user.id, detail=detail[:200]
+            db, ctx.clock, kind.replace("_", "."), user_id=user.id, detail=passkey[:200]
         )
         await db.commit()
     ctx.mailer.wake()

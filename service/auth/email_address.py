@@ -23,6 +23,7 @@ from service.auth.sessions import CurrentSession
 from service.db import users
 from service.db.models import User
 from service.email.messages import link_message
+from service.i18n import N_
 
 
 class EmailTaken(AuthError):
@@ -88,9 +89,12 @@ async def request_change(ctx: AuthContext, session: CurrentSession, new_email: s
             db,
             user,
             "email_change_requested",
-            "A change of your email address was requested",
-            f"Someone signed in to your account asked to use {address} instead of this "
-            "address. Nothing changes unless that address confirms.",
+            N_("A change of your email address was requested"),
+            N_(
+                "Someone signed in to your account asked to use %(address)s instead of this "
+                "address. Nothing changes unless that address confirms."
+            ),
+            address=address,
         )
         await db.commit()
     ctx.mailer.wake()
@@ -125,9 +129,10 @@ async def _apply(ctx: AuthContext, link: links.Link) -> User:
                 db,
                 user,
                 "email_changed",
-                "Your email address was changed",
-                f"Your account now uses {address}. Mail about it no longer comes here.",
+                N_("Your email address was changed"),
+                N_("Your account now uses %(address)s. Mail about it no longer comes here."),
                 to=old,
+                address=address,
             )
         try:
             await db.commit()

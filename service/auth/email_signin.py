@@ -27,6 +27,7 @@ from service.auth.sessions import start_session
 from service.db import users
 from service.db.models import User
 from service.email.messages import link_message
+from service.i18n import N_
 
 
 class InvalidEmail(AuthError):
@@ -106,9 +107,12 @@ async def _signed_in(
             db,
             user,
             "signed_in_by_email",
-            "You signed in with an email link",
-            f"A browser ({user_agent[:80] or 'unknown'}) signed in to your account with a link "
-            "or code sent to this address.",
+            N_("You signed in with an email link"),
+            N_(
+                "A browser (%(browser)s) signed in to your account with a link or code sent to "
+                "this address."
+            ),
+            browser=user_agent[:80] or "?",
         )
         await db.commit()
     ctx.mailer.wake()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.context import AuthContext
@@ -19,15 +21,18 @@ async def queue_notice(
     detail: str,
     *,
     to: str | None = None,
+    **values: Any,
 ) -> None:
-    """Joins the caller's transaction; after its commit call ``ctx.mailer.wake()``."""
-    when = ctx.clock.now().strftime("%Y-%m-%d %H:%M UTC")
+    """Joins the caller's transaction; after its commit call ``ctx.mailer.wake()``.
+    ``headline`` and ``detail`` are message ids (``N_``) taking ``values``."""
     message = notice(
         ctx.settings,
         kind=kind,
         recipient=to or user.email,
         name=user.name or user.username,
         headline=headline,
-        detail=f"{detail} ({when})",
+        detail=detail,
+        at=ctx.clock.now(),
+        values=values,
     )
     await ctx.mailer.queue(db, message)

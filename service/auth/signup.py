@@ -24,6 +24,7 @@ from service.auth.sessions import start_session
 from service.auth.verification import RelyingParty, verify_registration
 from service.db import users
 from service.db.models import User
+from service.i18n import N_
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")
 
@@ -40,14 +41,14 @@ def validate_signup(username: str, email: str, name: str) -> SignupForm:
     username = username.strip()
     email = email.strip()
     if not USERNAME_RE.match(username):
-        errors["username"] = (
+        errors["username"] = N_(
             "Usernames are 3 to 32 letters, digits, dots, dashes or underscores, "
             "starting with a letter or digit."
         )
     if not is_valid_email(email):
-        errors["email"] = "Enter a valid email address, like name@example.com."
+        errors["email"] = N_("Enter a valid email address, like name@example.com.")
     if len(name) > 100:
-        errors["name"] = "Names are at most 100 characters."
+        errors["name"] = N_("Names are at most 100 characters.")
     if errors:
         raise SignupRejected(errors)
     return SignupForm(username=username, email=email, name=clean_name(name, 100))
@@ -60,9 +61,9 @@ async def _reject_taken(ctx: AuthContext, form: SignupForm) -> None:
         )
     errors: dict[str, str] = {}
     if username_taken:
-        errors["username"] = "This username is already taken."
+        errors["username"] = N_("This username is already taken.")
     if email_taken:
-        errors["email"] = "An account with this email address already exists."
+        errors["email"] = N_("An account with this email address already exists.")
     if errors:
         raise SignupRejected(errors, status_code=409)
 

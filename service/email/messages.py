@@ -13,6 +13,15 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from service.i18n import (
+    N_,
+    current_locale,
+    html_gettext,
+    html_lang,
+    text_gettext,
+    translate,
+    when,
+)
 from service.settings import Settings
 
 _env = Environment(
@@ -20,6 +29,13 @@ _env = Environment(
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     keep_trailing_newline=True,
 )
+
+
+SUBJECTS = {
+    "signin_link": N_("Your %(product)s sign-in link"),
+    "verify_email": N_("Confirm your email address for %(product)s"),
+    "confirm_new_email": N_("Confirm your new email address for %(product)s"),
+}
 
 
 @dataclass(frozen=True)
@@ -32,11 +48,19 @@ class Message:
     expires_at: datetime | None = None  # a message whose link has expired is not sent
 
 
-def _render(settings: Settings, template: str, subject: str, **values: Any) -> tuple[str, str]:
-    values = {"rp_name": settings.rp_name, "issuer": settings.issuer, "subject": subject, **values}
+def _render(
+    settings: Settings, template: str, subject: str, locale: str, **values: Any
+) -> tuple[str, str]:
+    values = {
+        "rp_name": settings.rp_name,
+        "issuer": settings.issuer,
+        "subject": subject,
+        "lang": html_lang(locale),
+        **values,
+    }
     return (
-        _env.get_template(f"{template}.txt").render(**values),
-        _env.get_template(f"{template}.html").render(**values),
+        _env.get_template(f"{template}.txt").render(_=text_gettext(locale), **values),
+        _env.get_template(f"{template}.html").render(_=html_gettext(locale), **values),
     )
 
 
@@ -53,18 +77,16 @@ def link_message(
     minutes: int,
     address: str = "",
 ) -> Message:
-    """A message carrying a single-use link and its code (sign-in, email confirmation)."""
+    """A message carrying a single-use link and its code (sign-in, email confirmation), in the
+    language of the request that asked for it."""
+    locale = current_locale()
     link = f"{settings.issuer}{path}"
-    subjects = {
-        "signin_link": f"Your {settings.rp_name} sign-in link",
-        "verify_email": f"Confirm your email address for {settings.rp_name}",
-        "confirm_new_email": f"Confirm your new email address for {settings.rp_name}",
-    }
-    subject = subjects[kind]
+    subject = translate(locale, SUBJECTS[kind], product=settings.rp_name)
     text, html = _render(
         settings,
         template or kind,
         subject,
+        locale,
         name=name,
         link=link,
         code=code,
@@ -75,9 +97,24 @@ def link_message(
 
 
 def notice(
-    settings: Settings, *, kind: str, recipient: str, name: str, headline: str, detail: str
+    settings: Settings,
+    *,
+    kind: str,
+    recipient: str,
+    name: str,
+    headline: str,
+    detail: str,
+    at: datetime,
+    values: dict[str, Any] | None = None,
 ) -> Message:
-    """A security notice: something changed on the account."""
+    """A security notice: something changed on the account. ``headline`` and ``detail`` are
+    English message ids (``service.i18n``) taking ``values``; written in the language of the
+    request that caused the change."""
+    locale = current_locale()
+    headline = translate(locale, headline, **(values or {}))
+    detail = f"{translate(locale, detail, **(values or {}))} ({when(locale, at)})"
     subject = f"{settings.rp_name}: {headline}"
-    text, html = _render(settings, "notice", subject, name=name, headline=headline, detail=detail)
+    text, html = _render(
+        settings, "notice", subject, locale, name=name, headline=headline, detail=detail
+    )
     return Message(kind, recipient, subject, text, html)

@@ -14,12 +14,13 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from service.http.theme import stylesheet
+from service.i18n import N_
 from service.settings import Settings
 from service.text import split_url
 
@@ -60,9 +61,9 @@ def load_brand(settings: Settings) -> Brand:
     links = [
         (label, url)
         for label, url in (
-            ("Help", settings.support_url),
-            ("Privacy", settings.privacy_url),
-            ("Terms", settings.terms_url),
+            (N_("Help"), settings.support_url),
+            (N_("Privacy"), settings.privacy_url),
+            (N_("Terms"), settings.terms_url),
         )
         if url
     ]
@@ -73,7 +74,7 @@ def _load_logo(source: str) -> tuple[bytes | None, str]:
     parts = split_url(source)
     try:
         if parts is not None and parts.scheme in {"http", "https"}:
-            return _fetch_logo(source)
+            return _fetch_logo(source)  # raises ValueError for every failure
         path = Path(source)
         media_type = LOGO_TYPES.get(path.suffix.lower())
         if media_type is None:
@@ -82,7 +83,7 @@ def _load_logo(source: str) -> tuple[bytes | None, str]:
         if len(data) > MAX_LOGO_BYTES:
             raise ValueError(f"the logo is larger than {MAX_LOGO_BYTES // 1024} KiB")
         return data, media_type
-    except (OSError, ValueError, httpx.HTTPError) as exc:
+    except (OSError, ValueError) as exc:
         log.warning(
             "SESAME_BRAND_LOGO %s cannot be used (%s): showing the name instead", source, exc
         )
@@ -90,6 +91,16 @@ def _load_logo(source: str) -> tuple[bytes | None, str]:
 
 
 def _fetch_logo(url: str) -> tuple[bytes, str]:
+    # Imported here: a server with a logo file (or none) never loads an HTTP client.
+    import httpx
+
+    try:
+        return _download(httpx, url)
+    except httpx.HTTPError as exc:
+        raise ValueError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _download(httpx: Any, url: str) -> tuple[bytes, str]:
     with (
         httpx.Client(timeout=5.0, follow_redirects=False) as client,
         client.stream("GET", url) as response,

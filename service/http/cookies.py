@@ -19,6 +19,7 @@ class CookieNames:
         self.session = f"{prefix}sesame_session"
         self.browser = f"{prefix}sesame_browser"
         self.last_user = f"{prefix}sesame_last_user"
+        self.language = f"{prefix}sesame_lang"
 
 
 def set_cookie(

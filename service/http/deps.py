@@ -13,6 +13,7 @@ from service.auth.errors import CsrfFailed, NotSignedIn
 from service.auth.sessions import CurrentSession, resolve_session
 from service.codec import bearer_credential
 from service.http.cookies import CookieNames
+from service.i18n import negotiate, use_locale
 from service.text import split_url
 
 
@@ -68,9 +69,22 @@ async def require_session(session: MaybeSession) -> CurrentSession:
 SignedIn = Annotated[CurrentSession, Depends(require_session)]
 
 
+def request_locale(request: Request, ui_locales: str | None = None) -> str:
+    """The language to answer in (``service.i18n.negotiate``): ``ui_locales``, the picked
+    language (cookie), ``Accept-Language`` (the page's script sends the page's language)."""
+    names: CookieNames = request.app.state.cookies
+    return negotiate(
+        ui_locales,
+        request.cookies.get(names.language),
+        request.headers.get("accept-language"),
+    )
+
+
 async def check_csrf(request: Request, ctx: Ctx, browser_id: BrowserId) -> None:
     """Every state-changing request carries the token from the page (header or form field),
-    and, when the browser says where it comes from, comes from one of our origins."""
+    and, when the browser says where it comes from, comes from one of our origins. It also
+    sets the request's language, in which any email it queues is written."""
+    use_locale(request_locale(request))
     origin = request.headers.get("origin")
     if origin and origin != "null" and origin not in ctx.settings.allowed_origins:
         raise CsrfFailed(detail=f"cross-origin request from {origin}")

@@ -20,11 +20,12 @@ from service.http.deps import BrowserId, Csrf, Ctx, MaybeSession, SignedIn, clie
 from service.http.oidc import Oidc, authentication, back_channel, see_other
 from service.http.render import page
 from service.http.retry import RetryReadsRoute
+from service.i18n import N_
 from service.oidc import device
 
 router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
 
-WRONG_CODE = "That code is not valid. Check the code on your device; it may have expired."
+WRONG_CODE = N_("That code is not valid. Check the code on your device; it may have expired.")
 
 
 @router.post("/device_authorization")

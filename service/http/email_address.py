@@ -19,9 +19,7 @@ router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
 
 
 def _error_page(request: Request, exc: AuthError) -> Response:
-    return page(
-        request, "error.html", status_code=exc.status_code, error=exc.error, message=exc.message
-    )
+    return page(request, "error.html", status_code=exc.status_code, error=exc.error, message=exc)
 
 
 @router.get("/email/confirm/{token}")

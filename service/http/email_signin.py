@@ -30,7 +30,7 @@ router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
 
 
 def _refused(request: Request, template: str, exc: AuthError, **context: object) -> Response:
-    response = page(request, template, status_code=exc.status_code, error=exc.message, **context)
+    response = page(request, template, status_code=exc.status_code, error=exc, **context)
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
@@ -90,7 +90,7 @@ async def confirm_page(request: Request, token: str, ctx: Ctx, browser_id: Brows
     try:
         pending = await email_signin.link_for_browser(ctx, token, browser_id)
     except AuthError as exc:
-        return _refused(request, "error.html", exc, message=exc.message)
+        return _refused(request, "error.html", exc, message=exc)
     return page(
         request,
         "email_confirm.html",
@@ -109,5 +109,5 @@ async def confirm(
             ctx, token, browser_id, **browser_facts(request, names)
         )
     except AuthError as exc:
-        return _refused(request, "error.html", exc, message=exc.message)
+        return _refused(request, "error.html", exc, message=exc)
     return await _signed_in(request, ctx, names, user, session_token, next_path)

@@ -22,7 +22,9 @@ from starlette.routing import Match
 
 from service.auth.errors import NotSignedIn, RateLimited, SignupRejected
 from service.db.engine import DatabaseUnavailable, is_database_outage
+from service.http.deps import request_locale
 from service.http.render import page
+from service.i18n import N_, translate
 from service.oidc.codes import with_query
 from service.oidc.errors import ErrorRedirect, InvalidClient, InvalidToken, OAuthError
 from service.problems import Problem
@@ -49,6 +51,7 @@ def error_response(
         body = {"error": error, "error_description": message, **extra}
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
     if wants_json(request):
+        message = translate(request_locale(request), message)
         return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
     return page(request, "error.html", status_code=status, error=error, message=message)
 
@@ -61,8 +64,10 @@ async def _problem(request: Request, exc: Exception) -> Response:
         return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
     detail = exc.detail or exc.message
     log.info("refused %s %s: %s (%s)", request.method, request.url.path, exc.error, detail)
-    extra = {"fields": exc.fields} if isinstance(exc, SignupRejected) else {}
-    response = error_response(request, exc.status_code, exc.error, exc.message, **extra)
+    locale = request_locale(request)
+    extra = {"fields": exc.localized_fields(locale)} if isinstance(exc, SignupRejected) else {}
+    message = exc.localized(locale)
+    response = error_response(request, exc.status_code, exc.error, message, **extra)
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
@@ -91,7 +96,10 @@ def allowed_methods(request: Request) -> str:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    messages = {404: "This page does not exist.", 405: "This method is not allowed here."}
+    messages = {
+        404: N_("This page does not exist."),
+        405: N_("This method is not allowed here."),
+    }
     codes = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
     message = messages.get(exc.status_code, str(exc.detail))
     response = error_response(
@@ -102,7 +110,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-UNAVAILABLE = "Sesame cannot reach its storage right now. Nothing was changed; try again shortly."
+UNAVAILABLE = N_(
+    "Sesame cannot reach its storage right now. Nothing was changed; try again shortly."
+)
+# An app's malformed request shown to a person: what to do in words, the protocol's reason
+# (for the app's developers, in English like the protocol) beneath.
+APP_REQUEST_REFUSED = N_(
+    "The app that sent you here made a request that cannot be accepted. Go back to the app "
+    "and try again; if it keeps happening, tell the app's developers the reason below."
+)
 
 
 def is_outage(exc: BaseException) -> bool:
@@ -160,7 +176,8 @@ async def _oauth_error(request: Request, exc: Exception) -> Response:
             "error.html",
             status_code=exc.status_code,
             error=exc.error,
-            message=exc.description,
+            message=APP_REQUEST_REFUSED,
+            detail=exc.description,
         )
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if isinstance(exc, InvalidToken):

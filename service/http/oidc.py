@@ -90,6 +90,7 @@ def step_response(request: Request, step: Step, session: CurrentSession | None) 
         user=session.user if session else None,
         app_name=step.request.client_name,
         app_links=step.request.client_links,
+        ui_locales=step.request.ui_locales,
     )
     response.headers["Content-Security-Policy"] = form_action_csp(
         step.request.redirect_uri, base=response.headers.get("Content-Security-Policy")

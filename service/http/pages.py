@@ -10,6 +10,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from service import audit
 from service.auth import account
 from service.auth.errors import AuthError
+from service.auth.providers import provider
 from service.auth.sessions import end_all_sessions, end_session
 from service.codec import b64url_encode
 from service.http.cookies import clear_cookie
@@ -17,22 +18,23 @@ from service.http.deps import BrowserId, Cookies, Csrf, Ctx, MaybeSession, Signe
 from service.http.oidc import Oidc
 from service.http.render import WEB_DIR, page
 from service.http.retry import RetryReadsRoute
+from service.i18n import N_
 from service.oidc import consent, interactions
 from service.oidc.context import OidcContext
 
 router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
 
 NOTICES = {
-    "welcome": "Welcome! Your account and its first passkey are ready.",
-    "added": "Passkey added.",
-    "renamed": "Passkey renamed.",
-    "deleted": "Passkey deleted.",
-    "app-revoked": "Access removed. The app has to ask again next time.",
-    "email-signin": "Signed in with your email link.",
-    "confirmed": "Confirmed. You can now make sensitive changes for a few minutes.",
-    "email-confirmed": "Your email address is confirmed.",
-    "email-sent": "We sent a new confirmation link and code.",
-    "email-change-sent": "We sent a link and a code to the new address. Use one to finish.",
+    "welcome": N_("Welcome! Your account and its first passkey are ready."),
+    "added": N_("Passkey added."),
+    "renamed": N_("Passkey renamed."),
+    "deleted": N_("Passkey deleted."),
+    "app-revoked": N_("Access removed. The app has to ask again next time."),
+    "email-signin": N_("Signed in with your email link."),
+    "confirmed": N_("Confirmed. You can now make sensitive changes for a few minutes."),
+    "email-confirmed": N_("Your email address is confirmed."),
+    "email-sent": N_("We sent a new confirmation link and code."),
+    "email-change-sent": N_("We sent a link and a code to the new address. Use one to finish."),
 }
 
 
@@ -76,6 +78,7 @@ async def _for_app(oidc: OidcContext, uid: str | None, browser_id: str) -> dict[
         "interaction": uid,
         "app_name": parked.request.client_name,
         "app_links": parked.request.client_links,
+        "ui_locales": parked.request.ui_locales,
         "login_hint": parked.request.login_hint,
         "next": f"/interaction/{uid}",
     }
@@ -136,13 +139,15 @@ async def render_account(
         status_code=error.status_code if error else 200,
         user=session.user,
         passkeys=passkeys,
+        providers={pk.id: provider(pk.aaguid) for pk in passkeys},
         apps=apps,
         activity=activity,
         notice=notice,
+        notice_key=request.query_params.get("done", ""),
         email_session="passkey" not in session.amr,
         passkey_recent=session.passkey_recent(ctx.clock.now(), ctx.settings.step_up_seconds),
         deletion_allowed=ctx.settings.account_deletion,
-        error=error.message if error else None,
+        error=error,
         # WebAuthn Signal API (sesame.js): keeps the person's passkey provider in step with
         # what this account accepts, and with the account's current names.
         signals={

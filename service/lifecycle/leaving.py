@@ -20,6 +20,7 @@ from service.auth.sessions import CurrentSession
 from service.codec import b64url_encode
 from service.db import credentials
 from service.db import sessions as session_rows
+from service.i18n import N_
 from service.oidc import consent
 from service.oidc.context import OidcContext
 
@@ -31,12 +32,12 @@ MAX_EVENTS = 10_000
 class DeletionDisabled(AuthError):
     error = "deletion_disabled"
     status_code = 403
-    message = "Deleting your account here is turned off on this server. Ask its administrator."
+    message = N_("Deleting your account here is turned off on this server. Ask its administrator.")
 
 
 class ConfirmationMismatch(AuthError):
     error = "confirmation_mismatch"
-    message = "To delete your account, type your username exactly as it is shown."
+    message = N_("To delete your account, type your username exactly as it is shown.")
 
 
 def _require_passkey(ctx: AuthContext, session: CurrentSession, what: str) -> None:
@@ -59,9 +60,11 @@ async def delete_own_account(ctx: AuthContext, session: CurrentSession, typed: s
             db,
             user,
             "account_deleted",
-            "Your account was deleted",
-            "Your account, its passkeys and the access you gave apps are gone. If this was "
-            "not you, contact the administrator of this service at once.",
+            N_("Your account was deleted"),
+            N_(
+                "Your account, its passkeys and the access you gave apps are gone. If this was "
+                "not you, contact the administrator of this service at once."
+            ),
         )
         await operators.erase(ctx, db, user, actor="user")
         await db.commit()

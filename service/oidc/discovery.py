@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.i18n import LOCALES, html_lang
 from service.keys.signing import ALGORITHMS
 from service.oidc.checks import PROMPTS
 from service.oidc.claims import CLAIMS_SUPPORTED
@@ -44,6 +45,8 @@ def provider_metadata(settings: Settings) -> dict[str, Any]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "claims_parameter_supported": False,
+        # OIDC Discovery 3: the languages of the hosted pages (BCP 47), for ui_locales.
+        "ui_locales_supported": [html_lang(code) for code in LOCALES],
         # Back-Channel Logout 1.0 2.1: logout tokens carry sid whenever the grant has one.
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,

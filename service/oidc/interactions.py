@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from service.keys.keyed import new_token
 from service.oidc.context import OidcContext
-from service.oidc.errors import InteractionGone
+from service.oidc.errors import InteractionGone, OAuthError
 from service.oidc.model import AuthorizationRequest
 
 
@@ -95,6 +95,21 @@ async def mark_consented(ctx: OidcContext, uid: str, parked: Interaction) -> Non
     remaining = int((parked.expires_at - ctx.clock.now()).total_seconds())
     updated = Interaction(
         parked.request, parked.started_at, parked.expires_at, parked.browser, consented=True
+    )
+    await ctx.store.put(_key(uid), updated.dumps(), max(remaining, 1))
+
+
+async def choose_language(ctx: OidcContext, uid: str, browser_id: str, locale: str) -> None:
+    """The person picked a language on this request's pages: it replaces the app's
+    ``ui_locales`` for the rest of it. Nothing happens when it is gone or not this browser's."""
+    try:
+        parked = await load(ctx, uid, browser_id)
+    except OAuthError:
+        return
+    remaining = int((parked.expires_at - ctx.clock.now()).total_seconds())
+    request = replace(parked.request, ui_locales=locale)
+    updated = Interaction(
+        request, parked.started_at, parked.expires_at, parked.browser, parked.consented
     )
     await ctx.store.put(_key(uid), updated.dumps(), max(remaining, 1))
 

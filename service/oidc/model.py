@@ -55,6 +55,7 @@ class AuthorizationRequest:
     prompt: tuple[str, ...] = ()
     max_age: int | None = None
     login_hint: str | None = None
+    ui_locales: str | None = None  # OIDC Core 3.1.2.1: the page's languages, in order
     hint_subject: str | None = None
     resource: str | None = None  # RFC 8707: the API's audience
     # RFC 7591 2: the app's logo and links, shown on the sign-in and consent pages.

@@ -116,3 +116,24 @@ async def test_openid_client_full_flow(live_server, node_app, context):
     again = await json_in(page, "#result")
     assert again["claims"]["sub"] == result["claims"]["sub"]
     assert again["claims"]["auth_time"] >= result["claims"]["auth_time"]
+
+
+async def test_demo_app_says_in_words_that_the_person_declined(live_server, demo_app, context):
+    """'Deny' on the consent page: the demo app explains it (no raw error code alone), and
+    its pages fit a phone."""
+    page = await context.new_page()
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await Authenticator.attach(page)
+    await page.goto(demo_app.url)
+    await page.get_by_role("link", name="Sign in with Sesame").click()
+    await page.get_by_role("link", name="Create an account").click()
+    username = f"no{secrets.token_hex(3)}"
+    await page.get_by_label("Username", exact=True).fill(username)
+    await page.get_by_label("Email", exact=True).fill(f"{username}@example.com")
+    await page.get_by_role("button", name="Create account with a passkey").click()
+    await page.get_by_role("button", name="Deny").click()
+    await expect(page.locator("#error")).to_have_text(
+        "You chose not to share your account with the demo app. Nothing was shared. "
+        "(access_denied)"
+    )
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390

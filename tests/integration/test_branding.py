@@ -68,7 +68,7 @@ async def test_the_deployers_name_logo_colour_and_links_are_on_every_page(make_a
             assert "Acme ID" in page and "Sesame" not in page, path
             footer = re.search(r'<footer class="legal" id="legal">(.*?)</footer>', page, re.S)
             assert footer is not None, path
-            links = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', footer.group(1))
+            links = re.findall(r'<a href="([^"]+)" rel="noopener">([^<]+)</a>', footer.group(1))
             assert links == [
                 ("https://help.acme.example/", "Help"),
                 ("https://acme.example/privacy", "Privacy"),
@@ -97,7 +97,7 @@ async def test_the_deployers_name_logo_colour_and_links_are_on_every_page(make_a
 
 async def test_the_default_brand_is_sesame_with_no_footer(client):
     page = (await client.get("/signin")).text
-    assert "<span>Sesame</span>" in page and 'id="legal"' not in page
+    assert "<span>Sesame</span>" in page and 'rel="noopener"' not in page
     assert (await client.get("/branding/logo")).status_code == 404
     theme = (await client.get("/branding/theme.css")).text
     light = _variables(theme)

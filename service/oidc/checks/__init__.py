@@ -6,7 +6,7 @@ Every later error is redirectable (``OAuthError.redirectable``) and goes back to
 redirect URI with ``state`` and ``iss``. To add a check, write it in a module of its own,
 opening with the rule and the spec section, and list it here where it belongs.
 
-``display``, ``ui_locales``, ``claims_locales``, ``acr_values``, ``claims`` and unknown
+``display``, ``claims_locales``, ``acr_values``, ``claims`` and unknown
 parameters are accepted and ignored (OIDC Core 3.1.2.1, 5.5).
 """
 
@@ -44,6 +44,7 @@ CHECKS: tuple[Check, ...] = (
     offline_access.check_offline_access,
     prompt.check_max_age,
     values.check_login_hint,
+    values.check_ui_locales,
     id_token_hint.check_id_token_hint,
 )
 

@@ -62,17 +62,30 @@
     return out;
   }
 
+  // The page's own words, in its language (render.SCRIPT_TEXT, translated by the server).
+  let text = {};
+  try { text = JSON.parse(document.getElementById("sesame-text").textContent); } catch (_) { text = {}; }
+  function say(key, values = {}) {
+    return (text[key] || key).replace(/%\((\w+)\)s/g, (_, name) => String(values[name] ?? ""));
+  }
+
   async function post(url, body) {
     const response = await fetch(url, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        // Errors come back in the page's language, whatever decided it (ui_locales, picker).
+        "Accept-Language": document.documentElement.lang || "en",
+        "X-CSRF-Token": csrf,
+      },
       body: JSON.stringify(body),
     });
     let data = {};
     try { data = await response.json(); } catch (_) { data = {}; }
     if (!response.ok) {
-      const error = new Error(data.message || `The server answered ${response.status}. Please try again.`);
+      const error = new Error(data.message || say("server", { status: response.status }));
       error.server = data;
       throw error;
     }
@@ -91,15 +104,15 @@
     if (err.server) return err.message;
     switch (err.name) {
       case "NotAllowedError":
-        return "The passkey dialog was closed or timed out. Nothing was changed; you can try again.";
+        return say("closed");
       case "InvalidStateError":
-        return "This device already holds a passkey for this account.";
+        return say("exists");
       case "SecurityError":
-        return "This site's address does not match its passkey settings.";
+        return say("origin");
       case "AbortError":
         return "";
       default:
-        return `Your browser could not use a passkey here (${err.message || err.name}).`;
+        return say("browser", { reason: err.message || err.name });
     }
   }
 
@@ -196,7 +209,7 @@
       event.preventDefault();
       const username = form.elements.username.value.trim();
       if (!username) {
-        show("Enter your username, or use the passkey button.");
+        show(say("username"));
         return;
       }
       signIn(form.querySelector("button"), username, next);
@@ -236,7 +249,7 @@
       } catch (err) {
         if (err.server && err.server.fields) {
           fieldErrors(form, err.server.fields);
-          show("Please correct the highlighted fields.");
+          show(say("fields"));
         } else {
           show(explain(err));
         }
@@ -289,7 +302,7 @@
     const root = document.querySelector("[data-page]");
     if (!root) return;
     if (!supported) {
-      show("This browser does not support passkeys. Try a current version of Chrome, Safari, Firefox or Edge.");
+      show(say("unsupported"));
       return;
     }
     if (root.dataset.page === "signin") setupSignin(root);
