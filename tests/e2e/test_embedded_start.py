@@ -49,3 +49,13 @@ def test_a_serving_process_does_not_load_what_it_does_not_use():
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
     assert loaded == "[]"
+
+
+def test_the_demo_app_starts_without_library_notices():
+    """The first run prints Sesame's lines only: no deprecation notice from a library the demo
+    app uses (Python's default filters, as ``scripts/run`` has them)."""
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", "import examples.demo_rp.app"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stderr == ""

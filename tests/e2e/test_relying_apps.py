@@ -133,7 +133,6 @@ async def test_demo_app_says_in_words_that_the_person_declined(live_server, demo
     await page.get_by_role("button", name="Create account with a passkey").click()
     await page.get_by_role("button", name="Deny").click()
     await expect(page.locator("#error")).to_have_text(
-        "You chose not to share your account with the demo app. Nothing was shared. "
-        "(access_denied)"
+        "You chose not to share your account with the demo app. Nothing was shared. (access_denied)"
     )
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390
