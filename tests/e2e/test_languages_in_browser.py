@@ -35,14 +35,28 @@ def _english_left_over(locale: str) -> list[str]:
     return sorted(parts)
 
 
-GERMAN_NEVER = _english_left_over("de")
+NEVER = {locale: _english_left_over(locale) for locale in ("de", "fr", "es", "pt_BR")}
 
 
-async def no_english(page: Any, what: str) -> None:
-    await expect(page.locator("html")).to_have_attribute("lang", "de")
+async def no_english(page: Any, what: str, locale: str = "de") -> None:
+    await expect(page.locator("html")).to_have_attribute("lang", locale.replace("_", "-"))
     shown = await page.evaluate("document.body.innerText")
-    found = [part for part in GERMAN_NEVER if part in shown]
-    assert found == [], f"{what}: English on a German page: {found}"
+    found = [part for part in NEVER[locale] if part in shown]
+    assert found == [], f"{what}: English on a {locale} page: {found}"
+
+
+@pytest.mark.parametrize("locale", ["fr", "es", "pt_BR"])
+async def test_each_language_has_its_pages(live_server, chromium, locale):
+    """The other languages, as a browser set to each sees the public pages."""
+    ctx = await chromium.new_context(locale=locale.replace("_", "-"))
+    await ctx.add_init_script(NO_AUTOFILL)
+    try:
+        page = await ctx.new_page()
+        for path in ("/signin", "/signup", "/device", "/signin/email/not-a-link", "/nowhere"):
+            await page.goto(f"{live_server.url}{path}")
+            await no_english(page, path, locale)
+    finally:
+        await ctx.close()
 
 
 @pytest.fixture

@@ -4,13 +4,14 @@ really is dark (issue 14)."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.e2e.conftest import register_client
+from tests.e2e.conftest import register_client, wait_for_mail
 from tests.e2e.test_email_in_browser import ask_for_link
 from tests.e2e.test_passkeys_in_browser import signed_up_page
 
@@ -88,9 +89,13 @@ async def test_signed_out_pages(live_server, context):
 
 
 async def test_signed_in_pages(live_server, context):
-    page, _, _ = await signed_up_page(context, live_server, "a11y")
+    page, _, username = await signed_up_page(context, live_server, "a11y")
     await page.get_by_text("Change email address").click()
     await check_page(page, "account")
+    mail = await wait_for_mail(live_server, f"{username}@example.com", "Confirm your email")
+    confirm = re.search(r"(https?://\S+/email/confirm/\S+)", mail.text).group(1)
+    await page.goto(confirm)
+    await check_page(page, "email confirmation")
     await page.goto(f"{live_server.url}/device")
     await check_page(page, "device code entry, signed in")
     await page.goto(f"{live_server.url}/logout")
