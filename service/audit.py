@@ -138,6 +138,12 @@ async def removal(
     return removed
 
 
+def passkey_used(credential_pk: int | None) -> str:
+    """The detail of a passkey sign-in: which passkey (its row id), so the account page can say
+    where each passkey was last used."""
+    return f"passkey:{credential_pk}"
+
+
 async def search(
     database: Database,
     *,

@@ -131,7 +131,9 @@ async def finish_signin(
         use = _use(stored, assertion, now)
         if replacing is None:
             token, row = fresh_session(ctx, owner, amr="passkey", user_agent=user_agent, now=now)
-            event = audit.event("signin.passkey", now, user_id=owner.id)
+            event = audit.event(
+                "signin.passkey", now, user_id=owner.id, detail=audit.passkey_used(stored.id)
+            )
             async with hot.connect(ctx.db) as conn:
                 if not await signins.record_signin(conn, **use, session=row, event=event):
                     raise InvalidPasskeyResponse(detail=CONCURRENT_USE)
@@ -142,7 +144,13 @@ async def finish_signin(
             token = await start_session(
                 ctx, db, owner, amr="passkey", user_agent=user_agent, replacing=replacing
             )
-            await audit.record(db, ctx.clock, "signin.passkey", user_id=owner.id)
+            await audit.record(
+                db,
+                ctx.clock,
+                "signin.passkey",
+                user_id=owner.id,
+                detail=audit.passkey_used(stored.id),
+            )
             await db.commit()
         return owner, token
 

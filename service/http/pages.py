@@ -10,6 +10,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from service import audit
 from service.auth import account
 from service.auth.errors import AuthError
+from service.auth.names import browser_label
 from service.auth.providers import provider
 from service.auth.sessions import end_all_sessions, end_session
 from service.codec import b64url_encode
@@ -125,6 +126,17 @@ async def signup_page(
     return page(request, "signup.html", **await _for_app(oidc, interaction, browser_id))
 
 
+def _where_used(signins: list[dict[str, Any]]) -> dict[int, str]:
+    """Each passkey's last sign-in (newest first in ``signins``): browser and address."""
+    where: dict[int, str] = {}
+    for event in signins:
+        kind, _, pk = event["detail"].partition(":")
+        if kind == "passkey" and pk.isdigit() and int(pk) not in where:
+            label = browser_label(event["user_agent"])
+            where[int(pk)] = f"{label}, {event['ip']}" if event["ip"] else label
+    return where
+
+
 async def render_account(
     request: Request, ctx: Ctx, session: SignedIn, *, error: AuthError | None = None
 ) -> Response:
@@ -132,6 +144,7 @@ async def render_account(
     assert session.user.id is not None
     apps = await consent.allowed_apps(request.app.state.oidc, session.user.id)
     activity = await audit.search(ctx.db, user_id=session.user.id, limit=10)
+    used = await audit.search(ctx.db, user_id=session.user.id, kind="signin.passkey", limit=100)
     notice = NOTICES.get(request.query_params.get("done", ""))
     return page(
         request,
@@ -140,6 +153,7 @@ async def render_account(
         user=session.user,
         passkeys=passkeys,
         providers={pk.id: provider(pk.aaguid) for pk in passkeys},
+        used_where=_where_used(used),
         apps=apps,
         activity=activity,
         notice=notice,

@@ -45,3 +45,18 @@ async def test_a_synced_passkey_shows_its_provider_and_a_nudge_after_sign_up(cli
     assert len(icons) == 2  # light and dark
     assert ">Synced<" in item
     assert 'id="second-passkey-nudge"' not in (await client.get("/account")).text
+
+
+async def test_each_passkey_says_where_it_was_last_used(client):
+    auth = SoftAuthenticator()
+    browser = await _signed_up(client, auth)
+    await client.post("/signout", data={"csrf_token": await browser.csrf()})
+    browser._csrf = None
+    chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
+    begun = await browser.begin_signin()
+    body = {"ceremony": begun["ceremony"], "credential": auth.get(begun["publicKey"])}
+    done = await browser.post("/signin/finish", body, headers={"User-Agent": chrome})
+    assert done.status_code == 200, done.text
+    page = (await client.get("/account")).text
+    where = re.search(r'<span class="passkey-where">\((.*?)\)</span>', page)
+    assert where is not None and where.group(1).startswith("Chrome on Linux"), page
