@@ -67,7 +67,10 @@ def live_server(
 
 
 def _live_server(
-    backend: Backend, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+    backend: Backend,
+    smtp_server: SmtpServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[LiveServer]:
     port = free_port()
     url = f"http://localhost:{port}"
@@ -81,6 +84,7 @@ def _live_server(
         "SESAME_SMTP_PORT": str(smtp_server.port),
         "SESAME_SMTP_SECURITY": "none",
         "SESAME_MAIL_POLL_SECONDS": "0.2",
+        **(settings or {}),
     }
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
@@ -95,6 +99,31 @@ def _live_server(
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+LOGO_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<circle cx="16" cy="16" r="14" fill="#ffd400"/></svg>'
+)
+
+
+@pytest.fixture(scope="session")
+def branded_server(
+    backend: Backend, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A Sesame with a deployer's brand: name, logo file, a yellow accent (white text on it
+    would fail contrast), help and privacy links."""
+    logo = tmp_path_factory.mktemp("brand") / "acme.svg"
+    logo.write_text(LOGO_SVG)
+    brand = {
+        "SESAME_RP_NAME": "Acme ID",
+        "SESAME_BRAND_LOGO": str(logo),
+        "SESAME_BRAND_ACCENT": "#ffd400",
+        "SESAME_SUPPORT_URL": "https://help.acme.example/",
+        "SESAME_PRIVACY_URL": "https://acme.example/datenschutz",
+    }
+    with fresh_backend(backend.name, tmp_path_factory.mktemp("branded")) as own:
+        yield from _live_server(own, smtp_server, tmp_path_factory, brand)
 
 
 @pytest.fixture(scope="session")
