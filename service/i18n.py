@@ -43,15 +43,22 @@ NATIVE_NAMES = {
 
 # The language of the request being handled (set with the CSRF check of every hosted form and
 # call, ``service.http.deps``): emails queued while handling it are written in it.
-_current: ContextVar[str] = ContextVar("sesame_locale", default=DEFAULT)
+# It is decided only when something asks (most requests queue no email): the request's rule
+# is kept, not its answer.
+_current: ContextVar[Callable[[], str] | str] = ContextVar("sesame_locale", default=DEFAULT)
 
 
-def use_locale(locale: str) -> None:
-    _current.set(locale if locale in LOCALES else DEFAULT)
+def use_locale(decide: Callable[[], str]) -> None:
+    _current.set(decide)
 
 
 def current_locale() -> str:
-    return _current.get()
+    found = _current.get()
+    if callable(found):
+        found = found()
+        found = found if found in LOCALES else DEFAULT
+        _current.set(found)
+    return found
 
 
 def N_(message: str) -> str:

@@ -84,7 +84,7 @@ async def check_csrf(request: Request, ctx: Ctx, browser_id: BrowserId) -> None:
     """Every state-changing request carries the token from the page (header or form field),
     and, when the browser says where it comes from, comes from one of our origins. It also
     sets the request's language, in which any email it queues is written."""
-    use_locale(request_locale(request))
+    use_locale(lambda: request_locale(request))
     origin = request.headers.get("origin")
     if origin and origin != "null" and origin not in ctx.settings.allowed_origins:
         raise CsrfFailed(detail=f"cross-origin request from {origin}")
