@@ -35,6 +35,7 @@ from service.http import (
     passkey_api,
 )
 from service.http import oidc as oidc_routes
+from service.http.back_channel import BackChannelRoutes
 from service.http.branding import load_brand
 from service.http.cookies import CookieNames
 from service.http.cors import CorsMiddleware
@@ -167,6 +168,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     # Every text input passes ``service.text``'s rule before any route touches a store; inside
     # the security middleware, which caps the body before anything reads it.
+    # Innermost: form POSTs to the back channel are answered before routing, with the pairs
+    # InputGuard checked (service.http.back_channel).
+    app.add_middleware(BackChannelRoutes, oidc=oidc, handlers=app.exception_handlers)
     app.add_middleware(HeadAsGet)
     app.add_middleware(InputGuard, refuse=bad_input_response)
     app.add_middleware(SecurityMiddleware, names=app.state.cookies, keys=ctx.keys)

@@ -23,7 +23,13 @@ from service.text import text_problem
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def _pairs_problem(raw: bytes, where: str) -> str | None:
+# Where a form body's checked pairs are left in the scope's state for the back channel
+# (``service.http.back_channel``), which then never parses the body again.
+FORM_PAIRS = "form_pairs"
+
+
+def _pairs(raw: bytes, where: str) -> list[tuple[str, str]] | str:
+    """The pairs of a query string or form body, or what is wrong with them."""
     try:
         pairs = parse_qsl(
             raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict"
@@ -34,7 +40,12 @@ def _pairs_problem(raw: bytes, where: str) -> str | None:
         problem = text_problem(name, 100) or text_problem(value)
         if problem:
             return f"{where} parameter {name[:40]!r} {problem}"
-    return None
+    return pairs
+
+
+def _pairs_problem(raw: bytes, where: str) -> str | None:
+    checked = _pairs(raw, where)
+    return checked if isinstance(checked, str) else None
 
 
 def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -72,7 +83,11 @@ def input_problem(scope: Scope, body: bytes | None) -> str | None:
         return problem
     content_type = _header(scope, b"content-type")
     if content_type.startswith(b"application/x-www-form-urlencoded"):
-        return _pairs_problem(body, "form")
+        checked = _pairs(body, "form")
+        if isinstance(checked, str):
+            return checked
+        scope.setdefault("state", {})[FORM_PAIRS] = checked
+        return None
     if b"json" in content_type:
         return _json_problem(body)
     return None

@@ -6,13 +6,13 @@ endpoints, a redirect to the client once its redirect URI is known good, a page 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.auth.sessions import CurrentSession
+from service.http.back_channel import NO_STORE, BackChannel, back_channel_response
 from service.http.deps import BrowserId, MaybeSession
 from service.http.errors import is_outage
 from service.http.middleware import CSP
@@ -34,8 +34,6 @@ async def get_oidc(request: Request) -> OidcContext:
 
 
 Oidc = Annotated[OidcContext, Depends(get_oidc)]
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def authentication(session: CurrentSession | None) -> Authentication | None:
@@ -125,18 +123,13 @@ async def authorize_endpoint(
     return step_response(request, step, session)
 
 
-BackChannel = Callable[
-    [OidcContext, Iterable[tuple[str, str]], str | None], Awaitable[dict[str, Any] | None]
-]
-
-
 async def back_channel(request: Request, oidc: OidcContext, handle: BackChannel) -> Response:
     """A client-authenticated form POST (RFC 6749 2.3 and 3.2): the form's pairs and the
-    Authorization header in, JSON out, never cached (RFC 6749 5.1)."""
+    Authorization header in, JSON out, never cached (RFC 6749 5.1). A form POST to /token,
+    /revoke or /introspect is answered before routing (``service.http.back_channel``); this
+    route serves the rest (another body, the device authorization endpoint)."""
     body = await handle(oidc, await request_pairs(request), request.headers.get("authorization"))
-    if body is None:
-        return Response(status_code=200, headers=NO_STORE)
-    return JSONResponse(body, headers=NO_STORE)
+    return back_channel_response(body)
 
 
 @router.post("/token")
