@@ -20,12 +20,15 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from functools import cache
+from typing import Any, TypeVar, cast
 
+from pydantic_core import PydanticUndefined
 from sqlalchemy import Column, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import SQLModel
 
@@ -63,6 +66,32 @@ def insert(model: type[SQLModel], names: Sequence[str]) -> Statement:
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({pg_placeholders(len(names))})",  # noqa: S608 (our own names)
         columns(model, *names),
     )
+
+
+M = TypeVar("M", bound=SQLModel)
+
+
+@cache
+def _defaults(model: type[SQLModel]) -> dict[str, Any]:
+    configure_mappers()  # once per model: its attributes work before any ORM query ran
+    fields = model.model_fields.items()
+    return {
+        name: field.default
+        for name, field in fields
+        if field.default is not PydanticUndefined and field.default_factory is None
+    }
+
+
+def new_row(model: type[M], **values: Any) -> M:
+    """A new row's object for a hot statement to write, made the way ``Statement.instances``
+    makes a loaded one (the class manager's instance, the model's defaults and ``values`` put
+    in place) without the constructor's validation and per-attribute events. Only for rows
+    written here: an ORM session's unit of work would not see these attributes."""
+    instance = manager_of_class(model).new_instance()
+    instance.__dict__.update(_defaults(model))
+    instance.__dict__.update(values)
+    instance.__pydantic_fields_set__ = set(values)
+    return instance
 
 
 class Statement:

@@ -130,7 +130,8 @@ def user_grant(
     )
     lifetime = ctx.settings.refresh_max_seconds if refresh else ctx.settings.access_token_seconds
     expires_at = now + timedelta(seconds=lifetime)
-    grant = Grant(
+    grant = hot.new_row(
+        Grant,
         gid=gid,
         client_pk=client_pk(client),
         user_id=auth.user_id,

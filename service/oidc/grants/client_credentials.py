@@ -25,7 +25,8 @@ async def issue_for_client(
     else:  # for Sesame itself: registered scopes asked for, never openid (there is no user)
         scope = " ".join(s for s in client.scopes.split() if s in asked and s != "openid")
     now = ctx.clock.now()
-    grant = Grant(
+    grant = hot.new_row(
+        Grant,
         gid=new_token(),
         client_pk=client_pk(client),
         scope=scope,
