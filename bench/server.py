@@ -38,6 +38,9 @@ async def running_sesame(
         port = free_port()
         url = f"http://localhost:{port}"
         env = {**os.environ, **backend.env(), "SESAME_ISSUER": url, "SESAME_PORT": str(port)}
+        # Every simulated person comes from this one address: the per-address ceremony budget
+        # (meant for people, not a load generator) is lifted.
+        env.setdefault("SESAME_CEREMONY_RATE_PER_IP", "100000000")
         # ``sesame`` commands against this server must be of its revision: run them from here.
         env["BENCH_SERVER_ROOT"] = str(root)
         async with serve(env, url, data_dir / "sesame.log", cwd=root) as proc:

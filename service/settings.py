@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     email_rate_per_address: int = 5
     email_rate_per_ip: int = 20
     step_up_seconds: int = 900
+    # Passkey ceremonies begun (sign-in and sign-up) per client address per minute: a whole
+    # office behind one NAT address fits; a flood of begins (each a stored challenge) does not.
+    ceremony_rate_per_ip: int = Field(default=600, ge=1)
     # "Delete my account" on the account page (GDPR art. 17); operators keep
     # ``sesame users delete`` either way.
     account_deletion: bool = True

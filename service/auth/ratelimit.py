@@ -1,4 +1,7 @@
-"""Fixed-window rate limits in the shared store (so they hold across workers and replicas).
+"""Rate limits in the shared store (so they hold across workers and replicas): GCRA, one atomic
+step in the store per request (``EphemeralStore.throttle``). A budget of ``limit`` per ``window``
+allows ``limit`` at once and then one every ``window / limit`` seconds, so a client that waits
+the ``Retry-After`` it was given is let through, and no window edge lets twice the limit in.
 
 Keys are keyed hashes of the canonical identifier (the normalized email address, not what was
 typed), so "Ada@Example.com " and "ada@example.com" share one budget, and Redis holds no
@@ -6,6 +9,8 @@ addresses in clear.
 """
 
 from __future__ import annotations
+
+import math
 
 from service.auth.context import AuthContext
 from service.auth.errors import RateLimited
@@ -19,19 +24,21 @@ def _key(ctx: AuthContext, kind: str, identifier: str) -> str:
 async def hit(
     ctx: AuthContext, kind: str, identifier: str, limit: int, *, window: int | None = None
 ) -> None:
+    """Count one request against the budget; ``RateLimited`` (429) when it does not fit."""
     window = window or ctx.settings.email_rate_window_seconds
-    key = _key(ctx, kind, identifier)
-    count = await ctx.store.incr(key, window)
-    if count > limit:
+    wait = await ctx.store.throttle(_key(ctx, kind, identifier), limit, window)
+    if wait > 0:
         RATE_LIMITED.labels(kind).inc()
-        raise RateLimited(retry_after=max(1, await ctx.store.ttl(key)))
+        raise RateLimited(retry_after=math.ceil(wait))
 
 
-async def check(ctx: AuthContext, kind: str, identifier: str, limit: int) -> None:
-    """Refuse once ``limit`` failures were counted by ``hit``, without counting this one: for
-    budgets spent only by failures (a wrong code), checked before every try."""
-    key = _key(ctx, kind, identifier)
-    count = await ctx.store.get(key)
-    if count is not None and int(count) >= limit:
+async def check(
+    ctx: AuthContext, kind: str, identifier: str, limit: int, *, window: int | None = None
+) -> None:
+    """Refuse when ``hit`` would, without counting this request: for budgets spent only by
+    failures (a wrong code), checked before every try."""
+    window = window or ctx.settings.email_rate_window_seconds
+    wait = await ctx.store.throttle(_key(ctx, kind, identifier), limit, window, peek=True)
+    if wait > 0:
         RATE_LIMITED.labels(kind).inc()
-        raise RateLimited(retry_after=max(1, await ctx.store.ttl(key)))
+        raise RateLimited(retry_after=math.ceil(wait))

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, Response
 
-from service.auth import account, signin, signup
+from service.auth import account, ratelimit, signin, signup
 from service.auth.context import AuthContext
 from service.db.models import User
 from service.http.cookies import CookieNames
@@ -23,6 +23,7 @@ from service.http.deps import (
     Ctx,
     SignedIn,
     browser_facts,
+    client_address,
     safe_next,
 )
 from service.http.retry import RetryReadsRoute
@@ -58,8 +59,19 @@ async def _signed_in(
     return await finish_sign_in(request, response, ctx, names, user, token, redirect)
 
 
+async def _ceremony_budget(request: Request, ctx: AuthContext) -> None:
+    """A begin stores a challenge: budgeted per client address (``SESAME_CEREMONY_RATE_PER_IP``
+    a minute; 429 with ``Retry-After`` past it). A finish needs a ceremony from a begin, so it
+    is bounded by this without a round trip of its own."""
+    limit = ctx.settings.ceremony_rate_per_ip
+    await ratelimit.hit(ctx, "ceremony-ip", client_address(request), limit, window=60)
+
+
 @router.post("/signup/begin")
-async def signup_begin(body: SignupBegin, ctx: Ctx, browser_id: BrowserId) -> dict[str, Any]:
+async def signup_begin(
+    body: SignupBegin, request: Request, ctx: Ctx, browser_id: BrowserId
+) -> dict[str, Any]:
+    await _ceremony_budget(request, ctx)
     ceremony_id, options = await signup.begin_signup(
         ctx, browser_id, username=body.username, email=body.email, name=body.name
     )
@@ -82,7 +94,10 @@ async def signup_finish(
 
 
 @router.post("/signin/begin")
-async def signin_begin(body: SigninBegin, ctx: Ctx, browser_id: BrowserId) -> dict[str, Any]:
+async def signin_begin(
+    body: SigninBegin, request: Request, ctx: Ctx, browser_id: BrowserId
+) -> dict[str, Any]:
+    await _ceremony_budget(request, ctx)
     ceremony_id, options = await signin.begin_signin(ctx, browser_id, username=body.username)
     return _options(ceremony_id, options)
 

@@ -41,6 +41,14 @@ class EphemeralStore(Protocol):
     async def ttl(self, key: str) -> int:
         """Seconds until ``key`` expires (0 when it does not exist)."""
 
+    async def throttle(
+        self, key: str, limit: int, window_seconds: int, *, peek: bool = False
+    ) -> float:
+        """One request against a budget of ``limit`` per ``window_seconds`` (GCRA, the generic
+        cell rate algorithm: ``limit`` at once, then one every ``window / limit`` seconds), in
+        one atomic step. Returns 0 when the request fits, and counts it unless ``peek``;
+        otherwise the seconds until one would fit, counting nothing."""
+
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...

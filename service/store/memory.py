@@ -10,10 +10,23 @@ import time
 
 from service.store.base import CLAIMED, REPLAYED
 
+# Held at most at once: past it, expired entries are swept and, if a flood of distinct keys
+# (one per address) still fills it, the oldest are forgotten (a budget forgotten starts afresh).
+MAX_ENTRIES = 100_000
+
 
 class MemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._data: dict[str, tuple[bytes, float]] = {}
+        self._max = max_entries
+
+    def _make_room(self) -> None:
+        if len(self._data) < self._max:
+            return
+        self._sweep()
+        excess = len(self._data) - self._max * 9 // 10
+        for key in list(self._data)[: max(0, excess)]:
+            del self._data[key]
 
     def _live(self, key: str) -> bytes | None:
         item = self._data.get(key)
@@ -31,8 +44,7 @@ class MemoryStore:
             del self._data[key]
 
     async def put(self, key: str, value: bytes, ttl_seconds: int) -> None:
-        if len(self._data) > 10_000:
-            self._sweep()
+        self._make_room()
         self._data[key] = (value, time.monotonic() + ttl_seconds)
 
     async def take(self, key: str) -> bytes | None:
@@ -59,6 +71,8 @@ class MemoryStore:
 
     async def incr(self, key: str, ttl_seconds: int) -> int:
         current = self._live(key)
+        if current is None:
+            self._make_room()
         count = int(current or b"0") + 1
         expires = self._data[key][1] if current is not None else time.monotonic() + ttl_seconds
         self._data[key] = (str(count).encode(), expires)
@@ -68,6 +82,28 @@ class MemoryStore:
         if self._live(key) is None:
             return 0
         return max(1, round(self._data[key][1] - time.monotonic()))
+
+    async def throttle(
+        self, key: str, limit: int, window_seconds: int, *, peek: bool = False
+    ) -> float:
+        """GCRA as in the Redis store, on this process's monotonic clock."""
+        now = time.monotonic()
+        interval = window_seconds / limit
+        stored = self._live(key)
+        tat = max(float(stored) if stored is not None else now, now)
+        # The burst tolerance first: with tat == now a request that fits is never refused by a
+        # rounding error (tat + interval - window can come out a hair above now).
+        allowed_at = tat - (window_seconds - interval)
+        if now < allowed_at:
+            return allowed_at - now
+        if not peek:
+            if stored is None:
+                self._make_room()
+            self._data[key] = (repr(tat + interval).encode(), tat + interval)
+        return 0.0
+
+    def __len__(self) -> int:
+        return len(self._data)
 
     async def ping(self) -> None:
         return None

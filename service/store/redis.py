@@ -27,12 +27,31 @@ end
 return v
 """
 
+# ``throttle``: GCRA on the server's clock, so every worker and replica shares one budget. The
+# key holds the theoretical arrival time in microseconds and expires when it is in the past.
+_THROTTLE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local window = tonumber(ARGV[2]) * 1000000
+local interval = window / tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allowed_at = tat - (window - interval)
+if now < allowed_at then return tostring(allowed_at - now) end
+if ARGV[3] ~= '1' then
+  redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+end
+return '0'
+"""
+
 
 class RedisStore:
     def __init__(self, client: Redis, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
         self._claim = client.register_script(_CLAIM)
+        self._throttle = client.register_script(_THROTTLE)
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisStore:
@@ -99,6 +118,17 @@ class RedisStore:
             return max(0, int(await self._redis.ttl(self._prefix + key)))
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
+
+    async def throttle(
+        self, key: str, limit: int, window_seconds: int, *, peek: bool = False
+    ) -> float:
+        try:
+            wait = await self._throttle(
+                keys=[self._prefix + key], args=[limit, window_seconds, "1" if peek else "0"]
+            )
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return float(wait) / 1_000_000
 
     async def ping(self) -> None:
         try:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
+from tests.conftest import asgi_client
 from tests.factories import Browser, new_username
 from tests.integration.helpers import credentials_of, sessions_of
 from tests.softauthn import SoftAuthenticator
@@ -228,3 +231,37 @@ async def test_disabled_user_cannot_sign_in(app, client, other_client):
     response = await Browser(other_client).signin(auth)
     assert response.status_code == 403
     assert response.json()["error"] == "account_disabled"
+
+
+async def test_passkey_ceremonies_begun_are_budgeted_per_address(make_app):
+    """A flood of begins (each stores a challenge) from one address is refused with 429 and
+    Retry-After; another address keeps its own budget; a finish costs nothing more."""
+    app = make_app(
+        ceremony_rate_per_ip=3,
+        redis_prefix=f"sesame-test-{secrets.token_hex(4)}:",
+        trusted_proxies=["127.0.0.1"],
+    )
+    async with asgi_client(app) as c:
+        browser = Browser(c)
+        here = {"X-Forwarded-For": "203.0.113.7"}
+        statuses = [
+            (await browser.post("/signin/begin", {}, headers=here)).status_code,
+            (
+                await browser.post(
+                    "/signup/begin", {"username": "x", "email": "x@example.com"}, headers=here
+                )
+            ).status_code,
+            (await browser.post("/signin/begin", {}, headers=here)).status_code,
+        ]
+        refused = await browser.post("/signin/begin", {}, headers=here)
+        elsewhere = await browser.post(
+            "/signin/begin", {}, headers={"X-Forwarded-For": "198.51.100.9"}
+        )
+        metrics = (await c.get("/metrics")).text
+    assert statuses[0] == statuses[2] == 200
+    assert statuses[1] in (200, 400)  # counted either way
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["error"] == "rate_limited"
+    assert 1 <= int(refused.headers["retry-after"]) <= 20  # 60 s / 3: one more in 20 s
+    assert elsewhere.status_code == 200
+    assert 'sesame_rate_limit_hits_total{kind="ceremony-ip"}' in metrics

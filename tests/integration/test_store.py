@@ -89,3 +89,50 @@ async def test_unreachable_redis_raises_store_unavailable():
     with pytest.raises(StoreUnavailable):
         await impl.put("k", b"v", 5)
     await impl.close()
+
+
+async def test_throttle_lets_the_limit_through_at_once_then_one_per_interval(store):
+    # 5 per 2 seconds: five at once, the sixth told to wait about 2/5 s, never counted.
+    waits = [await store.throttle("t", 5, 2) for _ in range(5)]
+    assert waits == [0, 0, 0, 0, 0]
+    sixth = await store.throttle("t", 5, 2)
+    assert 0.3 < sixth <= 0.4
+    assert 0.3 < await store.throttle("t", 5, 2, peek=True) <= 0.4
+    await asyncio.sleep(sixth + 0.02)
+    assert await store.throttle("t", 5, 2, peek=True) == 0  # peeking counts nothing
+    assert await store.throttle("t", 5, 2) == 0
+    assert await store.throttle("t", 5, 2) > 0
+    # Another key has its own budget.
+    assert await store.throttle("other", 5, 2) == 0
+
+
+async def test_concurrent_requests_spend_a_budget_exactly_once(store):
+    waits = await asyncio.gather(*(store.throttle("burst", 10, 60) for _ in range(30)))
+    assert sum(1 for w in waits if w == 0) == 10
+    assert all(0 < w <= 60 for w in waits if w)
+
+
+async def test_a_spent_budget_is_forgotten_once_it_refilled(store):
+    assert await store.throttle("short", 1, 1) == 0
+    assert await store.throttle("short", 1, 1) > 0
+    await asyncio.sleep(1.05)
+    assert await store.get("short") is None  # the key expired with the budget refilled
+    assert await store.throttle("short", 1, 1) == 0
+
+
+async def test_the_in_process_store_stays_bounded_under_a_flood_of_addresses():
+    store = MemoryStore(max_entries=1000)
+    await store.put("ceremony", b"kept", 60)
+    for i in range(10_000):
+        await store.throttle(f"rate:ip:{i}", 5, 60)
+    assert len(store) <= 1000
+    # What was forgotten first is the oldest; the newest budgets are still counted.
+    assert await store.throttle("rate:ip:9999", 1, 60) > 0
+
+
+@pytest.mark.parametrize("limit, window", [(1, 900), (3, 7), (20, 900), (7, 60)])
+async def test_a_fresh_budget_is_never_refused_by_rounding(store, limit, window):
+    # Red-team of our own: tat + interval - window rounded a hair above now refused a first
+    # request with "try again in 1 seconds".
+    for i in range(200):
+        assert await store.throttle(f"fresh-{i}", limit, window) == 0
