@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from service.auth import ratelimit
 from service.auth.context import AuthContext
 from service.auth.errors import CeremonyExpired
 
@@ -38,8 +39,15 @@ def _key(ceremony_id: str) -> str:
 
 
 async def begin(
-    ctx: AuthContext, kind: CeremonyType, browser_id: str, data: dict[str, Any] | None = None
+    ctx: AuthContext,
+    kind: CeremonyType,
+    browser_id: str,
+    data: dict[str, Any] | None = None,
+    budget: ratelimit.Budget | None = None,
 ) -> Ceremony:
+    """A new ceremony and its challenge, stored until it times out. With a ``budget`` the
+    challenge is stored only if the budget has room (``RateLimited`` otherwise), in the same
+    round trip."""
     timeout = ctx.settings.ceremony_timeout_seconds
     ceremony = Ceremony(
         id=secrets.token_urlsafe(24),
@@ -56,7 +64,11 @@ async def begin(
         "expires_at": ceremony.expires_at.isoformat(),
         "data": ceremony.data,
     }
-    await ctx.store.put(_key(ceremony.id), json.dumps(payload).encode(), timeout + 60)
+    value = json.dumps(payload).encode()
+    if budget is None:
+        await ctx.store.put(_key(ceremony.id), value, timeout + 60)
+    else:
+        await ratelimit.put_within(ctx, _key(ceremony.id), value, timeout + 60, budget)
     return ceremony
 
 

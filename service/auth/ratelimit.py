@@ -11,6 +11,7 @@ addresses in clear.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from service.auth.context import AuthContext
 from service.auth.errors import RateLimited
@@ -21,15 +22,46 @@ def _key(ctx: AuthContext, kind: str, identifier: str) -> str:
     return f"rate:{kind}:{ctx.keys.hash_hex('rate-' + kind, identifier)}"
 
 
+@dataclass(frozen=True)
+class Budget:
+    """A named budget: ``limit`` requests per ``window`` seconds for one identifier."""
+
+    kind: str
+    identifier: str
+    limit: int
+    window: int
+
+
+def _refuse(kind: str, wait: float) -> None:
+    if wait > 0:
+        RATE_LIMITED.labels(kind).inc()
+        raise RateLimited(retry_after=math.ceil(wait))
+
+
+async def put_within(
+    ctx: AuthContext, key: str, value: bytes, ttl_seconds: int, budget: Budget
+) -> None:
+    """Store ``value`` if ``budget`` has room, counting it, in one round trip; ``RateLimited``
+    (429) and nothing stored otherwise."""
+    budget_key = _key(ctx, budget.kind, budget.identifier)
+    wait = await ctx.store.put_within(
+        key, value, ttl_seconds, budget_key, budget.limit, budget.window
+    )
+    _refuse(budget.kind, wait)
+
+
+async def spend(ctx: AuthContext, budget: Budget) -> None:
+    """``hit`` for a ``Budget``."""
+    await hit(ctx, budget.kind, budget.identifier, budget.limit, window=budget.window)
+
+
 async def hit(
     ctx: AuthContext, kind: str, identifier: str, limit: int, *, window: int | None = None
 ) -> None:
     """Count one request against the budget; ``RateLimited`` (429) when it does not fit."""
     window = window or ctx.settings.email_rate_window_seconds
     wait = await ctx.store.throttle(_key(ctx, kind, identifier), limit, window)
-    if wait > 0:
-        RATE_LIMITED.labels(kind).inc()
-        raise RateLimited(retry_after=math.ceil(wait))
+    _refuse(kind, wait)
 
 
 async def check(
@@ -39,6 +71,4 @@ async def check(
     failures (a wrong code), checked before every try."""
     window = window or ctx.settings.email_rate_window_seconds
     wait = await ctx.store.throttle(_key(ctx, kind, identifier), limit, window, peek=True)
-    if wait > 0:
-        RATE_LIMITED.labels(kind).inc()
-        raise RateLimited(retry_after=math.ceil(wait))
+    _refuse(kind, wait)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from service import audit
-from service.auth import ceremony
+from service.auth import ceremony, ratelimit
 from service.auth.context import AuthContext
 from service.auth.errors import (
     AccountDisabled,
@@ -42,7 +42,11 @@ log = logging.getLogger(__name__)
 
 
 async def begin_signin(
-    ctx: AuthContext, browser_id: str, *, username: str | None
+    ctx: AuthContext,
+    browser_id: str,
+    *,
+    username: str | None,
+    budget: ratelimit.Budget | None = None,
 ) -> tuple[str, dict[str, Any]]:
     data: dict[str, Any] = {}
     allow = []
@@ -53,7 +57,7 @@ async def begin_signin(
         allow = [descriptor(row.credential_id, row.transports) for row in rows]
         if not allow:
             allow = decoy_descriptors(ctx.keys.hash("decoy-credential", key))
-    started = await ceremony.begin(ctx, "authenticate", browser_id, data)
+    started = await ceremony.begin(ctx, "authenticate", browser_id, data, budget)
     return started.id, request_options(
         RelyingParty.of(ctx.settings), challenge=started.challenge, allow=allow
     )

@@ -59,19 +59,21 @@ async def _signed_in(
     return await finish_sign_in(request, response, ctx, names, user, token, redirect)
 
 
-async def _ceremony_budget(request: Request, ctx: AuthContext) -> None:
+def _ceremony_budget(request: Request, ctx: AuthContext) -> ratelimit.Budget:
     """A begin stores a challenge: budgeted per client address (``SESAME_CEREMONY_RATE_PER_IP``
     a minute; 429 with ``Retry-After`` past it). A finish needs a ceremony from a begin, so it
     is bounded by this without a round trip of its own."""
-    limit = ctx.settings.ceremony_rate_per_ip
-    await ratelimit.hit(ctx, "ceremony-ip", client_address(request), limit, window=60)
+    return ratelimit.Budget(
+        "ceremony-ip", client_address(request), ctx.settings.ceremony_rate_per_ip, 60
+    )
 
 
 @router.post("/signup/begin")
 async def signup_begin(
     body: SignupBegin, request: Request, ctx: Ctx, browser_id: BrowserId
 ) -> dict[str, Any]:
-    await _ceremony_budget(request, ctx)
+    # Before the sign-up's own checks (two reads): a flood is refused before it reaches them.
+    await ratelimit.spend(ctx, _ceremony_budget(request, ctx))
     ceremony_id, options = await signup.begin_signup(
         ctx, browser_id, username=body.username, email=body.email, name=body.name
     )
@@ -97,8 +99,10 @@ async def signup_finish(
 async def signin_begin(
     body: SigninBegin, request: Request, ctx: Ctx, browser_id: BrowserId
 ) -> dict[str, Any]:
-    await _ceremony_budget(request, ctx)
-    ceremony_id, options = await signin.begin_signin(ctx, browser_id, username=body.username)
+    # The budget is spent in the same round trip as the challenge is stored.
+    ceremony_id, options = await signin.begin_signin(
+        ctx, browser_id, username=body.username, budget=_ceremony_budget(request, ctx)
+    )
     return _options(ceremony_id, options)
 
 

@@ -49,6 +49,18 @@ class EphemeralStore(Protocol):
         one atomic step. Returns 0 when the request fits, and counts it unless ``peek``;
         otherwise the seconds until one would fit, counting nothing."""
 
+    async def put_within(
+        self,
+        key: str,
+        value: bytes,
+        ttl_seconds: int,
+        budget_key: str,
+        limit: int,
+        window_seconds: int,
+    ) -> float:
+        """``throttle(budget_key, ...)`` and, only when the request fits, ``put(key, ...)``, in
+        one atomic step (one round trip): what a budgeted write costs. Returns as ``throttle``."""
+
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...

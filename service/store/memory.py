@@ -102,6 +102,20 @@ class MemoryStore:
             self._data[key] = (repr(tat + interval).encode(), tat + interval)
         return 0.0
 
+    async def put_within(
+        self,
+        key: str,
+        value: bytes,
+        ttl_seconds: int,
+        budget_key: str,
+        limit: int,
+        window_seconds: int,
+    ) -> float:
+        wait = await self.throttle(budget_key, limit, window_seconds)
+        if not wait:
+            await self.put(key, value, ttl_seconds)
+        return wait
+
     def __len__(self) -> int:
         return len(self._data)
 

@@ -29,6 +29,7 @@ return v
 
 # ``throttle``: GCRA on the server's clock, so every worker and replica shares one budget. The
 # key holds the theoretical arrival time in microseconds and expires when it is in the past.
+# With a second key (``put_within``), the value is set only when the request fits.
 _THROTTLE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -42,6 +43,7 @@ if now < allowed_at then return tostring(allowed_at - now) end
 if ARGV[3] ~= '1' then
   redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
 end
+if KEYS[2] then redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5]) end
 return '0'
 """
 
@@ -125,6 +127,24 @@ class RedisStore:
         try:
             wait = await self._throttle(
                 keys=[self._prefix + key], args=[limit, window_seconds, "1" if peek else "0"]
+            )
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return float(wait) / 1_000_000
+
+    async def put_within(
+        self,
+        key: str,
+        value: bytes,
+        ttl_seconds: int,
+        budget_key: str,
+        limit: int,
+        window_seconds: int,
+    ) -> float:
+        try:
+            wait = await self._throttle(
+                keys=[self._prefix + budget_key, self._prefix + key],
+                args=[limit, window_seconds, "0", value, ttl_seconds],
             )
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc

@@ -136,3 +136,20 @@ async def test_a_fresh_budget_is_never_refused_by_rounding(store, limit, window)
     # request with "try again in 1 seconds".
     for i in range(200):
         assert await store.throttle(f"fresh-{i}", limit, window) == 0
+
+
+async def test_put_within_stores_only_what_the_budget_has_room_for(store):
+    assert await store.put_within("c1", b"one", 60, "budget", 2, 60) == 0
+    assert await store.put_within("c2", b"two", 60, "budget", 2, 60) == 0
+    wait = await store.put_within("c3", b"three", 60, "budget", 2, 60)
+    assert 0 < wait <= 30
+    assert await store.get("c1") == b"one"
+    assert await store.get("c2") == b"two"
+    assert await store.get("c3") is None  # refused: nothing written
+    # Concurrent: exactly the budget's worth stored.
+    waits = await asyncio.gather(
+        *(store.put_within(f"d{i}", b"x", 60, "burst", 5, 60) for i in range(20))
+    )
+    stored = [i for i in range(20) if await store.get(f"d{i}") is not None]
+    assert len(stored) == 5
+    assert sorted(i for i, w in enumerate(waits) if w == 0) == stored
