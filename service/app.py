@@ -40,6 +40,7 @@ from service.http.branding import load_brand
 from service.http.cookies import CookieNames
 from service.http.cors import CorsMiddleware
 from service.http.errors import bad_input_response, install_error_handlers
+from service.http.failure_gate import FailureGate
 from service.http.head import HeadAsGet
 from service.http.inputs import InputGuard
 from service.http.middleware import SecurityMiddleware
@@ -170,7 +171,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # the security middleware, which caps the body before anything reads it.
     # Innermost: form POSTs to the back channel are answered before routing, with the pairs
     # InputGuard checked (service.http.back_channel).
-    app.add_middleware(BackChannelRoutes, oidc=oidc, handlers=app.exception_handlers)
+    app.state.failure_gate = FailureGate(oidc)
+    app.add_middleware(
+        BackChannelRoutes,
+        oidc=oidc,
+        handlers=app.exception_handlers,
+        gate=app.state.failure_gate,
+    )
     app.add_middleware(HeadAsGet)
     app.add_middleware(InputGuard, refuse=bad_input_response)
     app.add_middleware(SecurityMiddleware, names=app.state.cookies, keys=ctx.keys)

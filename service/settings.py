@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     # Passkey ceremonies begun (sign-in and sign-up) per client address per minute: a whole
     # office behind one NAT address fits; a flood of begins (each a stored challenge) does not.
     ceremony_rate_per_ip: int = Field(default=600, ge=1)
+    # Failed client authentications at the back channel per client address and client id a
+    # minute, and failed admin tokens per client address a minute (then 429).
+    client_auth_failures_per_ip: int = Field(default=30, ge=1)
+    admin_failures_per_ip: int = Field(default=10, ge=1)
     # "Delete my account" on the account page (GDPR art. 17); operators keep
     # ``sesame users delete`` either way.
     account_deletion: bool = True

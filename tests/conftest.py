@@ -103,9 +103,11 @@ class Backend:
             "redis_prefix": self.redis_prefix,
             "data_dir": self.data_dir,
             "secret_key": SECRET,
-            # Every test browser is 127.0.0.1 and the suite shares one Redis prefix per
-            # backend: the per-address ceremony budget is lifted (its own test sets it).
+            # Every test client is 127.0.0.1 and the suite shares one Redis prefix per
+            # backend: the per-address budgets are lifted (their own tests set them).
             "ceremony_rate_per_ip": CEREMONY_BUDGET,
+            "client_auth_failures_per_ip": CEREMONY_BUDGET,
+            "admin_failures_per_ip": CEREMONY_BUDGET,
         }
         values.update(overrides)
         return Settings(**values)
@@ -117,6 +119,8 @@ class Backend:
             "SESAME_DATA_DIR": str(self.data_dir),
             "SESAME_SECRET_KEY": SECRET,
             "SESAME_CEREMONY_RATE_PER_IP": str(CEREMONY_BUDGET),
+            "SESAME_CLIENT_AUTH_FAILURES_PER_IP": str(CEREMONY_BUDGET),
+            "SESAME_ADMIN_FAILURES_PER_IP": str(CEREMONY_BUDGET),
         }
         if self.redis_url:
             env["SESAME_REDIS_URL"] = self.redis_url

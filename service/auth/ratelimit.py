@@ -12,13 +12,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
-from service.auth.context import AuthContext
 from service.auth.errors import RateLimited
+from service.keys.keyed import Keyring
 from service.metrics import RATE_LIMITED
+from service.settings import Settings
+from service.store import EphemeralStore
 
 
-def _key(ctx: AuthContext, kind: str, identifier: str) -> str:
+class Budgeted(Protocol):
+    """What a budget needs of a context (the auth and the protocol contexts both have it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> EphemeralStore: ...
+
+    @property
+    def keys(self) -> Keyring: ...
+
+
+def _key(ctx: Budgeted, kind: str, identifier: str) -> str:
     return f"rate:{kind}:{ctx.keys.hash_hex('rate-' + kind, identifier)}"
 
 
@@ -39,7 +55,7 @@ def _refuse(kind: str, wait: float) -> None:
 
 
 async def put_within(
-    ctx: AuthContext, key: str, value: bytes, ttl_seconds: int, budget: Budget
+    ctx: Budgeted, key: str, value: bytes, ttl_seconds: int, budget: Budget
 ) -> None:
     """Store ``value`` if ``budget`` has room, counting it, in one round trip; ``RateLimited``
     (429) and nothing stored otherwise."""
@@ -50,13 +66,13 @@ async def put_within(
     _refuse(budget.kind, wait)
 
 
-async def spend(ctx: AuthContext, budget: Budget) -> None:
+async def spend(ctx: Budgeted, budget: Budget) -> None:
     """``hit`` for a ``Budget``."""
     await hit(ctx, budget.kind, budget.identifier, budget.limit, window=budget.window)
 
 
 async def hit(
-    ctx: AuthContext, kind: str, identifier: str, limit: int, *, window: int | None = None
+    ctx: Budgeted, kind: str, identifier: str, limit: int, *, window: int | None = None
 ) -> None:
     """Count one request against the budget; ``RateLimited`` (429) when it does not fit."""
     window = window or ctx.settings.email_rate_window_seconds
@@ -65,7 +81,7 @@ async def hit(
 
 
 async def check(
-    ctx: AuthContext, kind: str, identifier: str, limit: int, *, window: int | None = None
+    ctx: Budgeted, kind: str, identifier: str, limit: int, *, window: int | None = None
 ) -> None:
     """Refuse when ``hit`` would, without counting this request: for budgets spent only by
     failures (a wrong code), checked before every try."""

@@ -8,7 +8,8 @@ body, checked every pair against ``service.text`` and left the pairs in the scop
 calls the endpoint's handler with them directly (``/device_authorization``, rate limited per
 address in its route, stays a FastAPI route): no router scan, no dependency solving, no
 second parse of the body. Everything outside it (the body cap, CORS, security headers, request
-ids, the access log and metrics) applies as to any request.
+ids, the access log and metrics) applies as to any request, and client authentication failures
+pass the same budget on both paths (``service.http.failure_gate``).
 
 The FastAPI routes stay registered (``service.http.oidc``): they
 document the endpoints in OpenAPI, answer other methods with 405 and ``Allow``, and serve a POST
@@ -29,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.http.failure_gate import FailureGate, presented_client_id
 from service.http.inputs import FORM_PAIRS
 from service.oidc import introspection, revocation, token
 from service.oidc.context import OidcContext
@@ -76,10 +78,12 @@ class BackChannelRoutes:
         app: ASGIApp,
         oidc: OidcContext,
         handlers: Mapping[Any, ExceptionHandler],
+        gate: FailureGate,
     ) -> None:
         self.app = app
         self.oidc = oidc
         self.handlers = handlers
+        self.gate = gate
         self.routes = {path: ServedRoute(path) for path in BACK_CHANNEL}
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
@@ -100,10 +104,15 @@ class BackChannelRoutes:
         send: Send,
     ) -> None:
         scope["route"] = self.routes[scope["path"]]
+        authorization = authorization_header(scope)
+        address = (scope.get("client") or ("", 0))[0]
         try:
-            response = back_channel_response(
-                await handle(self.oidc, pairs, authorization_header(scope))
+            body = await self.gate.guard(
+                address,
+                presented_client_id(pairs, authorization),
+                lambda: handle(self.oidc, pairs, authorization),
             )
+            response = back_channel_response(body)
         except Exception as exc:
             handler = self._handler_for(exc)
             if handler is None:

@@ -13,8 +13,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.auth.sessions import CurrentSession
 from service.http.back_channel import NO_STORE, BackChannel, back_channel_response
-from service.http.deps import BrowserId, MaybeSession
+from service.http.deps import BrowserId, MaybeSession, client_address
 from service.http.errors import is_outage
+from service.http.failure_gate import FailureGate, presented_client_id
 from service.http.middleware import CSP
 from service.http.render import page
 from service.http.retry import RetryReadsRoute
@@ -128,7 +129,14 @@ async def back_channel(request: Request, oidc: OidcContext, handle: BackChannel)
     Authorization header in, JSON out, never cached (RFC 6749 5.1). A form POST to /token,
     /revoke or /introspect is answered before routing (``service.http.back_channel``); this
     route serves the rest (another body, the device authorization endpoint)."""
-    body = await handle(oidc, await request_pairs(request), request.headers.get("authorization"))
+    pairs = await request_pairs(request)
+    authorization = request.headers.get("authorization")
+    gate: FailureGate = request.app.state.failure_gate
+    body = await gate.guard(
+        client_address(request),
+        presented_client_id(pairs, authorization),
+        lambda: handle(oidc, pairs, authorization),
+    )
     return back_channel_response(body)
 
 

@@ -6,9 +6,11 @@ outer layers (request ids, security headers, metrics) must apply to both."""
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 
+from tests.conftest import asgi_client
 from tests.rp import RelyingParty
 
 
@@ -80,3 +82,40 @@ async def test_revocation_answers_an_empty_200_and_metrics_name_the_route(rp, br
     assert re.search(
         r'sesame_http_requests_total\{method="POST",route="/token",status="200"\} [1-9]', text
     )
+
+
+async def test_client_authentication_failures_are_budgeted_per_address_and_client(make_app):
+    """Guessing a client's secret (RFC 6749 10.10): three failures a minute per address and
+    client id, then 429 with Retry-After, for the right secret too and on the route's path
+    (a multipart body) as well; the same address for another client, and another address for
+    this client, are not affected."""
+    app = make_app(
+        client_auth_failures_per_ip=3,
+        trusted_proxies=["127.0.0.1"],
+        redis_prefix=f"sesame-test-{secrets.token_hex(4)}:",
+    )
+    target = await RelyingParty.register(app, grant_types=["client_credentials"])
+    neighbour = await RelyingParty.register(app, grant_types=["client_credentials"])
+    here = {"X-Forwarded-For": "203.0.113.9"}
+    grant = {"grant_type": "client_credentials"}
+    async with asgi_client(app) as c:
+
+        async def token(rp, secret, headers, **body):
+            return await c.post("/token", auth=(rp.client_id, secret), headers=headers, **body)
+
+        wrong = [await token(target, f"guess-{i}", here, data=grant) for i in range(4)]
+        right = await token(target, target.secret, here, data=grant)
+        multipart = await token(target, target.secret, here, files={"grant_type": (None, "x")})
+        neighbour_ok = await token(neighbour, neighbour.secret, here, data=grant)
+        other_address = await token(
+            target, target.secret, {"X-Forwarded-For": "198.51.100.3"}, data=grant
+        )
+        metrics = (await c.get("/metrics")).text
+    assert [r.status_code for r in wrong] == [401, 401, 401, 429]
+    assert_protocol_error(wrong[3], 429, "rate_limited")
+    assert 1 <= int(wrong[3].headers["retry-after"]) <= 20
+    assert right.status_code == 429
+    assert multipart.status_code == 429
+    assert neighbour_ok.status_code == 200, neighbour_ok.text
+    assert other_address.status_code == 200, other_address.text
+    assert 'sesame_rate_limit_hits_total{kind="client-auth"}' in metrics

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 
@@ -229,3 +230,33 @@ async def test_generated_client_ids_are_safe_on_a_command_line(app):
             app.state.oidc, ClientSpec(name="x", redirect_uris=["https://x.example/cb"])
         )
         assert re.fullmatch(r"[0-9a-f]{24}", row.client_id), row.client_id
+
+
+async def test_wrong_admin_tokens_are_budgeted_per_address(make_app):
+    """RFC 9700 4.16-style guessing of the operator's token: two wrong tokens a minute from one
+    address, then 429 before any token is compared, even the right one; another address
+    keeps its own budget."""
+    app = make_app(
+        admin_token=ADMIN,
+        admin_failures_per_ip=2,
+        trusted_proxies=["127.0.0.1"],
+        redis_prefix=f"sesame-test-{secrets.token_hex(4)}:",
+    )
+    here = {"X-Forwarded-For": "203.0.113.5"}
+    async with asgi_client(app) as c:
+        wrong = [
+            (await c.get("/admin/clients", headers={**here, "Authorization": f"Bearer x{i}"}))
+            for i in range(3)
+        ]
+        right_but_late = await c.get(
+            "/admin/clients", headers={**here, "Authorization": f"Bearer {ADMIN}"}
+        )
+        elsewhere = await c.get(
+            "/admin/clients",
+            headers={"X-Forwarded-For": "198.51.100.5", "Authorization": f"Bearer {ADMIN}"},
+        )
+    assert [r.status_code for r in wrong] == [401, 401, 429]
+    assert wrong[2].json()["error"] == "rate_limited"
+    assert 1 <= int(wrong[2].headers["retry-after"]) <= 30
+    assert right_but_late.status_code == 429
+    assert elsewhere.status_code == 200

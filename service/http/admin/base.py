@@ -10,7 +10,8 @@ from pydantic import Field
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from service.http.deps import require_bearer
+from service.auth import ratelimit
+from service.http.deps import client_address, require_bearer
 from service.http.oidc import Oidc
 from service.http.openapi import NAME_PATTERN, ORIGIN_PATTERN, error_responses
 from service.http.retry import RetryReadsRoute
@@ -22,7 +23,17 @@ async def require_admin(request: Request, oidc: Oidc) -> None:
     expected = oidc.settings.admin_token
     if not expected:
         raise HTTPException(404)
-    require_bearer(request, expected, "admin token")
+    # Wrong tokens are budgeted per client address (SESAME_ADMIN_FAILURES_PER_IP a minute):
+    # past it, 429 before the token is even compared.
+    failures = ratelimit.Budget(
+        "admin-auth", client_address(request), oidc.settings.admin_failures_per_ip, 60
+    )
+    await ratelimit.check(oidc, failures.kind, failures.identifier, failures.limit, window=60)
+    try:
+        require_bearer(request, expected, "admin token")
+    except HTTPException:
+        await ratelimit.spend(oidc, failures)
+        raise
 
 
 def admin_router() -> APIRouter:
