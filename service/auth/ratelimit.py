@@ -71,6 +71,11 @@ async def spend(ctx: Budgeted, budget: Budget) -> None:
     await hit(ctx, budget.kind, budget.identifier, budget.limit, window=budget.window)
 
 
+async def peek(ctx: Budgeted, budget: Budget) -> None:
+    """``check`` for a ``Budget``."""
+    await check(ctx, budget.kind, budget.identifier, budget.limit, window=budget.window)
+
+
 async def hit(
     ctx: Budgeted, kind: str, identifier: str, limit: int, *, window: int | None = None
 ) -> None:

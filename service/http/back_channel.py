@@ -109,7 +109,7 @@ class BackChannelRoutes:
         try:
             body = await self.gate.guard(
                 address,
-                presented_client_id(pairs, authorization),
+                lambda: presented_client_id(pairs, authorization),
                 lambda: handle(self.oidc, pairs, authorization),
             )
             response = back_channel_response(body)

@@ -50,18 +50,24 @@ class FailureGate:
         self.oidc = oidc
         self.refusals: dict[tuple[str, str], float] = {}
 
-    async def guard(self, address: str, client_id: str, call: Callable[[], Awaitable[T]]) -> T:
-        who = (address, client_id)
-        until = self.refusals.get(who)
-        if until is not None:
-            wait = until - time.monotonic()
-            if wait > 0:
-                raise RateLimited(retry_after=math.ceil(wait))
-            del self.refusals[who]
+    async def guard(
+        self, address: str, client_id_of: Callable[[], str], call: Callable[[], Awaitable[T]]
+    ) -> T:
+        """``call()``, unless this address and client id were refused and the refusal stands.
+        The client id is read only when it is needed (a refusal remembered, or a failure):
+        a successful request with nothing remembered does no work here."""
+        if self.refusals:
+            who = (address, client_id_of())
+            until = self.refusals.get(who)
+            if until is not None:
+                wait = until - time.monotonic()
+                if wait > 0:
+                    raise RateLimited(retry_after=math.ceil(wait))
+                del self.refusals[who]
         try:
             return await call()
         except InvalidClient:
-            await self._failed(who)
+            await self._failed((address, client_id_of()))
             raise
 
     async def _failed(self, who: tuple[str, str]) -> None:

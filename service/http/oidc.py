@@ -134,7 +134,7 @@ async def back_channel(request: Request, oidc: OidcContext, handle: BackChannel)
     gate: FailureGate = request.app.state.failure_gate
     body = await gate.guard(
         client_address(request),
-        presented_client_id(pairs, authorization),
+        lambda: presented_client_id(pairs, authorization),
         lambda: handle(oidc, pairs, authorization),
     )
     return back_channel_response(body)

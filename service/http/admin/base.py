@@ -28,7 +28,7 @@ async def require_admin(request: Request, oidc: Oidc) -> None:
     failures = ratelimit.Budget(
         "admin-auth", client_address(request), oidc.settings.admin_failures_per_ip, 60
     )
-    await ratelimit.check(oidc, failures.kind, failures.identifier, failures.limit, window=60)
+    await ratelimit.peek(oidc, failures)
     try:
         require_bearer(request, expected, "admin token")
     except HTTPException:
