@@ -42,6 +42,9 @@ KINDS = {
     "user.deleted": N_("Account deleted"),
     "account.exported": N_("Your data downloaded"),
     "sessions.revoked": N_("Signed out everywhere"),
+    "group.member_added": N_("Added to a group by an administrator"),
+    "group.member_removed": N_("Removed from a group by an administrator"),
+    "app.refused": N_("An app refused your account (not in its groups)"),
     "client.created": "Client registered",
     "client.deleted": "Client deleted",
     "client.secret_rotated": "Client secret rotated",
@@ -53,6 +56,8 @@ KINDS = {
     "tenant.key_revoked": "Passkey API key revoked",
     "api.created": "API registered",
     "api.deleted": "API deleted",
+    "group.created": "Group created",
+    "group.deleted": "Group deleted",
 }
 
 

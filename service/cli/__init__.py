@@ -1,5 +1,5 @@
 """The ``sesame`` command, a module per command group: ``serve`` and ``migrate``,
-``clients``, ``apis``, ``keys``, ``users`` and ``sessions``, ``tenants``, ``audit``,
+``clients``, ``apis``, ``keys``, ``users`` and ``sessions``, ``groups``, ``tenants``, ``audit``,
 ``prune``, ``doctor``.
 
 ``GROUPS`` is the one list of command groups; each module adds its parser with ``register``
@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from service.cli import apis, audit, clients, doctor, keys, prune, serve, tenants, users
+from service.cli import apis, audit, clients, doctor, groups, keys, prune, serve, tenants, users
 
-GROUPS = (serve, clients, apis, keys, users, doctor, tenants, audit, prune)
+GROUPS = (serve, clients, apis, keys, users, groups, doctor, tenants, audit, prune)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from service.oidc.clients import (
 )
 from service.oidc.context import OidcContext
 from service.oidc.grants import ALIASES, DEFAULT_GRANT_TYPES, GRANT_TYPES
+from service.oidc.groups import GroupRejected
 
 
 def _api_access(pairs: list[list[str]]) -> dict[str, list[str]]:
@@ -62,15 +63,16 @@ async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
         backchannel_logout_uri=args.backchannel_logout_uri or "",
         api_access=_api_access(args.api_scope or []),
         links=_links(args),
+        allowed_groups=args.allowed_group or [],
     )
     if args.if_missing and args.client_id and await clients.get_client(oidc, args.client_id):
         print(f"sesame: client {args.client_id} already exists", file=sys.stderr)
         return 0
     try:
         row, secret = await clients.create_client(oidc, spec, actor="cli")
-    except ClientRejected as exc:
+    except (ClientRejected, GroupRejected) as exc:
         return refuse(str(exc), 2)
-    print_json({**clients.client_view(row), "client_secret": secret})
+    print_json({**(await clients.described(oidc, [row]))[0], "client_secret": secret})
     if secret:
         print("sesame: the client secret is shown only now; store it safely.", file=sys.stderr)
     return 0
@@ -85,23 +87,24 @@ async def update(oidc: OidcContext, args: argparse.Namespace) -> int:
         redirect_uris=args.redirect_uri,
         post_logout_redirect_uris=args.post_logout_redirect_uri,
         links=_links(args) or None,
+        allowed_groups=[] if args.no_allowed_groups else args.allowed_group,
     )
     try:
         row = await update_client(oidc, args.client_id, changes, actor="cli")
-    except ClientRejected as exc:
+    except (ClientRejected, GroupRejected) as exc:
         return refuse(str(exc), 2)
-    return show(row, clients.client_view, f"no client {args.client_id}")
+    return show(await clients.describe(oidc, row), dict, f"no client {args.client_id}")
 
 
 async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -> int:
     if args.action == "create":
         return await create(oidc, args)
     if args.action == "list":
-        print_json([clients.client_view(row) for row in await clients.list_clients(oidc)])
+        print_json(await clients.described(oidc, await clients.list_clients(oidc)))
         return 0
     if args.action == "show":
-        found = await clients.get_client(oidc, args.client_id)
-        return show(found, clients.client_view, f"no client {args.client_id}")
+        found = await clients.describe(oidc, await clients.get_client(oidc, args.client_id))
+        return show(found, dict, f"no client {args.client_id}")
     if args.action == "delete":
         deleted = await clients.delete_client(oidc, args.client_id, actor="cli")
         message = f"deleted {args.client_id} and everything issued to it"
@@ -138,13 +141,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--backchannel-logout-uri", help="where Sesame posts a logout token when a person signs out"
     )
     api_scope_option(create, "allow one scope of a registered API (sesame apis create); repeat")
+    create.add_argument(
+        "--allowed-group",
+        action="append",
+        help="admit only members of this group (sesame groups); repeat for several",
+    )
     _link_options(create)
     create.add_argument("--client-id", help="choose the id (default: random)")
     create.add_argument("--if-missing", action="store_true", help="do nothing if it exists")
     change = actions.add_parser(
         "update",
-        help="change redirect URIs, API access, allowed origins, links or the back-channel "
-        "logout URI",
+        help="change redirect URIs, API access, allowed origins, allowed groups, links or the "
+        "back-channel logout URI",
     )
     change.add_argument("client_id")
     change.add_argument("--redirect-uri", action="append", help="replaces the list; repeat")
@@ -155,6 +163,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     origins.add_argument("--allowed-origin", action="append", help="replaces the list; repeat")
     origins.add_argument("--no-allowed-origins", action="store_true", help="no CORS at all")
     change.add_argument("--backchannel-logout-uri", help='"" to stop back-channel logout')
+    admitted = change.add_mutually_exclusive_group()
+    admitted.add_argument(
+        "--allowed-group", action="append", help="admit only these groups; replaces the list"
+    )
+    admitted.add_argument("--no-allowed-groups", action="store_true", help="admit everyone")
     for name, text in (
         ("show", "show one client"),
         ("delete", "delete a client and everything issued to it"),

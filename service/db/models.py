@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
     text,
 )
 from sqlmodel import Field, SQLModel
@@ -156,6 +158,11 @@ class OAuthClient(SQLModel, table=True):
     )
     # RFC 7591 2: logo_uri, client_uri, policy_uri, tos_uri as JSON (service.oidc.client_links).
     links: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    # True while the app admits only members of its allowed groups (``client_groups``): the
+    # token endpoint reads it with the client, so apps open to all pay no extra query.
+    group_restricted: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 def _fk_client() -> Column[int]:
@@ -339,3 +346,9 @@ class TenantCredential(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+# Re-exported so that every table is on SQLModel.metadata once this module is imported.
+from service.db.group_tables import ClientGroup as ClientGroup  # noqa: E402
+from service.db.group_tables import Group as Group  # noqa: E402
+from service.db.group_tables import GroupMember as GroupMember  # noqa: E402

@@ -50,8 +50,8 @@ async def consent(
 
 
 @router.post("/interaction/{uid}/abort", dependencies=[Csrf])
-async def abort(uid: str, oidc: Oidc, browser_id: BrowserId) -> Response:
-    raise await authorize.abandon_authorization(oidc, uid, browser_id)
+async def abort(uid: str, oidc: Oidc, session: MaybeSession, browser_id: BrowserId) -> Response:
+    raise await authorize.abandon_authorization(oidc, uid, browser_id, authentication(session))
 
 
 @router.api_route("/logout", methods=["GET", "POST"])

@@ -76,14 +76,17 @@ def see_other(url: str) -> RedirectResponse:
 
 
 def step_response(request: Request, step: Step, session: CurrentSession | None) -> Response:
-    """The consent page names who is signed in ("Signed in as Ada, not you?")."""
+    """The consent page names who is signed in ("Signed in as Ada, not you?"); so does the page
+    that says the account may not enter the app (403), whose way back tells the app
+    ``access_denied``."""
     if step.kind == "done":
         return see_other(step.location)
     if step.kind == "login":
         return see_other(f"/signin?interaction={step.interaction}")
     response = page(
         request,
-        "consent.html",
+        "no_access.html" if step.kind == "denied" else "consent.html",
+        status_code=403 if step.kind == "denied" else 200,
         request_=step.request,
         interaction=step.interaction,
         user=session.user if session else None,

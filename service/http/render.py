@@ -38,6 +38,7 @@ SCOPE_WORDS = {
     "openid": N_("that it is you (a stable id for your account)"),
     "profile": N_("your name and username"),
     "email": N_("your email address"),
+    "groups": N_("the groups you belong to"),
     "offline_access": N_("access while you are away: it stays connected after you sign out here"),
 }
 

@@ -31,7 +31,7 @@ from service.text import split_url
 
 API_ID_PREFIX = "api_"
 API_SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9:._/-]{0,63}")
-RESERVED_SCOPES = {"openid", "profile", "email", "offline_access"}
+RESERVED_SCOPES = {"openid", "profile", "email", "groups", "offline_access"}
 MAX_API_SCOPES = 50
 
 

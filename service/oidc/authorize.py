@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from service.oidc import codes, consent, interactions
+from service.oidc import codes, consent, groups, interactions
 from service.oidc.checks import CHECKS, Draft
 from service.oidc.context import OidcContext
 from service.oidc.errors import (
@@ -47,7 +47,7 @@ async def validate_authorization_request(
     return draft.request()
 
 
-Need = Literal["login", "consent"] | None
+Need = Literal["login", "denied", "consent"] | None
 
 
 async def _need(
@@ -73,6 +73,8 @@ async def _need(
         and ctx.clock.now() > auth.auth_time + timedelta(seconds=request.max_age)
     ):
         return "login"
+    if request.group_restricted and not await admitted(ctx, request, auth):
+        return "denied"
     if request.first_party or consented:
         return None
     if "consent" in request.prompt or not await consent.covers(ctx, auth, request):
@@ -82,9 +84,10 @@ async def _need(
 
 @dataclass(frozen=True)
 class Step:
-    """What the hosted pages do next: sign in, ask consent, or go back to the app."""
+    """What the hosted pages do next: sign in, say the account may not enter this app (the
+    page's way back carries ``access_denied``), ask consent, or go back to the app."""
 
-    kind: Literal["login", "consent", "done"]
+    kind: Literal["login", "denied", "consent", "done"]
     request: AuthorizationRequest
     interaction: str = ""
     location: str = ""
@@ -103,6 +106,8 @@ async def begin_authorization(
         error: OAuthError = (
             LoginRequired("the user is not signed in (or must sign in again)")
             if need == "login"
+            else AccessDenied(NOT_ADMITTED)
+            if need == "denied"
             else ConsentRequired("the user has not consented to this client")
         )
         raise ErrorRedirect(error, request.redirect_uri, request.state)
@@ -140,11 +145,32 @@ async def resume_authorization(
     return Step("done", request, location=await codes.issue_code(ctx, request, auth))
 
 
-async def abandon_authorization(ctx: OidcContext, uid: str, browser_id: str) -> ErrorRedirect:
-    """The person chose to go back to the app without signing in."""
+async def abandon_authorization(
+    ctx: OidcContext, uid: str, browser_id: str, auth: Authentication | None = None
+) -> ErrorRedirect:
+    """The person chose to go back to the app without signing in, or after being told their
+    account may not enter it (the app hears which)."""
     await interactions.load(ctx, uid, browser_id)
     parked = await interactions.take(ctx, uid, browser_id)
     request = parked.request
-    return ErrorRedirect(
-        AccessDenied("the user cancelled the sign-in"), request.redirect_uri, request.state
+    refused = (
+        auth is not None
+        and request.group_restricted
+        and not await admitted(ctx, request, auth, record=False)
     )
+    reason = NOT_ADMITTED if refused else "the user cancelled the sign-in"
+    return ErrorRedirect(AccessDenied(reason), request.redirect_uri, request.state)
+
+
+NOT_ADMITTED = "the account is not in a group this app admits"
+
+
+async def admitted(
+    ctx: OidcContext, request: AuthorizationRequest, auth: Authentication, *, record: bool = True
+) -> bool:
+    """Whether an app that admits only some groups admits this person (service.oidc.groups);
+    a refusal goes in the audit trail, for the operator asked "why can't I get in?"."""
+    found = await groups.membership_by_client_id(ctx, request.client_id, auth.user_id)
+    if record and not found.admitted:
+        await groups.record_refusal(ctx, request.client_id, auth.user_id)
+    return found.admitted

@@ -1,6 +1,7 @@
 """Standard claims by scope (OIDC Core 5.1 and 5.4): ``sub`` always; ``profile`` adds name and
 preferred_username; ``email`` adds email and email_verified (true once the person used a link or
-code sent to that address)."""
+code sent to that address); ``groups`` adds the names of the person's groups (a JSON array,
+as Keycloak, Okta and Azure AD send it; ``service.oidc.groups``)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ CLAIMS_SUPPORTED = (
     "preferred_username",
     "email",
     "email_verified",
+    "groups",
 )
 
 
-def user_claims(user: User, scope: Iterable[str]) -> dict[str, Any]:
+def user_claims(user: User, scope: Iterable[str], groups: tuple[str, ...] = ()) -> dict[str, Any]:
     scopes = set(scope)
     claims: dict[str, Any] = {"sub": str(user.public_id)}
     if "profile" in scopes:
@@ -32,4 +34,6 @@ def user_claims(user: User, scope: Iterable[str]) -> dict[str, Any]:
     if "email" in scopes:
         claims["email"] = user.email
         claims["email_verified"] = user.email_verified_at is not None
+    if "groups" in scopes:
+        claims["groups"] = list(groups)
     return claims

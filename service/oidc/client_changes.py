@@ -7,8 +7,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from service import audit
 from service.db import clients as client_rows
+from service.db import groups as group_rows
 from service.db.models import OAuthClient
 from service.oidc.apis import check_api_access
 from service.oidc.client_links import dump_links, load_links
@@ -21,6 +24,7 @@ from service.oidc.clients import (
     get_client,
 )
 from service.oidc.context import OidcContext
+from service.oidc.groups import UnknownGroup, resolve_allowed
 
 
 @dataclass
@@ -34,6 +38,8 @@ class ClientChanges:
     post_logout_redirect_uris: list[str] | None = None
     # Merged into the stored links; an empty value removes that link.
     links: dict[str, str] | None = None
+    # Replaces the groups the app admits; [] opens it to everyone again.
+    allowed_groups: list[str] | None = None
 
 
 async def update_client(
@@ -57,6 +63,9 @@ async def update_client(
         values["api_access"] = json.dumps(
             {k: list(dict.fromkeys(v)) for k, v in changes.api_access.items()}
         )
+    group_pks = None
+    if changes.allowed_groups is not None:
+        group_pks = await resolve_allowed(ctx, changes.allowed_groups)
     async with ctx.db.session() as db:
         row = await client_rows.by_client_id(db, client_id)
         if row is None:
@@ -64,10 +73,15 @@ async def update_client(
         assert row.id is not None
         values.update(_new_uris(row, changes))
         await client_rows.update_fields(db, row.id, **values)
+        if group_pks is not None:
+            await group_rows.set_allowed(db, row.id, group_pks)
         await audit.record(
             db, ctx.clock, "client.updated", user_id=None, actor=actor, detail=client_id
         )
-        await db.commit()
+        try:
+            await db.commit()
+        except IntegrityError as exc:  # a group deleted meanwhile (foreign key)
+            raise UnknownGroup("a group named was deleted meanwhile; try again") from exc
     return await get_client(ctx, client_id)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service import audit
 from service.db import clients as client_rows
+from service.db import groups as group_rows
 from service.db.models import OAuthClient
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc.apis import API_ID_PREFIX, api_access, check_api_access
@@ -38,12 +39,14 @@ from service.oidc.grants import (
     canonical,
     registration_problem,
 )
+from service.oidc.groups import resolve_allowed
 from service.problems import Problem
 from service.text import split_url
 
-# OIDC Core 5.4 and 11: what a client may register. offline_access (a refresh token that
-# outlives the browser session) only when asked for; new clients get the first three.
-SCOPES = ("openid", "profile", "email", "offline_access")
+# OIDC Core 5.4 and 11: what a client may register. ``groups`` (the person's group names,
+# service.oidc.groups) and offline_access (a refresh token that outlives the browser session)
+# only when asked for; new clients get the first three.
+SCOPES = ("openid", "profile", "email", "groups", "offline_access")
 DEFAULT_SCOPES = ("openid", "profile", "email")
 CLIENT_TYPES = ("public", "confidential")
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -90,6 +93,8 @@ class ClientSpec:
     api_access: dict[str, list[str]] = field(default_factory=dict)
     # RFC 7591 2: logo_uri, client_uri, policy_uri, tos_uri (service.oidc.client_links).
     links: dict[str, str] = field(default_factory=dict)
+    # Admit only members of these groups (service.oidc.groups); empty admits everyone.
+    allowed_groups: list[str] = field(default_factory=list)
 
 
 # RFC 8252 7.1: a private-use scheme is a reverse domain name the app controls.
@@ -251,6 +256,7 @@ async def create_client(
     problem = await check_api_access(ctx, spec.api_access)
     if problem:
         raise ClientRejected(problem)
+    group_pks = await resolve_allowed(ctx, spec.allowed_groups)
     secret, secret_hash = _new_secret(ctx) if spec.type == "confidential" else (None, None)
     row = OAuthClient(
         # Hex: a random id must never start with "-" (the CLI would read it as an option).
@@ -269,6 +275,7 @@ async def create_client(
         backchannel_logout_uri=spec.backchannel_logout_uri,
         api_access=json.dumps({k: list(dict.fromkeys(v)) for k, v in spec.api_access.items()}),
         links=dump_links(spec.links),
+        group_restricted=bool(group_pks),
     )
     async with ctx.db.session() as db:
         await client_rows.add(db, row)
@@ -276,6 +283,10 @@ async def create_client(
             db, ctx.clock, "client.created", user_id=None, actor=actor, detail=row.client_id
         )
         try:
+            if group_pks:
+                await db.flush()
+                assert row.id is not None
+                await group_rows.set_allowed(db, row.id, group_pks)
             await db.commit()
         except IntegrityError as exc:
             raise ClientIdTaken(f"client id {row.client_id!r} is already registered") from exc
@@ -316,7 +327,19 @@ async def rotate_secret(ctx: OidcContext, client_id: str, *, actor: str = "admin
     return secret
 
 
-def client_view(row: OAuthClient) -> dict[str, Any]:
+async def described(ctx: OidcContext, rows: list[OAuthClient]) -> list[dict[str, Any]]:
+    """``client_view`` of each, with the groups it admits (one query for all of them)."""
+    restricted = [row.id for row in rows if row.group_restricted and row.id is not None]
+    async with ctx.db.session() as db:
+        allowed = await group_rows.allowed_by_client(db, restricted)
+    return [client_view(row, allowed.get(row.id or 0, [])) for row in rows]
+
+
+async def describe(ctx: OidcContext, row: OAuthClient | None) -> dict[str, Any] | None:
+    return (await described(ctx, [row]))[0] if row is not None else None
+
+
+def client_view(row: OAuthClient, allowed_groups: list[str] | None = None) -> dict[str, Any]:
     """What the CLI and the admin API show of a client (never its secret or hash)."""
     return {
         "client_id": row.client_id,
@@ -332,6 +355,7 @@ def client_view(row: OAuthClient) -> dict[str, Any]:
         "allowed_origins": row.allowed_origins.split(),
         "backchannel_logout_uri": row.backchannel_logout_uri or None,
         "api_access": api_access(row),
+        "allowed_groups": allowed_groups or [],
         **dict.fromkeys(LINK_NAMES),
         **load_links(row.links),
         "created_at": row.created_at.isoformat(),

@@ -60,6 +60,8 @@ class AuthorizationRequest:
     resource: str | None = None  # RFC 8707: the API's audience
     # RFC 7591 2: the app's logo and links, shown on the sign-in and consent pages.
     client_links: dict[str, str] = field(default_factory=dict)
+    # The app admits only members of some groups (service.oidc.groups).
+    group_restricted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

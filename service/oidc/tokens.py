@@ -84,10 +84,11 @@ async def id_token(
     sid: str,
     access: str,
     now: datetime,
+    groups: tuple[str, ...] = (),
 ) -> str:
     iat = int(now.timestamp())
     claims: dict[str, Any] = {
-        **user_claims(user, scope),
+        **user_claims(user, scope, groups),
         "iss": ctx.settings.issuer,
         "aud": client.client_id,
         "iat": iat,

@@ -1,6 +1,6 @@
 """The UserInfo endpoint (OIDC Core 5.3): GET or POST with the access token as a bearer
 (RFC 6750 2.1; on POST also as the form field ``access_token``, 2.2), answering the claims of the
-token's scopes."""
+token's scopes (``groups`` as the person's groups are now, not as they were at sign-in)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from service.oidc.access import check_access_token
 from service.oidc.claims import user_claims
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidRequest, InvalidToken
+from service.oidc.grants.base import admitted_groups
 
 
 def bearer_token(authorization: str | None, form_token: str | None) -> str:
@@ -29,4 +30,8 @@ async def userinfo(ctx: OidcContext, token: str) -> dict[str, Any]:
         raise InvalidToken("this access token does not represent a user")
     if "openid" not in standing.claims.get("scope", "").split():
         raise InvalidToken("this access token was not issued with the openid scope")
-    return user_claims(standing.user, standing.claims["scope"].split())
+    scope = tuple(standing.claims["scope"].split())
+    assert standing.user.id is not None
+    # Someone taken out of the groups an app admits is refused here at once.
+    groups = await admitted_groups(ctx, standing.client, standing.user.id, scope, InvalidToken)
+    return user_claims(standing.user, scope, groups)

@@ -15,6 +15,7 @@ from service.http.deps import client_address, require_bearer
 from service.http.oidc import Oidc
 from service.http.openapi import NAME_PATTERN, ORIGIN_PATTERN, error_responses
 from service.http.retry import RetryReadsRoute
+from service.oidc import groups
 
 
 async def require_admin(request: Request, oidc: Oidc) -> None:
@@ -68,6 +69,10 @@ def no_content(done: bool) -> Response:
     return Response(status_code=204)
 
 
+GROUP_PATTERN = f"^{groups.GROUP_NAME.pattern}$"
+GroupName = Annotated[
+    str, Field(min_length=1, max_length=64, json_schema_extra={"pattern": GROUP_PATTERN})
+]
 Origin = Annotated[str, Field(max_length=300, json_schema_extra={"pattern": ORIGIN_PATTERN})]
 ClientId = Annotated[str, Path(min_length=1, max_length=64)]
 TenantId = Annotated[str, Path(min_length=1, max_length=40)]

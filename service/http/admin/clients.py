@@ -8,7 +8,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from service.http.admin.base import NO_STORE, ClientId, Origin, admin_router, found, no_content
+from service.http.admin.base import (
+    NO_STORE,
+    ClientId,
+    GroupName,
+    Origin,
+    admin_router,
+    found,
+    no_content,
+)
 from service.http.oidc import Oidc
 from service.http.openapi import (
     NAME_PATTERN,
@@ -178,6 +186,11 @@ class ClientIn(BaseModel):
         description="Browser origins whose scripts may call the token, userinfo and revocation "
         "endpoints (CORS). Absent: for a public client, the origins of its web redirect URIs.",
     )
+    allowed_groups: list[GroupName] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Admit only members of these groups; the others get access_denied.",
+    )
     logo_uri: Link = None
     client_uri: Link = None
     policy_uri: Link = None
@@ -198,6 +211,7 @@ class ClientOut(BaseModel):
     allowed_origins: list[str]
     backchannel_logout_uri: str | None
     api_access: dict[str, list[str]]
+    allowed_groups: list[str]
     logo_uri: str | None = None
     client_uri: str | None = None
     policy_uri: str | None = None
@@ -210,7 +224,7 @@ class ClientOut(BaseModel):
 
 @router.get("/clients", response_model=list[ClientOut])
 async def list_clients(oidc: Oidc) -> list[dict[str, Any]]:
-    return [clients.client_view(row) for row in await clients.list_clients(oidc)]
+    return await clients.described(oidc, await clients.list_clients(oidc))
 
 
 @router.post("/clients", response_model=ClientOut, status_code=201)
@@ -229,16 +243,18 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
         backchannel_logout_uri=body.backchannel_logout_uri or "",
         api_access=body.api_access,
         links=given_links(body),
+        allowed_groups=body.allowed_groups,
     )
     row, secret = await clients.create_client(oidc, spec, actor="admin-api")
+    view = await clients.describe(oidc, row)
     return JSONResponse(
-        {**clients.client_view(row), "client_secret": secret}, status_code=201, headers=NO_STORE
+        {**(view or {}), "client_secret": secret}, status_code=201, headers=NO_STORE
     )
 
 
 @router.get("/clients/{client_id}", response_model=ClientOut)
 async def show_client(client_id: ClientId, oidc: Oidc) -> dict[str, Any]:
-    return clients.client_view(found(await clients.get_client(oidc, client_id)))
+    return found(await clients.describe(oidc, await clients.get_client(oidc, client_id)))
 
 
 @router.delete("/clients/{client_id}", status_code=204)
@@ -261,6 +277,9 @@ class ClientPatch(BaseModel):
     )
     redirect_uris: list[RedirectUri] | None = Field(default=None, min_length=1, max_length=20)
     post_logout_redirect_uris: list[RedirectUri] | None = Field(default=None, max_length=20)
+    allowed_groups: list[GroupName] | None = Field(
+        default=None, max_length=20, description="Replaces the list; [] admits everyone."
+    )
     logo_uri: Link = None
     client_uri: Link = None
     policy_uri: Link = None
@@ -276,9 +295,10 @@ async def update_client(client_id: ClientId, body: ClientPatch, oidc: Oidc) -> d
         redirect_uris=body.redirect_uris,
         post_logout_redirect_uris=body.post_logout_redirect_uris,
         links=given_links(body) or None,
+        allowed_groups=body.allowed_groups,
     )
     row = await change_client(oidc, client_id, changes, actor="admin-api")
-    return clients.client_view(found(row))
+    return found(await clients.describe(oidc, row))
 
 
 @router.post("/clients/{client_id}/rotate-secret")

@@ -57,6 +57,7 @@ class Draft:
             id_token_alg=client.id_token_alg,
             redirect_uri=self.redirect_uri,
             client_links=load_links(client.links),
+            group_restricted=client.group_restricted,
             **self.found,
         )
 

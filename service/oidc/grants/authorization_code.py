@@ -19,6 +19,7 @@ from service.oidc.grants.base import (
     GrantType,
     Registering,
     Response,
+    admitted_groups,
     issue_for_user,
     requested_resource,
     required,
@@ -43,6 +44,7 @@ async def exchange_code(ctx: OidcContext, client: OAuthClient, params: dict[str,
         raise InvalidGrant("redirect_uri differs from the one in the authorization request")
     pkce.check_verifier(found.code_challenge, params.get("code_verifier"))
     requested_resource(params, found.resource)
+    groups = await admitted_groups(ctx, client, found.auth.user_id, found.scope)
     now = ctx.clock.now()
     grant, refresh = user_grant(
         ctx, client, found.auth, found.scope, gid=gid, now=now, resource=found.resource
@@ -53,7 +55,7 @@ async def exchange_code(ctx: OidcContext, client: OAuthClient, params: dict[str,
         await _revoke(ctx, gid, client)
         raise InvalidGrant("the code was used twice; the tokens issued for it are revoked")
     response = await tokens_for_user(
-        ctx, client, grant, user, found.scope, nonce=found.nonce, now=now
+        ctx, client, grant, user, found.scope, nonce=found.nonce, now=now, groups=groups
     )
     if refresh:
         response["refresh_token"] = refresh[0]

@@ -22,7 +22,8 @@ from service.db.models import Grant, OAuthClient, Session, User
 from service.oidc import tokens
 from service.oidc.context import OidcContext
 from service.oidc.cors import is_browser_app
-from service.oidc.errors import InvalidGrant, InvalidRequest, InvalidTarget
+from service.oidc.errors import InvalidGrant, InvalidRequest, InvalidTarget, OAuthError
+from service.oidc.groups import membership, needs_membership
 from service.oidc.model import Authentication
 
 Response = dict[str, Any]
@@ -103,6 +104,24 @@ async def revoke_family(ctx: OidcContext, gid: str, *, user_id: int | None, deta
         await db.commit()
 
 
+async def admitted_groups(
+    ctx: OidcContext,
+    client: OAuthClient,
+    user_id: int,
+    scope: tuple[str, ...],
+    refusal: type[OAuthError] = InvalidGrant,
+) -> tuple[str, ...]:
+    """The person's group names (for the ``groups`` claim), after checking that an app which
+    admits only some groups admits them: refused with ``refusal`` otherwise, before anything
+    is written. Apps open to all that did not get the ``groups`` scope pay nothing."""
+    if not needs_membership(client, scope):
+        return ()
+    found = await membership(ctx, client_pk(client), client.group_restricted, user_id)
+    if not found.admitted:
+        raise refusal("the account is not in a group this app admits")
+    return found.groups if "groups" in scope else ()
+
+
 async def issue_for_user(ctx: OidcContext, grant: Grant) -> User:
     """Write the grant of a person's tokens, and read that person, in one round trip on
     PostgreSQL; refused (nothing written) when the account is gone or disabled."""
@@ -175,8 +194,10 @@ async def tokens_for_user(
     *,
     nonce: str | None,
     now: datetime,
+    groups: tuple[str, ...] = (),
 ) -> Response:
-    """An access token, and an ID token when ``openid`` was granted (OIDC Core 3.1.3.3)."""
+    """An access token, and an ID token when ``openid`` was granted (OIDC Core 3.1.3.3), with
+    the person's ``groups`` when that scope was granted (``admitted_groups``)."""
     access = await tokens.access_token(
         ctx,
         client_id=client.client_id,
@@ -200,5 +221,6 @@ async def tokens_for_user(
             sid=grant.sid,
             access=access,
             now=now,
+            groups=groups,
         )
     return response

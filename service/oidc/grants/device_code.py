@@ -18,6 +18,7 @@ from service.oidc.grants.base import (
     GrantType,
     Registering,
     Response,
+    admitted_groups,
     issue_for_user,
     required,
     tokens_for_user,
@@ -30,10 +31,13 @@ async def poll_device(ctx: OidcContext, client: OAuthClient, params: dict[str, s
     if not outcome.approved or outcome.auth is None:
         raise AccessDenied("the user denied the request")
     auth = outcome.auth
+    groups = await admitted_groups(ctx, client, auth.user_id, request.scope, AccessDenied)
     now = ctx.clock.now()
     grant, refresh = user_grant(ctx, client, auth, request.scope, gid=new_token(), now=now)
     user = await issue_for_user(ctx, grant)
-    response = await tokens_for_user(ctx, client, grant, user, request.scope, nonce=None, now=now)
+    response = await tokens_for_user(
+        ctx, client, grant, user, request.scope, nonce=None, now=now, groups=groups
+    )
     if refresh:
         response["refresh_token"] = refresh[0]
     return response

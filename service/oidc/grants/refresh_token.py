@@ -5,7 +5,9 @@ the whole family, since either the client or an attacker holds a copy it should 
 may ask for less scope than was granted, never more, and ends with the user's browser session.
 
 Round trips: one joined read (grant, user, session) and one compare-and-set update, each
-autocommitted on the driver's connection (``service.db.hot``).
+autocommitted on the driver's connection (``service.db.hot``). An app that admits only some
+groups, or was granted the ``groups`` scope, adds one query between them
+(``service.oidc.groups``): someone taken out of the app's groups gets no new tokens.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from service.oidc.grants.base import (
     GrantType,
     Registering,
     Response,
+    admitted_groups,
     refresh_expiry,
     requested_resource,
     required,
@@ -32,6 +35,7 @@ from service.oidc.grants.base import (
     tokens_for_user,
     user_active,
 )
+from service.oidc.groups import needs_membership
 
 
 def _narrowed(granted: str, asked: str | None) -> tuple[str, ...]:
@@ -58,33 +62,46 @@ async def rotate_refresh_token(
     if not dot or len(lookup) != 22 or len(token) > 200:
         raise InvalidGrant("the refresh token is invalid")
     now = ctx.clock.now()
+    new_token_value = ""
     async with hot.connect(ctx.db) as conn:
         found = await grant_rows.standing_by_refresh(conn, lookup)
         if found is None:
             raise InvalidGrant("the refresh token is invalid")
-        rotated, new_token_value = await _rotate(ctx, conn, client, params, found, token, now)
-    grant, user, _ = found
-    if not rotated:
+        grant, user, _ = found
+        old_hash = _checked(ctx, client, params, found, token, now)
+        scope = _narrowed(grant.scope, params.get("scope")) if old_hash is not None else ()
+        # An app that admits only some groups, or a groups scope, needs a query of its own,
+        # and a handler never holds two connections: the swap then waits for it.
+        deferred = old_hash is not None and needs_membership(client, scope)
+        if old_hash is not None and not deferred:
+            new_token_value = await _swap(ctx, conn, client, grant, old_hash, now)
+    groups: tuple[str, ...] = ()
+    if deferred:
+        assert old_hash is not None and grant.user_id is not None
+        groups = await admitted_groups(ctx, client, grant.user_id, scope)
+        async with hot.connect(ctx.db) as conn:
+            new_token_value = await _swap(ctx, conn, client, grant, old_hash, now)
+    if old_hash is None or not new_token_value:
         # Reused: a voided token, or another request rotated this very token a moment ago.
         await _revoke_reused(ctx, grant, client)
         raise InvalidGrant("the refresh token was already used; its family is revoked")
     assert user is not None
-    scope = _narrowed(grant.scope, params.get("scope"))
-    response = await tokens_for_user(ctx, client, grant, user, scope, nonce=None, now=now)
+    response = await tokens_for_user(
+        ctx, client, grant, user, scope, nonce=None, now=now, groups=groups
+    )
     response["refresh_token"] = new_token_value
     return response
 
 
-async def _rotate(
+def _checked(
     ctx: OidcContext,
-    conn: hot.HotConnection,
     client: OAuthClient,
     params: dict[str, str],
     found: tuple[Grant, User | None, Session | None],
     token: str,
     now: datetime,
-) -> tuple[bool, str]:
-    """Every rule, then the compare-and-set: ``(False, "")`` when the token was reused."""
+) -> bytes | None:
+    """Every rule: the presented token's hash, or None when it was voided (reused)."""
     grant, user, session = found
     assert grant.id is not None and grant.refresh_hash is not None
     if grant.client_pk != client.id:
@@ -93,7 +110,7 @@ async def _rotate(
         raise InvalidGrant("the refresh token has been revoked")
     old_hash = tokens.refresh_hash(ctx, token)
     if not hmac.compare_digest(old_hash, grant.refresh_hash):
-        return False, ""
+        return None
     if grant.refresh_expires_at is None or now >= min(grant.refresh_expires_at, grant.expires_at):
         raise InvalidGrant("the refresh token has expired")
     if not user_active(user):
@@ -101,7 +118,19 @@ async def _rotate(
     requested_resource(params, grant.resource)
     if not session_alive(ctx, session, now, grant):
         raise InvalidGrant("the user has signed out")
-    _narrowed(grant.scope, params.get("scope"))
+    return old_hash
+
+
+async def _swap(
+    ctx: OidcContext,
+    conn: hot.HotConnection,
+    client: OAuthClient,
+    grant: Grant,
+    old_hash: bytes,
+    now: datetime,
+) -> str:
+    """The compare-and-set: the new token, or "" when another request swapped it first."""
+    assert grant.id is not None
     new_token_value = f"{grant.refresh_lookup}.{new_token()}"
     rotated = await grant_rows.rotate_refresh_token(
         conn,
@@ -110,7 +139,7 @@ async def _rotate(
         tokens.refresh_hash(ctx, new_token_value),
         refresh_expiry(ctx, client, now, grant.expires_at),
     )
-    return rotated, new_token_value
+    return new_token_value if rotated else ""
 
 
 # The grants that sign a person in, and so may come with a refresh token.

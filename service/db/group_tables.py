@@ -1,0 +1,59 @@
+"""Groups of people, and the apps that admit only their members (issue 15). Kept beside
+``models`` (which re-exports them, so Alembic sees them) to keep that module readable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlmodel import Field, SQLModel
+
+from service.db.types import UTCDateTime
+
+
+class Group(SQLModel, table=True):
+    """A named set of people. Its name is what the ``groups`` claim carries; apps may admit
+    only its members (``ClientGroup``)."""
+
+    __tablename__ = "groups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(64), nullable=False))
+    # The lower-cased name carries the uniqueness: "Staff" and "staff" cannot both exist.
+    name_key: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    description: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class GroupMember(SQLModel, table=True):
+    """One person in one group; goes with either."""
+
+    __tablename__ = "group_members"
+
+    group_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    )
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    added_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ClientGroup(SQLModel, table=True):
+    """An app admits members of this group (and of its other allowed groups) only. A group an
+    app depends on cannot be deleted (RESTRICT): deleting it must never open the app to all."""
+
+    __tablename__ = "client_groups"
+
+    client_pk: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("oauth_clients.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    group_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("groups.id", ondelete="RESTRICT"), primary_key=True, index=True
+        )
+    )
