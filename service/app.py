@@ -25,6 +25,7 @@ from service.http import (
     admin,
     branding,
     ceremonies,
+    console,
     device,
     email_address,
     email_signin,
@@ -162,6 +163,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(oidc_routes.router)
     app.include_router(interaction.router)
     app.include_router(admin.router)
+    app.include_router(console.router)
     app.include_router(email_signin.router)
     app.include_router(email_address.router)
     app.include_router(passkey_api.router)

@@ -40,6 +40,8 @@ KINDS = {
     "user.disabled": N_("Account disabled by an administrator"),
     "user.enabled": N_("Account enabled by an administrator"),
     "user.deleted": N_("Account deleted"),
+    "user.admin_granted": N_("Made an administrator"),
+    "user.admin_revoked": N_("Administrator role removed"),
     "account.exported": N_("Your data downloaded"),
     "sessions.revoked": N_("Signed out everywhere"),
     "group.member_added": N_("Added to a group by an administrator"),

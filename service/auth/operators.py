@@ -1,5 +1,9 @@
-"""What an operator does to accounts from the command line: find, list, disable, enable,
-delete, sign out everywhere."""
+"""What an operator does to accounts, from the command line or the console: find, list,
+search, disable, enable, delete, sign out everywhere, make an administrator.
+
+Administrators are people with passkeys (``users.admin_since``). From the console an
+administrator cannot remove their own role, nor remove or delete the last administrator
+(``by`` names who acts); ``sesame users`` on the server's own shell is not held to that."""
 
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service import audit
 from service.auth.addresses import normalize_email
 from service.auth.context import AuthContext
+from service.auth.errors import AuthError
 from service.auth.sessions import end_user_sessions
 from service.db import grants as grant_rows
 from service.db import users as user_rows
 from service.db.models import User
+from service.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class UserSummary:
             "name": u.name,
             "created_at": u.created_at.isoformat(),
             "disabled_at": u.disabled_at.isoformat() if u.disabled_at else None,
+            "admin": u.admin_since is not None,
             "passkeys": self.passkeys,
             "sessions": self.sessions,
         }
@@ -57,8 +64,12 @@ async def _summaries(ctx: AuthContext, limit: int, match: dict[str, Any]) -> lis
     return [UserSummary(user, passkeys, sessions) for user, passkeys, sessions in rows]
 
 
-async def list_users(ctx: AuthContext, limit: int = 100) -> list[UserSummary]:
-    return await _summaries(ctx, limit, {})
+async def list_users(
+    ctx: AuthContext, limit: int = 100, *, search: str = "", admins: bool = False
+) -> list[UserSummary]:
+    """Everyone (in creation order), those whose username, email address or name contains
+    ``search``, or only the administrators."""
+    return await _summaries(ctx, limit, {"search": search[:100] or None, "admins": admins})
 
 
 async def find_user(ctx: AuthContext, identifier: str) -> UserSummary | None:
@@ -66,10 +77,14 @@ async def find_user(ctx: AuthContext, identifier: str) -> UserSummary | None:
     return found[0] if found else None
 
 
-async def set_disabled(ctx: AuthContext, user: User, disabled: bool) -> None:
+async def set_disabled(
+    ctx: AuthContext, user: User, disabled: bool, *, actor: str = "cli", by: User | None = None
+) -> None:
     """Disabling ends every session and every app's grant at once; the person cannot sign in
     until enabled again."""
     assert user.id is not None
+    if disabled and by is not None:
+        await _keep_an_admin(ctx, user, by, N_("You cannot disable your own account here."))
     now: datetime | None = ctx.clock.now() if disabled else None
     async with ctx.db.session() as db:
         await user_rows.set_disabled_at(db, user.id, now)
@@ -77,7 +92,7 @@ async def set_disabled(ctx: AuthContext, user: User, disabled: bool) -> None:
             await end_user_sessions(ctx, db, user.id)
             await grant_rows.revoke_for_user(db, user.id, now)
         kind = "user.disabled" if disabled else "user.enabled"
-        await audit.record(db, ctx.clock, kind, user_id=user.id, actor="cli")
+        await audit.record(db, ctx.clock, kind, user_id=user.id, actor=actor)
         await db.commit()
 
 
@@ -99,15 +114,53 @@ async def erase(ctx: AuthContext, db: AsyncSession, user: User, *, actor: str) -
     await audit.record(db, ctx.clock, "user.deleted", user_id=None, actor=actor, detail=detail)
 
 
-async def delete_user(ctx: AuthContext, user: User) -> None:
+async def delete_user(
+    ctx: AuthContext, user: User, *, actor: str = "cli", by: User | None = None
+) -> None:
+    if by is not None:
+        await _keep_an_admin(ctx, user, by, N_("Delete your own account from your account page."))
     async with ctx.db.session() as db:
-        await erase(ctx, db, user, actor="cli")
+        await erase(ctx, db, user, actor=actor)
         await db.commit()
 
 
-async def revoke_sessions(ctx: AuthContext, user: User) -> None:
+async def revoke_sessions(ctx: AuthContext, user: User, *, actor: str = "cli") -> None:
     assert user.id is not None
     async with ctx.db.session() as db:
         await end_user_sessions(ctx, db, user.id)
-        await audit.record(db, ctx.clock, "sessions.revoked", user_id=user.id, actor="cli")
+        await audit.record(db, ctx.clock, "sessions.revoked", user_id=user.id, actor=actor)
         await db.commit()
+
+
+class AdminRule(AuthError):
+    """What would leave Sesame without an administrator, or lock out the one acting."""
+
+    error = "admin_rule"
+    status_code = 409
+
+
+async def _keep_an_admin(ctx: AuthContext, user: User, by: User, own: str) -> None:
+    """``by`` may not act on their own account this way, nor take the last administrator."""
+    if user.id == by.id:
+        raise AdminRule(own)
+    if user.admin_since is not None:
+        async with ctx.db.session() as db:
+            if await user_rows.count(db, admins=True) <= 1:
+                raise AdminRule(N_("Sesame needs at least one administrator."))
+
+
+async def set_admin(
+    ctx: AuthContext, user: User, admin: bool, *, actor: str = "cli", by: User | None = None
+) -> bool:
+    """Make the person an administrator, or no longer one; False when nothing changed."""
+    assert user.id is not None
+    if (user.admin_since is not None) == admin:
+        return False
+    if not admin and by is not None:
+        await _keep_an_admin(ctx, user, by, N_("You cannot remove your own administrator role."))
+    async with ctx.db.session() as db:
+        await user_rows.set_admin_since(db, user.id, ctx.clock.now() if admin else None)
+        kind = "user.admin_granted" if admin else "user.admin_revoked"
+        await audit.record(db, ctx.clock, kind, user_id=user.id, actor=actor)
+        await db.commit()
+    return True

@@ -1,5 +1,5 @@
-"""``sesame users`` and ``sesame sessions``: find, disable, enable and delete accounts, end a
-user's sessions."""
+"""``sesame users`` and ``sesame sessions``: find, disable, enable and delete accounts, make
+them administrators (who then use the console at /admin), end a user's sessions."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ WHO = "username, email address or user id"
 
 async def act(ctx: AuthContext, _oidc: OidcContext, args: argparse.Namespace) -> int:
     if args.action == "list":
-        for summary in await operators.list_users(ctx, args.limit):
+        for summary in await operators.list_users(ctx, args.limit, admins=args.admins):
             print(json.dumps(summary.as_dict()))
         return 0
     found = await operators.find_user(ctx, args.user)
@@ -28,6 +28,13 @@ async def act(ctx: AuthContext, _oidc: OidcContext, args: argparse.Namespace) ->
     elif args.action in {"disable", "enable"}:
         await operators.set_disabled(ctx, user, args.action == "disable")
         print(f"sesame: {user.username} {args.action}d")
+    elif args.action in {"grant-admin", "revoke-admin"}:
+        granting = args.action == "grant-admin"
+        changed = await operators.set_admin(ctx, user, granting)
+        state = "is now" if granting else "is no longer"
+        if not changed:
+            state = "was already" if granting else "was not"
+        print(f"sesame: {user.username} {state} an administrator (the console is at /admin)")
     elif args.action == "delete":
         if not args.yes:
             return refuse("deleting is final; add --yes to confirm", 2)
@@ -43,11 +50,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = group(sub, "users", "accounts: list, show, disable, enable, delete", act)
     listing = actions.add_parser("list", help="one JSON object per user")
     listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--admins", action="store_true", help="only the administrators")
     for name, text in (
         ("show", "one user, with passkey and session counts"),
         ("disable", "refuse sign-in, end every session and app grant"),
         ("enable", "allow sign-in again"),
         ("delete", "delete the account and everything attached (needs --yes)"),
+        ("grant-admin", "make an administrator: the console at /admin, with their passkey"),
+        ("revoke-admin", "no longer an administrator"),
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("user", help=WHO)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,3 +47,16 @@ async def search(
     if since is not None:
         query = query.where(col(AuditEvent.at) >= since)
     return [(event, user) for event, user in (await session.exec(query)).all()]
+
+
+async def count_by_kind(
+    session: AsyncSession, kinds: tuple[str, ...], since: datetime
+) -> dict[str, int]:
+    """How many events of each of these kinds since then (the audit index on ``at``)."""
+    query = (
+        select(AuditEvent.kind, func.count())
+        .where(col(AuditEvent.kind).in_(kinds), col(AuditEvent.at) >= since)
+        .group_by(AuditEvent.kind)
+    )
+    found = {kind: int(n) for kind, n in (await session.exec(query)).all()}
+    return {kind: found.get(kind, 0) for kind in kinds}

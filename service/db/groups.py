@@ -160,3 +160,13 @@ async def allowed_by_client(
     for pk, name in result.all():
         found.setdefault(pk, []).append(name)
     return found
+
+
+async def names_of_user(session: AsyncSession, user_pk: int) -> list[str]:
+    result = await session.exec(
+        select(Group.name)
+        .join(GroupMember, col(GroupMember.group_id) == Group.id)
+        .where(GroupMember.user_id == user_pk)
+        .order_by(col(Group.name_key))
+    )
+    return list(result.all())

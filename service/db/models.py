@@ -61,6 +61,8 @@ class User(SQLModel, table=True):
     disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     # When the person proved they read mail at ``email`` (link or code); None until then.
     email_verified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # Since when the person administers Sesame (the console at /admin); None for everyone else.
+    admin_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class PasskeyCredential(SQLModel, table=True):

@@ -74,6 +74,12 @@ def change(session: AsyncSession, user: User, **values: Any) -> None:
     session.add(user)
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape character ``\\``) matching values that contain ``text``."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 async def summaries(
     session: AsyncSession,
     *,
@@ -81,9 +87,12 @@ async def summaries(
     public_id: uuid.UUID | None = None,
     username_key: str | None = None,
     email_key: str | None = None,
+    search: str | None = None,
+    admins: bool = False,
 ) -> list[tuple[User, int, int]]:
     """Users in creation order with their passkey and session counts (one query), optionally
-    the one matching a public id, username key or email key."""
+    the one matching a public id, username key or email key, those whose username, email
+    address or name contains ``search`` (any case), or the administrators."""
     passkeys = (
         select(func.count())
         .select_from(PasskeyCredential)
@@ -103,11 +112,33 @@ async def summaries(
         query = query.where(col(User.username_key) == username_key)
     if email_key is not None:
         query = query.where(col(User.email_key) == email_key)
+    if search:
+        pattern = contains_pattern(search.lower())
+        query = query.where(
+            or_(
+                col(User.username_key).like(pattern, escape="\\"),
+                col(User.email_key).like(pattern, escape="\\"),
+                func.lower(col(User.name)).like(pattern, escape="\\"),
+            )
+        )
+    if admins:
+        query = query.where(col(User.admin_since).is_not(None))
     return [(user, int(p), int(n)) for user, p, n in (await session.exec(query)).all()]
 
 
 async def set_disabled_at(session: AsyncSession, pk: int, at: datetime | None) -> None:
     await session.exec(update(User).where(col(User.id) == pk).values(disabled_at=at))
+
+
+async def set_admin_since(session: AsyncSession, pk: int, at: datetime | None) -> None:
+    await session.exec(update(User).where(col(User.id) == pk).values(admin_since=at))
+
+
+async def count(session: AsyncSession, *, admins: bool = False) -> int:
+    query = select(func.count()).select_from(User)
+    if admins:
+        query = query.where(col(User.admin_since).is_not(None))
+    return int((await session.exec(query)).one())
 
 
 async def delete_user(session: AsyncSession, pk: int) -> None:

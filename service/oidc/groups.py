@@ -235,3 +235,10 @@ async def record_refusal(ctx: OidcContext, client_id: str, user_pk: int) -> None
     await audit.record_alone(
         ctx.db, ctx.clock, "app.refused", user_id=user_pk, actor="system", detail=client_id
     )
+
+
+async def groups_of(ctx: OidcContext, user: User) -> list[str]:
+    """The names of the person's groups, by name."""
+    assert user.id is not None
+    async with ctx.db.session() as db:
+        return await group_rows.names_of_user(db, user.id)

@@ -5,14 +5,13 @@ person taken out of the group gets no more tokens."""
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlencode
 
 import pytest
 from sqlmodel import select
 
 from service.db.models import AuditEvent
 from tests.conftest import asgi_client
-from tests.factories import Browser, signed_up
+from tests.factories import signed_up
 from tests.integration.test_oidc_admin import ADMIN, sesame, sesame_json
 from tests.rp import RelyingParty, query_of
 
@@ -205,7 +204,7 @@ async def test_discovery_offers_the_groups_scope_and_claim(client):
 
 
 async def test_cli_groups(backend, app, client):
-    browser, _, username = await signed_up(client)
+    _browser, _, username = await signed_up(client)
     name = unique("cli-group")
     assert (
         sesame(backend, "groups", "create", name, "--description", "From the CLI").returncode == 0

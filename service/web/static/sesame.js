@@ -261,7 +261,8 @@
 
   // --- account -------------------------------------------------------------------------------
   // A button that runs one ceremony: begin on the server, ask the authenticator, finish.
-  function ceremonyButton(id, path, ask) {
+  // ``stay``: reload the page the button is on instead of going where the server says.
+  function ceremonyButton(id, path, ask, stay) {
     const button = document.getElementById(id);
     if (!button) return;
     button.addEventListener("click", async () => {
@@ -271,7 +272,7 @@
         const begun = await post(`${path}/begin`, {});
         const cred = await ask(begun.publicKey);
         const done = await post(`${path}/finish`, { ceremony: begun.ceremony, credential: credentialJSON(cred) });
-        window.location.assign(done.redirect);
+        window.location.assign(stay ? window.location.pathname : done.redirect);
       } catch (err) {
         show(explain(err));
       } finally {
@@ -308,5 +309,9 @@
     if (root.dataset.page === "signin") setupSignin(root);
     if (root.dataset.page === "signup") setupSignup();
     if (root.dataset.page === "account") setupAccount(root);
+    if (root.dataset.page === "console") {
+      ceremonyButton("step-up-console", "/account/step-up",
+        (options) => navigator.credentials.get({ publicKey: requestOptions(options) }), true);
+    }
   });
 })();

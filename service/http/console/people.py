@@ -1,0 +1,122 @@
+"""The console's dashboard and people: search, a person's page (passkeys, sessions, groups,
+recent activity) and what an administrator may do to an account."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse, Response
+
+from service import audit
+from service.auth import account, operators, overview
+from service.auth.operators import UserSummary
+from service.http.console.base import CHANGE, Admin, Confirmed, console_page, done
+from service.http.deps import Ctx
+from service.http.oidc import Oidc
+from service.http.retry import RetryReadsRoute
+from service.oidc import groups
+
+router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
+
+
+@router.get("/admin")
+async def console_home() -> Response:
+    """Operators look for the console at /admin; the admin API lives below it."""
+    return RedirectResponse("/console", status_code=303)
+
+
+@router.get("/console")
+async def dashboard(request: Request, ctx: Ctx, session: Admin) -> Response:
+    return console_page(
+        request, ctx, session, "dashboard.html", overview=await overview.overview(ctx)
+    )
+
+
+@router.get("/console/users")
+async def people(
+    request: Request,
+    ctx: Ctx,
+    session: Admin,
+    q: Annotated[str, Query(max_length=100)] = "",
+    admins: bool = False,
+) -> Response:
+    found = await operators.list_users(ctx, 50, search=q.strip(), admins=admins)
+    return console_page(request, ctx, session, "users.html", people=found, q=q, admins=admins)
+
+
+async def _person(ctx: Ctx, public_id: str) -> UserSummary:
+    try:
+        uuid.UUID(public_id)
+    except ValueError as exc:
+        raise HTTPException(404) from exc
+    found = await operators.find_user(ctx, public_id)
+    if found is None:
+        raise HTTPException(404)
+    return found
+
+
+@router.get("/console/users/{public_id}")
+async def person(
+    public_id: str, request: Request, ctx: Ctx, oidc: Oidc, session: Admin
+) -> Response:
+    found = await _person(ctx, public_id)
+    user = found.user
+    assert user.id is not None
+    return console_page(
+        request,
+        ctx,
+        session,
+        "user.html",
+        person=found,
+        passkeys=await account.list_passkeys(ctx, user),
+        member_of=await groups.groups_of(oidc, user),
+        all_groups=[g.name for g, _ in await groups.list_groups(oidc)],
+        activity=await audit.search(ctx.db, user_id=user.id, limit=20),
+        is_self=user.id == session.user.id,
+    )
+
+
+ACTIONS = ("disable", "enable", "sign-out", "grant-admin", "revoke-admin", "delete")
+
+
+@router.post("/console/users/{public_id}/{action}", dependencies=CHANGE)
+async def act_on_person(public_id: str, action: str, ctx: Ctx, session: Confirmed) -> Response:
+    """One form per action; each lands in the audit trail with the administrator as actor."""
+    if action not in ACTIONS:
+        raise HTTPException(404)
+    user = (await _person(ctx, public_id)).user
+    actor = f"admin:{session.user.username}"
+    here = f"/console/users/{public_id}"
+    if action in {"disable", "enable"}:
+        disabling = action == "disable"
+        await operators.set_disabled(ctx, user, disabling, actor=actor, by=session.user)
+        return done(here, "disabled" if disabling else "enabled")
+    if action == "sign-out":
+        await operators.revoke_sessions(ctx, user, actor=actor)
+        return done(here, "signed-out")
+    if action == "delete":
+        await operators.delete_user(ctx, user, actor=actor, by=session.user)
+        return done("/console/users", "deleted")
+    granting = action == "grant-admin"
+    await operators.set_admin(ctx, user, granting, actor=actor, by=session.user)
+    return done(here, "admin" if granting else "not-admin")
+
+
+@router.post("/console/users/{public_id}/groups", dependencies=CHANGE)
+async def join_group(
+    public_id: str,
+    group: Annotated[str, Form(max_length=64)],
+    ctx: Ctx,
+    oidc: Oidc,
+    session: Confirmed,
+) -> Response:
+    user = (await _person(ctx, public_id)).user
+    found = await groups.find_group(oidc, group)
+    if found is None:
+        raise HTTPException(404)
+    actor = f"admin:{session.user.username}"
+    await groups.set_membership(oidc, found, user, True, actor=actor)
+    return done(f"/console/users/{public_id}", "joined")

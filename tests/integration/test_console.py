@@ -1,0 +1,172 @@
+"""The administration console (issue 15): who may see it, who may change something, and each
+change through the pages' own forms, audited with the administrator as actor."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+from sqlmodel import select
+
+from service.auth import operators
+from service.db.models import AuditEvent
+from tests.factories import Browser, signed_up
+from tests.rp import RelyingParty
+
+PAGES = ("/console", "/console/users", "/console/groups", "/console/apps")
+
+
+async def make_admin(app, username: str) -> None:
+    ctx = app.state.ctx
+    found = await operators.find_user(ctx, username)
+    assert found is not None
+    assert await operators.set_admin(ctx, found.user, True, actor="test")
+
+
+@pytest.fixture
+async def admin(app, client) -> tuple[Browser, str]:
+    browser, _, username = await signed_up(client, name="Ada Admin")
+    await make_admin(app, username)
+    return browser, username
+
+
+async def public_id(app, username: str) -> str:
+    found = await operators.find_user(app.state.ctx, username)
+    assert found is not None
+    return str(found.user.public_id)
+
+
+async def test_admin_is_redirected_from_admin_to_the_console(admin):
+    browser, _ = admin
+    moved = await browser.client.get("/admin")
+    assert (moved.status_code, moved.headers["location"]) == (303, "/console")
+
+
+async def test_nobody_else_reaches_a_console_page(app, client, other_client, admin):
+    """Not signed in: the sign-in page, then back. Signed in without the role: 403 on every
+    page and every change, even with the CSRF token."""
+    _, admin_name = admin
+    target = await public_id(app, admin_name)
+    for path in (*PAGES, f"/console/users/{target}", "/console/groups/x"):
+        anonymous = await other_client.get(path)
+        assert anonymous.status_code == 303, path
+        assert anonymous.headers["location"] == f"/signin?next={path}"
+    person, _, _ = await signed_up(other_client)
+    for path in (*PAGES, f"/console/users/{target}"):
+        refused = await person.client.get(path)
+        assert refused.status_code == 403, path
+        assert "This page is for administrators." in refused.text
+    for path in (
+        f"/console/users/{target}/disable",
+        f"/console/users/{target}/revoke-admin",
+        "/console/groups",
+    ):
+        refused = await person.form(path, {"name": "takeover"})
+        assert refused.status_code == 403, path
+    found = await operators.find_user(app.state.ctx, admin_name)
+    assert found is not None and found.user.disabled_at is None and found.user.admin_since
+
+
+async def test_changes_need_the_csrf_token_and_a_recent_passkey(app, clock, admin):
+    browser, _ = admin
+    name = f"g-{secrets.token_hex(3)}"
+    no_token = await browser.client.post("/console/groups", data={"name": name})
+    assert no_token.status_code == 403
+    clock.advance(app.state.ctx.settings.step_up_seconds + 1)
+    page = await browser.client.get("/console/groups")
+    assert page.status_code == 200 and 'id="step-up-console"' in page.text
+    assert re.search(r'<button type="submit"[^>]*disabled>Create group', page.text)
+    stale = await browser.form("/console/groups", {"name": name})
+    assert stale.status_code == 403 and "confirm it is you" in stale.text
+    assert (await browser.client.get(f"/console/groups/{name}")).status_code == 404
+
+
+async def test_an_admin_runs_people_and_groups_from_the_console(app, client, other_client, admin):
+    browser, admin_name = admin
+    person, _, username = await signed_up(other_client, name="Bob Member")
+    bob = await public_id(app, username)
+
+    dashboard = await browser.client.get("/console")
+    assert dashboard.status_code == 200 and 'id="stat-users"' in dashboard.text
+    found = await browser.client.get("/console/users", params={"q": username.upper()})
+    assert f'data-username="{username}"' in found.text
+    assert f'data-username="{admin_name}"' not in found.text
+    assert (
+        "Nobody matches." in (await browser.client.get("/console/users", params={"q": "%_"})).text
+    )
+
+    group = f"team-{secrets.token_hex(3)}"
+    created = await browser.form("/console/groups", {"name": group, "description": "The team"})
+    assert (created.status_code, created.headers["location"]) == (
+        303,
+        f"/console/groups/{group}?done=group-created",
+    )
+    bad = await browser.form("/console/groups", {"name": "no spaces"})
+    assert bad.status_code == 400 and "group name" in bad.text
+    added = await browser.form(
+        f"/console/groups/{group}/members", {"who": f"{username}@example.com"}
+    )
+    assert added.status_code == 303
+    shown = await browser.client.get(f"/console/groups/{group}")
+    assert f'data-username="{username}"' in shown.text
+    rp = await RelyingParty.register(app, name=f"App {group}")
+    saved = await browser.form(f"/console/apps/{rp.client_id}/groups", {"group": group})
+    assert saved.status_code == 303
+    apps = await browser.client.get("/console/apps")
+    section = apps.text.split(f'data-client-id="{rp.client_id}"')[1].split("</section>")[0]
+    assert f'value="{group}" checked' in section
+    assert (await rp.tokens(person))["id_token"]  # a member gets in
+    refused_delete = await browser.form(f"/console/groups/{group}/delete")
+    assert refused_delete.status_code == 409 and rp.client_id in refused_delete.text
+
+    user_page = await browser.client.get(f"/console/users/{bob}")
+    assert "Bob Member" in user_page.text and f'href="/console/groups/{group}"' in user_page.text
+    removed = await browser.form(f"/console/groups/{group}/members/{bob}/remove")
+    assert removed.status_code == 303
+    assert (await rp.start(person, rp.new_flow())).status_code == 403  # the app refuses him now
+
+    assert (await browser.form(f"/console/users/{bob}/disable")).status_code == 303
+    assert (await person.client.get("/account")).status_code == 303  # his session ended
+    assert (await browser.form(f"/console/users/{bob}/enable")).status_code == 303
+    assert (await browser.form(f"/console/users/{bob}/grant-admin")).status_code == 303
+    assert (await browser.form(f"/console/users/{bob}/revoke-admin")).status_code == 303
+    assert (await browser.form(f"/console/users/{bob}/delete")).status_code == 303
+    assert (await browser.client.get(f"/console/users/{bob}")).status_code == 404
+
+    async with app.state.ctx.db.session() as db:
+        actors = (
+            await db.exec(select(AuditEvent.kind).where(AuditEvent.actor == f"admin:{admin_name}"))
+        ).all()
+    for kind in ("group.created", "group.member_added", "group.member_removed", "client.updated",
+                 "user.disabled", "user.enabled", "user.admin_granted", "user.admin_revoked",
+                 "user.deleted"):  # fmt: skip
+        assert kind in actors, kind
+
+
+async def test_an_admin_cannot_lock_sesame_out(app, admin):
+    """No removing one's own role, disabling or deleting oneself here, or the last admin."""
+    browser, admin_name = admin
+    me = await public_id(app, admin_name)
+    for action in ("revoke-admin", "disable", "delete"):
+        refused = await browser.form(f"/console/users/{me}/{action}")
+        assert refused.status_code == 409, (action, refused.text)
+    found = await operators.find_user(app.state.ctx, admin_name)
+    assert found is not None and found.user.admin_since and not found.user.disabled_at
+
+
+async def test_cli_makes_administrators(backend, app, client):
+    from tests.integration.test_oidc_admin import sesame
+
+    browser, _, username = await signed_up(client)
+    assert (await browser.client.get("/console")).status_code == 403
+    granted = sesame(backend, "users", "grant-admin", username)
+    assert granted.returncode == 0 and "is now an administrator" in granted.stdout
+    assert "was already" in sesame(backend, "users", "grant-admin", username).stdout
+    listed = sesame(backend, "users", "list", "--admins", "--limit", "10000").stdout
+    assert f'"username": "{username}"' in listed
+    assert (await browser.client.get("/console")).status_code == 200
+    assert sesame(backend, "users", "revoke-admin", username).returncode == 0
+    assert (await browser.client.get("/console")).status_code == 403
+    listed = sesame(backend, "users", "list", "--admins", "--limit", "10000").stdout
+    assert f'"username": "{username}"' not in listed
