@@ -43,6 +43,9 @@ from authlib.integrations.starlette_client import OAuth, OAuthError  # noqa: E40
 ISSUER = os.environ.get("SESAME_ISSUER", "http://localhost:8000").rstrip("/")
 DEMO_URL = os.environ.get("DEMO_URL", "http://localhost:8001").rstrip("/")
 CLIENT_ID = os.environ.get("DEMO_CLIENT_ID", "sesame-demo")
+# Add "groups" when the app was registered with that scope: the person's groups arrive in the
+# ID token (``sesame clients create --scope "openid profile email groups"``).
+SCOPE = os.environ.get("DEMO_SCOPE", "openid profile email")
 
 oauth = OAuth()
 oauth.register(
@@ -50,7 +53,7 @@ oauth.register(
     client_id=CLIENT_ID,
     server_metadata_url=f"{ISSUER}/.well-known/openid-configuration",
     client_kwargs={
-        "scope": "openid profile email",
+        "scope": SCOPE,
         "code_challenge_method": "S256",
         "token_endpoint_auth_method": "none",
     },
@@ -97,6 +100,9 @@ def _page(body: str, status: int = 200) -> HTMLResponse:
 
 def _error_words(error: str, description: str | None) -> str:
     """Words for a person, with the code kept for whoever debugs the integration."""
+    if error == "access_denied" and "group" in (description or ""):
+        # Sesame said the account is not in a group this app admits (the person saw why).
+        return "Your account does not have access to the demo app. (access_denied)"
     if error in WORDS:
         return f"{WORDS[error]} ({error})"
     return f"Sign-in did not complete ({error}: {description or 'no detail'})."
