@@ -29,6 +29,7 @@ KINDS = {
     "signin.email": N_("Signed in with an email link or code"),
     "signin.email.failed": N_("An email sign-in failed"),
     "signup": N_("Account created"),
+    "invitation.accepted": N_("Invitation accepted"),
     "passkey.added": N_("Passkey added"),
     "passkey.removed": N_("Passkey removed"),
     "step_up": N_("Confirmed with a passkey"),
@@ -60,6 +61,7 @@ KINDS = {
     "api.deleted": "API deleted",
     "group.created": "Group created",
     "group.deleted": "Group deleted",
+    "invitation.sent": "Invitation sent",
 }
 
 

@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # "Delete my account" on the account page (GDPR art. 17); operators keep
     # ``sesame users delete`` either way.
     account_deletion: bool = True
+    # Who may create an account: anyone (open), only people invited by an administrator
+    # (invite), or nobody new (closed). Invitation links last ``invitation_days``.
+    signup: Literal["open", "invite", "closed"] = "open"
+    invitation_days: int = Field(default=7, ge=1, le=90)
 
     # Operations
     trusted_proxies: list[str] = Field(default_factory=list)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service import audit
-from service.auth import ceremony
+from service.auth import ceremony, invitations
 from service.auth.addresses import is_valid_email, normalize_email
 from service.auth.context import AuthContext
 from service.auth.email_address import queue_confirmation
@@ -69,9 +69,18 @@ async def _reject_taken(ctx: AuthContext, form: SignupForm) -> None:
 
 
 async def begin_signup(
-    ctx: AuthContext, browser_id: str, *, username: str, email: str, name: str
+    ctx: AuthContext,
+    browser_id: str,
+    *,
+    username: str,
+    email: str,
+    name: str,
+    invitation: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
+    """``invitation``: the token of an invitation link (``service.auth.invitations``), needed
+    when ``SESAME_SIGNUP=invite``."""
     form = validate_signup(username, email, name)
+    invited = await invitations.may_sign_up(ctx, invitation, form.email)
     await _reject_taken(ctx, form)
     public_id = uuid.uuid4()
     pending = await ceremony.begin(
@@ -83,6 +92,7 @@ async def begin_signup(
             "email": form.email,
             "name": form.name,
             "public_id": str(public_id),
+            "invitation": invited.hex() if invited else None,
         },
     )
     options = creation_options(
@@ -111,6 +121,7 @@ async def finish_signup(
     passkey = verify_registration(RelyingParty.of(ctx.settings), credential, pending.challenge)
     data = pending.data
     now = ctx.clock.now()
+    invited = data.get("invitation")
     user = User(
         public_id=uuid.UUID(data["public_id"]),
         username=data["username"],
@@ -119,6 +130,8 @@ async def finish_signup(
         email_key=normalize_email(data["email"]),
         name=data["name"],
         created_at=now,
+        # The invitation came to this address: following its link confirmed it.
+        email_verified_at=now if invited else None,
     )
     # user_id is filled in once the user row has its id (same transaction).
     row = passkey.as_row(
@@ -127,10 +140,13 @@ async def finish_signup(
     async with ctx.db.session() as db:
         try:
             await users.create_with_credential(db, user, row)
+            if invited:
+                await invitations.accept(ctx, db, bytes.fromhex(invited), user, now)
             token = await start_session(
                 ctx, db, user, amr="passkey", user_agent=user_agent, replacing=replacing
             )
-            await queue_confirmation(ctx, db, user)
+            if not invited:
+                await queue_confirmation(ctx, db, user)
             await audit.record(db, ctx.clock, "signup", user_id=user.id)
             await db.commit()
             ctx.mailer.wake()

@@ -5,16 +5,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from service.auth import operators
+from service.auth import invitations, operators
 from service.auth.context import AuthContext
 from service.cli.base import group, print_json, refuse
 from service.oidc.context import OidcContext
+from service.problems import Problem
 
 WHO = "username, email address or user id"
 
 
 async def act(ctx: AuthContext, _oidc: OidcContext, args: argparse.Namespace) -> int:
+    if args.action == "invite":
+        try:
+            row, path = await invitations.invite(ctx, args.email, args.group or [], actor="cli")
+        except Problem as exc:
+            return refuse(str(exc), 2)
+        print(f"{ctx.settings.issuer}{path}")
+        print(
+            f"sesame: invitation mailed to {row.email}, valid until {row.expires_at:%Y-%m-%d}; "
+            "the link above works once (give it yourself if mail cannot reach them)",
+            file=sys.stderr,
+        )
+        return 0
     if args.action == "list":
         for summary in await operators.list_users(ctx, args.limit, admins=args.admins):
             print(json.dumps(summary.as_dict()))
@@ -51,6 +65,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     listing = actions.add_parser("list", help="one JSON object per user")
     listing.add_argument("--limit", type=int, default=100)
     listing.add_argument("--admins", action="store_true", help="only the administrators")
+    inviting = actions.add_parser("invite", help="mail someone a link that creates their account")
+    inviting.add_argument("email")
+    inviting.add_argument("--group", action="append", help="a group the account joins; repeat")
     for name, text in (
         ("show", "one user, with passkey and session counts"),
         ("disable", "refuse sign-in, end every session and app grant"),

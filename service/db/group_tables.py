@@ -1,11 +1,12 @@
-"""Groups of people, and the apps that admit only their members (issue 15). Kept beside
-``models`` (which re-exports them, so Alembic sees them) to keep that module readable."""
+"""Groups of people, the apps that admit only their members, and invitations to join (issue
+15). Kept beside ``models`` (which re-exports them, so Alembic sees them) to keep that module
+readable."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 from service.db.types import UTCDateTime
@@ -57,3 +58,24 @@ class ClientGroup(SQLModel, table=True):
             Integer, ForeignKey("groups.id", ondelete="RESTRICT"), primary_key=True, index=True
         )
     )
+
+
+class Invitation(SQLModel, table=True):
+    """An administrator's invitation to create an account at ``email``, optionally already in
+    some groups. The link carries a secret of which only the keyed hash is stored; it is
+    accepted once (``accepted_at`` set in the sign-up's own transaction), before it expires."""
+
+    __tablename__ = "invitations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: bytes = Field(sa_column=Column(LargeBinary(32), unique=True, nullable=False))
+    email: str = Field(sa_column=Column(String(320), nullable=False))
+    email_key: str = Field(sa_column=Column(String(320), nullable=False, index=True))
+    groups: str = Field(default="", sa_column=Column(Text, nullable=False))  # space-separated
+    invited_by: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    )
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+    accepted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

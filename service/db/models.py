@@ -354,3 +354,4 @@ class TenantCredential(SQLModel, table=True):
 from service.db.group_tables import ClientGroup as ClientGroup  # noqa: E402
 from service.db.group_tables import Group as Group  # noqa: E402
 from service.db.group_tables import GroupMember as GroupMember  # noqa: E402
+from service.db.group_tables import Invitation as Invitation  # noqa: E402

@@ -35,6 +35,7 @@ SUBJECTS = {
     "signin_link": N_("Your %(product)s sign-in link"),
     "verify_email": N_("Confirm your email address for %(product)s"),
     "confirm_new_email": N_("Confirm your new email address for %(product)s"),
+    "invitation": N_("You are invited to %(product)s"),
 }
 
 
@@ -118,3 +119,21 @@ def notice(
         settings, "notice", subject, locale, name=name, headline=headline, detail=detail
     )
     return Message(kind, recipient, subject, text, html)
+
+
+def invitation_message(
+    settings: Settings, *, recipient: str, inviter: str, path: str, expires_at: datetime
+) -> Message:
+    """An administrator's invitation: a single-use link that creates the account."""
+    locale = current_locale()
+    subject = translate(locale, SUBJECTS["invitation"], product=settings.rp_name)
+    text, html = _render(
+        settings,
+        "invitation",
+        subject,
+        locale,
+        inviter=inviter,
+        link=f"{settings.issuer}{path}",
+        days=settings.invitation_days,
+    )
+    return Message("invitation", recipient, subject, text, html, expires_at)

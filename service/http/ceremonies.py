@@ -36,6 +36,8 @@ class SignupBegin(BaseModel):
     username: str = Field(max_length=100)
     email: str = Field(max_length=320)
     name: str = Field(default="", max_length=200)
+    # The token of an invitation link (/signup?invitation=...), when there is one.
+    invitation: str | None = Field(default=None, max_length=100)
 
 
 class SigninBegin(BaseModel):
@@ -75,7 +77,12 @@ async def signup_begin(
     # Before the sign-up's own checks (two reads): a flood is refused before it reaches them.
     await ratelimit.spend(ctx, _ceremony_budget(request, ctx))
     ceremony_id, options = await signup.begin_signup(
-        ctx, browser_id, username=body.username, email=body.email, name=body.name
+        ctx,
+        browser_id,
+        username=body.username,
+        email=body.email,
+        name=body.name,
+        invitation=body.invitation,
     )
     return _options(ceremony_id, options)
 

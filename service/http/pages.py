@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from service import audit
-from service.auth import account
+from service.auth import account, invitations
 from service.auth.errors import AuthError
 from service.auth.names import browser_label
 from service.auth.providers import provider
@@ -109,6 +109,7 @@ async def signin_page(
         "signin.html",
         returning=returning,
         sent_from=sent_from,
+        signup_open=ctx.settings.signup == "open",
         **{"next": target, **app},
     )
 
@@ -116,14 +117,24 @@ async def signin_page(
 @router.get("/signup")
 async def signup_page(
     request: Request,
+    ctx: Ctx,
     oidc: Oidc,
     session: MaybeSession,
     browser_id: BrowserId,
     interaction: str | None = None,
+    invitation: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    if session and interaction is None:
+    """With an invitation link's token: the form for that address (an unusable link is a
+    page saying so). Without one, when ``SESAME_SIGNUP`` is not ``open``: why not (403)."""
+    if invitation is not None and ctx.settings.signup != "closed":
+        invited = await invitations.pending(ctx, invitation)
+        return page(request, "signup.html", invitation=invitation, invited_email=invited.email)
+    if session and interaction is None and invitation is None:
         return _see_other("/account")
-    return page(request, "signup.html", **await _for_app(oidc, interaction, browser_id))
+    app = await _for_app(oidc, interaction, browser_id)
+    if ctx.settings.signup != "open":
+        return page(request, "signup.html", status_code=403, signup_mode=ctx.settings.signup, **app)
+    return page(request, "signup.html", **app)
 
 
 def _where_used(signins: list[dict[str, Any]]) -> dict[int, str]:

@@ -1,5 +1,5 @@
-"""The admin API, a module per resource: clients, APIs, groups, passkey-API tenants, the audit
-trail.
+"""The admin API, a module per resource: clients, APIs, groups, invitations, passkey-API tenants,
+the audit trail.
 
 Every route needs ``Authorization: Bearer <SESAME_ADMIN_TOKEN>``; without a configured token
 the API answers 404, as if it did not exist. Documented in the OpenAPI schema at
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.http.admin import apis, clients, events, groups, tenants
+from service.http.admin import apis, clients, events, groups, invitations, tenants
 
 router = APIRouter()
-for part in (clients, apis, groups, events, tenants):
+for part in (clients, apis, groups, invitations, events, tenants):
     router.include_router(part.router)
 
 __all__ = ["router"]

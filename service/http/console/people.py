@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from service import audit
-from service.auth import account, operators, overview
+from service.auth import account, invitations, operators, overview
 from service.auth.operators import UserSummary
 from service.http.console.base import CHANGE, Admin, Confirmed, console_page, done
 from service.http.deps import Ctx
@@ -120,3 +120,38 @@ async def join_group(
     actor = f"admin:{session.user.username}"
     await groups.set_membership(oidc, found, user, True, actor=actor)
     return done(f"/console/users/{public_id}", "joined")
+
+
+@router.get("/console/invitations")
+async def invitation_list(request: Request, ctx: Ctx, oidc: Oidc, session: Admin) -> Response:
+    return console_page(
+        request,
+        ctx,
+        session,
+        "invitations.html",
+        invitations=await invitations.recent(ctx),
+        group_names=[g.name for g, _ in await groups.list_groups(oidc)],
+        now=ctx.clock.now(),
+        signup_mode=ctx.settings.signup,
+    )
+
+
+@router.post("/console/invitations", dependencies=CHANGE)
+async def invite(request: Request, ctx: Ctx, session: Confirmed) -> Response:
+    """Mails the link; the page also shows it once, for when mail cannot reach the person."""
+    form = await request.form()
+    email = form.get("email")
+    if not isinstance(email, str) or len(email) > 320:
+        raise HTTPException(400)
+    chosen = [v for v in form.getlist("group") if isinstance(v, str)]
+    row, path = await invitations.invite(
+        ctx, email, chosen, actor=f"admin:{session.user.username}", by=session.user
+    )
+    return console_page(
+        request,
+        ctx,
+        session,
+        "invited.html",
+        invited=row,
+        link=f"{ctx.settings.issuer}{path}",
+    )

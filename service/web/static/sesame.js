@@ -241,6 +241,7 @@
           username: form.elements.username.value,
           email: form.elements.email.value,
           name: form.elements.name.value,
+          invitation: form.closest("[data-page]").dataset.invitation || null,
         });
         const cred = await navigator.credentials.create({ publicKey: creationOptions(begun.publicKey) });
         const next = form.closest("[data-page]").dataset.next || null;
