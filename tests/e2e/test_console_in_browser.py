@@ -1,7 +1,8 @@
-"""Issue 15 in real Chromium: an administrator runs the console with a passkey, puts a person
-in a group and restricts an app (Authlib, the demo app) to it; the person signs in to the app
-with the group in the validated ID token; taken out of the group, they are refused with a page
-and the app hears access_denied."""
+"""Issue 15 in real Chromium: an administrator runs the console with a passkey, invites a
+person by email, who accepts with a passkey; the administrator puts them in a group and
+restricts an app (Authlib, the demo app) to it; the person signs in to the app with the group
+in the validated ID token; taken out of the group, they are refused with a page and the app
+hears access_denied."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import sys
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.conftest import register_client, running
+from tests.e2e.conftest import Authenticator, register_client, running, wait_for_mail
 from tests.e2e.test_passkeys_in_browser import signed_up_page
 from tests.e2e.test_relying_apps import json_in
 from tests.processes import free_port
@@ -55,11 +56,28 @@ async def test_admin_restricts_an_app_to_a_group_from_the_console(
         assert "is now an administrator" in sesame_cli(
             live_server, "users", "grant-admin", admin_name
         )
-        person, _, username = await signed_up_page(other_context, live_server, "pat")
-
         await admin.goto(f"{live_server.url}/admin")
         await admin.wait_for_url(re.compile(r"/console$"))
         await expect(admin.get_by_role("heading", level=1)).to_have_text("Console")
+
+        # The invitation, by email; the person accepts it with a passkey.
+        username = f"pat{secrets.token_hex(3)}"
+        email = f"{username}@example.com"
+        await admin.get_by_role("link", name="Invitations").click()
+        await admin.get_by_label("Email").fill(email)
+        await admin.get_by_role("button", name="Send invitation").click()
+        await expect(admin.get_by_role("heading", level=1)).to_have_text("Invitation sent")
+        mail = await wait_for_mail(live_server, email, "You are invited")
+        link = re.search(r"https?://\S+/signup\?invitation=\S+", mail.text)
+        assert link, mail.text
+        person = await other_context.new_page()
+        await Authenticator.attach(person)
+        await person.goto(link.group(0))
+        await expect(person.get_by_label("Email", exact=True)).to_have_value(email)
+        await person.get_by_label("Username", exact=True).fill(username)
+        await person.get_by_role("button", name="Create account with a passkey").click()
+        await person.wait_for_url(re.compile(r"/account"))
+
         await admin.get_by_role("link", name="Groups").click()
         group = f"acme-{secrets.token_hex(3)}"
         await admin.get_by_label("Name", exact=True).fill(group)
