@@ -170,3 +170,36 @@ async def test_cli_makes_administrators(backend, app, client):
     assert (await browser.client.get("/console")).status_code == 403
     listed = sesame(backend, "users", "list", "--admins", "--limit", "10000").stdout
     assert f'"username": "{username}"' not in listed
+
+
+async def test_audit_log_filters_and_csv(app, client, other_client, admin):
+    browser, admin_name = admin
+    _, _, username = await signed_up(other_client)
+    page = await browser.client.get("/console/audit", params={"user": username})
+    assert page.status_code == 200 and 'data-kind="signup"' in page.text
+    assert 'data-kind="signin.passkey"' not in page.text  # only this person's events
+    only = await browser.client.get("/console/audit", params={"kind": "signup", "user": username})
+    assert only.text.count('data-kind="signup"') == 1
+    assert (
+        'id="filter-problem"'
+        in (await browser.client.get("/console/audit", params={"since": "not-a-day"})).text
+    )
+    assert (
+        'id="filter-problem"'
+        in (await browser.client.get("/console/audit", params={"user": "nobody-here"})).text
+    )
+    exported = await browser.client.get("/console/audit.csv", params={"user": admin_name})
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert exported.headers["content-disposition"].startswith("attachment;")
+    lines = exported.text.splitlines()
+    assert lines[0] == "at,kind,description,user,actor,ip,user_agent,detail"
+    assert any(",signup," in line for line in lines[1:])
+    assert (await other_client.get("/console/audit.csv")).status_code == 403
+
+
+def test_csv_cells_never_start_a_formula():
+    from service.http.console.audit_log import _cell
+
+    assert _cell("=SUM(A1)") == "'=SUM(A1)" and _cell("+1") == "'+1" and _cell("@x") == "'@x"
+    assert _cell("plain") == "plain" and _cell(None) == ""
