@@ -18,7 +18,9 @@ from service import audit
 from service.auth.addresses import normalize_email
 from service.auth.context import AuthContext
 from service.auth.errors import AuthError
+from service.auth.notices import queue_notice
 from service.auth.sessions import end_user_sessions
+from service.db import credentials
 from service.db import grants as grant_rows
 from service.db import users as user_rows
 from service.db.models import User
@@ -163,4 +165,29 @@ async def set_admin(
         kind = "user.admin_granted" if admin else "user.admin_revoked"
         await audit.record(db, ctx.clock, kind, user_id=user.id, actor=actor)
         await db.commit()
+    return True
+
+
+async def remove_passkey(ctx: AuthContext, user: User, credential_pk: int, *, actor: str) -> bool:
+    """A passkey the person lost, removed by an administrator (even their last: they can sign
+    in by email and add a new one). The owner is told by email; False when there was none."""
+    assert user.id is not None
+    async with ctx.db.session() as db:
+        name = await credentials.delete_one(db, user.id, credential_pk)
+        if name is None:
+            return False
+        await queue_notice(
+            ctx,
+            db,
+            user,
+            "passkey_removed",
+            N_("A passkey was removed"),
+            N_("“%(passkey)s” can no longer sign in to your account."),
+            passkey=name,
+        )
+        await audit.record(
+            db, ctx.clock, "passkey.removed", user_id=user.id, actor=actor, detail=name[:200]
+        )
+        await db.commit()
+    ctx.mailer.wake()
     return True

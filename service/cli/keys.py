@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from service import audit
 from service.auth.context import AuthContext
 from service.cli.base import group, print_json
 from service.oidc.context import OidcContext
+from service.oidc.key_rotation import rotate_keys
 
 
 async def act(_auth: AuthContext, oidc: OidcContext, args: argparse.Namespace) -> int:
     if args.action == "rotate":
-        # Sign with the new key only once every instance's cache and relying apps' JWKS
-        # caches (both at most signing_key_cache_seconds) can have seen it.
-        delay = 0 if args.now else 2 * oidc.settings.signing_key_cache_seconds
-        kids = await oidc.signer.rotate(delay_seconds=delay)
-        await audit.record_alone(
-            oidc.db,
-            oidc.clock,
-            "keys.rotated",
-            user_id=None,
-            actor="cli",
-            detail=" ".join(kids),
-        )
+        kids, delay = await rotate_keys(oidc, at_once=args.now, actor="cli")
         print(f"sesame: published {', '.join(kids)}; they sign in {delay} s")
         return 0
     await oidc.signer.ensure()

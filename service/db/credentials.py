@@ -164,3 +164,18 @@ async def delete_unless_last(session: AsyncSession, user_id: int, credential_pk:
         return "last"
     await session.exec(delete(PasskeyCredential).where(col(PasskeyCredential.id) == credential_pk))
     return "deleted"
+
+
+async def delete_one(session: AsyncSession, user_id: int, credential_pk: int) -> str | None:
+    """Delete one of the user's passkeys, the last one too (an administrator's action: the
+    person can still sign in by email); its name, or None when there was no such passkey."""
+    result = await session.exec(
+        select(PasskeyCredential).where(
+            PasskeyCredential.id == credential_pk, PasskeyCredential.user_id == user_id
+        )
+    )
+    found = result.first()
+    if found is None:
+        return None
+    await session.exec(delete(PasskeyCredential).where(col(PasskeyCredential.id) == credential_pk))
+    return found.name

@@ -203,3 +203,76 @@ def test_csv_cells_never_start_a_formula():
 
     assert _cell("=SUM(A1)") == "'=SUM(A1)" and _cell("+1") == "'+1" and _cell("@x") == "'@x"
     assert _cell("plain") == "plain" and _cell(None) == ""
+
+
+async def test_apps_registered_changed_and_deleted_from_the_console(app, admin):
+    browser, _ = admin
+    made = await browser.form(
+        "/console/apps",
+        {
+            "name": "Console app",
+            "type": "confidential",
+            "redirect_uris": "https://console-app.example/cb",
+            "scope": "email",
+        },
+    )
+    assert made.status_code == 200, made.text
+    client_id = re.search(r'id="client-id">([^<]+)<', made.text).group(1)
+    secret = re.search(r'id="client-secret">([^<]+)<', made.text).group(1)
+    rp = RelyingParty(app, client_id, secret, "https://console-app.example/cb")
+    assert (await rp.token({"grant_type": "client_credentials"})).json()["error"] in (
+        "unauthorized_client",
+        "invalid_grant",
+    )  # the secret works: the refusal is about the grant, not the client
+    shown = await browser.client.get(f"/console/apps/{client_id}")
+    assert "openid email" in shown.text
+    bad = await browser.form(
+        f"/console/apps/{client_id}/uris", {"redirect_uris": "http://evil.example/cb"}
+    )
+    assert bad.status_code == 400 and "only on a loopback host" in bad.text
+    saved = await browser.form(
+        f"/console/apps/{client_id}/uris",
+        {"redirect_uris": "https://console-app.example/cb https://console-app.example/2"},
+    )
+    assert saved.status_code == 303
+    assert (
+        "https://console-app.example/2"
+        in (await browser.client.get(f"/console/apps/{client_id}")).text
+    )
+    rotated = await browser.form(f"/console/apps/{client_id}/rotate-secret")
+    new_secret = re.search(r'id="client-secret">([^<]+)<', rotated.text).group(1)
+    assert new_secret != secret
+    assert (await rp.token({"grant_type": "client_credentials"})).json()[
+        "error"
+    ] == "invalid_client"
+    refused = await browser.form(
+        "/console/apps", {"name": "x", "redirect_uris": "javascript:alert(1)"}
+    )
+    assert refused.status_code == 400
+    assert (await browser.form(f"/console/apps/{client_id}/delete")).status_code == 303
+    assert (await browser.client.get(f"/console/apps/{client_id}")).status_code == 404
+
+
+async def test_rotate_keys_and_remove_a_lost_passkey(app, other_client, admin):
+    browser, admin_name = admin
+    before = {k["kid"] for k in (await browser.client.get("/jwks.json")).json()["keys"]}
+    rotated = await browser.form("/console/keys/rotate")
+    assert (rotated.status_code, rotated.headers["location"]) == (303, "/console?done=keys-rotated")
+    after = {k["kid"] for k in (await browser.client.get("/jwks.json")).json()["keys"]}
+    assert after > before  # new keys published beside the old ones
+
+    person, auth, username = await signed_up(other_client)
+    bob = await public_id(app, username)
+    page = await browser.client.get(f"/console/users/{bob}")
+    pk = re.search(r'data-passkey-id="(\d+)"', page.text).group(1)
+    removed = await browser.form(f"/console/users/{bob}/passkeys/{pk}/remove")
+    assert removed.status_code == 303
+    assert (await browser.form(f"/console/users/{bob}/passkeys/{pk}/remove")).status_code == 404
+    assert "data-passkey-id" not in (await browser.client.get(f"/console/users/{bob}")).text
+    await person.form("/signout")
+    assert (await person.signin(auth)).status_code == 400  # the lost passkey no longer works
+    async with app.state.ctx.db.session() as db:
+        kinds = (
+            await db.exec(select(AuditEvent.kind).where(AuditEvent.actor == f"admin:{admin_name}"))
+        ).all()
+    assert "passkey.removed" in kinds and "keys.rotated" in kinds

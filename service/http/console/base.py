@@ -60,6 +60,10 @@ NOTICES = {
     "group-created": N_("Group created."),
     "group-deleted": N_("Group deleted."),
     "app-groups": N_("The app's allowed groups are saved."),
+    "app-saved": N_("The app's addresses are saved."),
+    "passkey-removed": N_("The passkey is removed; its owner is told by email."),
+    "keys-rotated": N_("New signing keys are published; they sign in a few minutes."),
+    "app-deleted": N_("The app is deleted, and everything issued to it."),
 }
 
 

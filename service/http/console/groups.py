@@ -1,5 +1,5 @@
-"""The console's groups and apps: create and delete groups, put people in and out, and choose
-which groups an app admits (the same rules as ``sesame groups`` and ``sesame clients``)."""
+"""The console's groups: create and delete them, put people in and out (the same rules as
+``sesame groups``)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from service.http.console.base import CHANGE, Admin, Confirmed, console_page, do
 from service.http.deps import Ctx
 from service.http.oidc import Oidc
 from service.http.retry import RetryReadsRoute
-from service.oidc import clients, groups
-from service.oidc.client_changes import ClientChanges, update_client
+from service.oidc import groups
 from service.oidc.context import OidcContext
 
 router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
@@ -95,24 +94,3 @@ async def delete_group(name: str, oidc: Oidc, session: Confirmed) -> Response:
     if not await groups.delete_group(oidc, name, actor=f"admin:{session.user.username}"):
         raise HTTPException(404)
     return done("/console/groups", "group-deleted")
-
-
-@router.get("/console/apps")
-async def app_list(request: Request, ctx: Ctx, oidc: Oidc, session: Admin) -> Response:
-    apps = await clients.described(oidc, await clients.list_clients(oidc))
-    names = [g.name for g, _ in await groups.list_groups(oidc)]
-    return console_page(request, ctx, session, "apps.html", apps=apps, group_names=names)
-
-
-@router.post("/console/apps/{client_id}/groups", dependencies=CHANGE)
-async def set_app_groups(
-    client_id: str, request: Request, oidc: Oidc, session: Confirmed
-) -> Response:
-    """The ticked groups (none: the app admits everyone)."""
-    form = await request.form()
-    chosen = [v for v in form.getlist("group") if isinstance(v, str)]
-    changes = ClientChanges(allowed_groups=chosen)
-    actor = f"admin:{session.user.username}"
-    if await update_client(oidc, client_id, changes, actor=actor) is None:
-        raise HTTPException(404)
-    return done("/console/apps", "app-groups")

@@ -18,6 +18,7 @@ from service.http.deps import Ctx
 from service.http.oidc import Oidc
 from service.http.retry import RetryReadsRoute
 from service.oidc import groups
+from service.oidc.key_rotation import rotate_keys
 
 router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
 
@@ -33,6 +34,13 @@ async def dashboard(request: Request, ctx: Ctx, session: Admin) -> Response:
     return console_page(
         request, ctx, session, "dashboard.html", overview=await overview.overview(ctx)
     )
+
+
+@router.post("/console/keys/rotate", dependencies=CHANGE)
+async def rotate_signing_keys(oidc: Oidc, session: Confirmed) -> Response:
+    """New keys are published now and sign after the caches have seen them."""
+    await rotate_keys(oidc, actor=f"admin:{session.user.username}")
+    return done("/console", "keys-rotated")
 
 
 @router.get("/console/users")
@@ -103,6 +111,18 @@ async def act_on_person(public_id: str, action: str, ctx: Ctx, session: Confirme
     granting = action == "grant-admin"
     await operators.set_admin(ctx, user, granting, actor=actor, by=session.user)
     return done(here, "admin" if granting else "not-admin")
+
+
+@router.post("/console/users/{public_id}/passkeys/{credential_pk}/remove", dependencies=CHANGE)
+async def remove_passkey(
+    public_id: str, credential_pk: int, ctx: Ctx, session: Confirmed
+) -> Response:
+    """A lost passkey; the owner is told by email."""
+    user = (await _person(ctx, public_id)).user
+    actor = f"admin:{session.user.username}"
+    if not await operators.remove_passkey(ctx, user, credential_pk, actor=actor):
+        raise HTTPException(404)
+    return done(f"/console/users/{public_id}", "passkey-removed")
 
 
 @router.post("/console/users/{public_id}/groups", dependencies=CHANGE)
