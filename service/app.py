@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service import logs
+from service.auth import first_admin
 from service.auth.context import AuthContext
 from service.clock import Clock, SystemClock
 from service.db.engine import Database
@@ -121,6 +122,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # First start: signing keys are created once and shared through the database.
         await oidc.signer.ensure()
+        await first_admin.announce(ctx)
         _drain_on_sigterm(_app)
         ctx.mailer.start()
         logouts.start()

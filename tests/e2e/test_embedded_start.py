@@ -36,6 +36,8 @@ async def test_a_fresh_data_directory_is_migrated_once(tmp_path):
         # never (they cluttered a first run).
         assert ("database schema migrated to revision" in text) == (start == "first"), text
         assert "alembic" not in text.lower() and "Running upgrade" not in text, text
+        # Nobody administers this Sesame yet: each start logs a one-time setup link.
+        assert f"no administrator yet: open {url}/console/setup/" in text, text
     assert (tmp_path / "data").is_dir()
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.http.console import apps, audit_log, groups, people
+from service.http.console import apps, audit_log, groups, people, setup
 
 router = APIRouter()
-for part in (people, groups, apps, audit_log):
+for part in (people, groups, apps, audit_log, setup):
     router.include_router(part.router)
 
 __all__ = ["router"]
