@@ -59,6 +59,7 @@ KINDS = {
     "tenant.key_revoked": "Passkey API key revoked",
     "api.created": "API registered",
     "api.deleted": "API deleted",
+    "api.roles_changed": "API roles changed",
     "group.created": "Group created",
     "group.deleted": "Group deleted",
     "invitation.sent": "Invitation sent",

@@ -1,6 +1,6 @@
-"""Groups of people, the apps that admit only their members, and invitations to join (issue
-15). Kept beside ``models`` (which re-exports them, so Alembic sees them) to keep that module
-readable."""
+"""Groups of people, the apps that admit only their members, the roles they hold at your
+APIs, and invitations to join (issue 15). Kept beside ``models`` (which re-exports them, so
+Alembic sees them) to keep that module readable."""
 
 from __future__ import annotations
 
@@ -79,3 +79,20 @@ class Invitation(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     accepted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class ApiRole(SQLModel, table=True):
+    """Members of ``group_id`` hold ``role`` at the API ``api_pk``: its access tokens for them
+    carry it in ``roles`` (RFC 9068 2.2.3.1). Goes with the API or the group."""
+
+    __tablename__ = "api_roles"
+
+    api_pk: int = Field(
+        sa_column=Column(Integer, ForeignKey("apis.id", ondelete="CASCADE"), primary_key=True)
+    )
+    group_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    role: str = Field(sa_column=Column(String(64), primary_key=True))

@@ -351,6 +351,7 @@ class TenantCredential(SQLModel, table=True):
 
 
 # Re-exported so that every table is on SQLModel.metadata once this module is imported.
+from service.db.group_tables import ApiRole as ApiRole  # noqa: E402
 from service.db.group_tables import ClientGroup as ClientGroup  # noqa: E402
 from service.db.group_tables import Group as Group  # noqa: E402
 from service.db.group_tables import GroupMember as GroupMember  # noqa: E402

@@ -55,8 +55,10 @@ async def access_token(
     gid: str,
     now: datetime,
     audience: str | None = None,
+    roles: list[str] | None = None,
 ) -> str:
-    """RFC 9068 2.2: ``aud`` is the API the token is for (RFC 8707), else Sesame itself."""
+    """RFC 9068 2.2: ``aud`` is the API the token is for (RFC 8707), else Sesame itself;
+    2.2.3.1: ``roles``, the person's roles at that API (``service.oidc.roles``)."""
     iat = int(now.timestamp())
     claims = {
         "iss": ctx.settings.issuer,
@@ -69,6 +71,8 @@ async def access_token(
         "jti": new_token(16),
         "gid": gid,
     }
+    if roles is not None:
+        claims["roles"] = roles
     return await ctx.signer.sign(claims, alg=ACCESS_TOKEN_ALG, typ=ACCESS_TOKEN_TYP)
 
 

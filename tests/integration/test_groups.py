@@ -237,3 +237,69 @@ async def test_cli_groups(backend, app, client):
     assert sesame(backend, "groups", "delete", name).returncode == 0
     listed = sesame_json(backend, "groups", "list")
     assert name not in {g["name"] for g in listed}
+
+
+async def test_roles_at_an_api_reach_its_access_tokens(admin_app, admin, person):
+    """RFC 9068 2.2.3.1: a token for an API carries the person's roles there, from their
+    groups; a token for Sesame itself carries none."""
+    from joserfc import jwt
+
+    from service.oidc import apis
+
+    browser, username = person
+    api, _ = await apis.create_api(
+        admin_app.state.oidc, "Docs", f"https://docs-{secrets.token_hex(3)}.example", ["docs:read"]
+    )
+    rp = await RelyingParty.register(admin_app, api_access={api.audience: ["docs:read"]})
+    group = unique("editors")
+    await admin.post("/admin/groups", json={"name": group}, headers=AUTH)
+    await admin.put(f"/admin/groups/{group}/members/{username}", headers=AUTH)
+    role_url = f"/admin/apis/{api.api_id}/roles/editor/groups/{group}"
+    assert (await admin.put(role_url, headers=AUTH)).status_code == 204
+    assert (await admin.put(role_url, headers=AUTH)).status_code == 204  # idempotent
+    shown = (await admin.get(f"/admin/apis/{api.api_id}", headers=AUTH)).json()
+    assert shown["roles"] == {"editor": [group]}
+    bad = await admin.put(f"/admin/apis/{api.api_id}/roles/bad role/groups/{group}", headers=AUTH)
+    assert bad.status_code == 400
+    missing = f"/admin/apis/{api.api_id}/roles/editor/groups/no-such-group"
+    assert (await admin.put(missing, headers=AUTH)).status_code == 404
+
+    async def access_claims(token: str) -> dict:
+        return dict(jwt.decode(token, await rp.jwks(), algorithms=["RS256"]).claims)
+
+    tokens = await rp.tokens(browser, resource=api.audience, scope="openid docs:read")
+    assert (await access_claims(tokens["access_token"]))["roles"] == ["editor"]
+    own = await rp.tokens(browser)
+    assert "roles" not in await access_claims(own["access_token"])
+
+    assert (
+        await admin.delete(f"/admin/groups/{group}/members/{username}", headers=AUTH)
+    ).status_code == 204
+    refreshed = await rp.refresh(tokens["refresh_token"])
+    assert refreshed.status_code == 200, refreshed.text
+    assert (await access_claims(refreshed.json()["access_token"]))["roles"] == []
+    assert (await admin.delete(role_url, headers=AUTH)).status_code == 204
+    assert (await admin.delete(role_url, headers=AUTH)).status_code == 404
+
+
+async def test_cli_roles(backend, app):
+    from service.oidc import apis
+
+    api, _ = await apis.create_api(
+        app.state.oidc, "Wiki", f"https://wiki-{secrets.token_hex(3)}.example", ["wiki:read"]
+    )
+    group = unique("wiki-admins")
+    assert sesame(backend, "groups", "create", group).returncode == 0
+    granted = sesame(backend, "apis", "grant-role", api.api_id, "admin", "--group", group)
+    assert granted.returncode == 0 and "now holds admin" in granted.stdout
+    assert sesame_json(backend, "apis", "show", api.api_id)["roles"] == {"admin": [group]}
+    assert (
+        sesame(backend, "apis", "grant-role", api.api_id, "x y", "--group", group).returncode == 2
+    )
+    assert (
+        sesame(backend, "apis", "grant-role", api.api_id, "admin", "--group", "nope").returncode
+        == 1
+    )
+    revoked = sesame(backend, "apis", "revoke-role", api.api_id, "admin", "--group", group)
+    assert revoked.returncode == 0 and "no longer holds" in revoked.stdout
+    assert sesame_json(backend, "apis", "show", api.api_id)["roles"] == {}

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
-from service.http.admin.base import NO_STORE, ApiId, Name, admin_router, found, no_content
+from service.http.admin.base import (
+    GROUP_PATTERN,
+    NO_STORE,
+    ApiId,
+    Name,
+    admin_router,
+    found,
+    no_content,
+)
 from service.http.oidc import Oidc
-from service.oidc import apis
+from service.oidc import apis, roles
 
 router = admin_router()
 
@@ -53,7 +62,29 @@ async def create_api(body: ApiIn, oidc: Oidc) -> Response:
 
 @router.get("/apis/{api_id}")
 async def show_api(api_id: ApiId, oidc: Oidc) -> dict[str, Any]:
-    return apis.api_view(found(await apis.get_api(oidc, api_id)))
+    """With ``roles``: each role and the groups whose members hold it."""
+    api = found(await apis.get_api(oidc, api_id))
+    assert api.id is not None
+    return {**apis.api_view(api), "roles": await roles.roles_of_api(oidc, api.id)}
+
+
+RolePath = Annotated[str, Path(min_length=1, max_length=64, pattern=f"^{roles.ROLE.pattern}$")]
+GroupPath = Annotated[str, Path(min_length=1, max_length=64, pattern=GROUP_PATTERN)]
+
+
+@router.put("/apis/{api_id}/roles/{role}/groups/{group}", status_code=204)
+async def grant_role(api_id: ApiId, role: RolePath, group: GroupPath, oidc: Oidc) -> Response:
+    """The group's members hold the role at this API (RFC 9068 ``roles``); idempotent."""
+    changed = await roles.set_role(oidc, api_id, role, group, True, actor="admin-api")
+    return no_content(changed is not None)
+
+
+@router.delete("/apis/{api_id}/roles/{role}/groups/{group}", status_code=204)
+async def revoke_role(api_id: ApiId, role: RolePath, group: GroupPath, oidc: Oidc) -> Response:
+    """404 when the group did not hold the role (or the API or group does not exist)."""
+    return no_content(
+        bool(await roles.set_role(oidc, api_id, role, group, False, actor="admin-api"))
+    )
 
 
 @router.delete("/apis/{api_id}", status_code=204)

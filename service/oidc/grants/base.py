@@ -25,6 +25,7 @@ from service.oidc.cors import is_browser_app
 from service.oidc.errors import InvalidGrant, InvalidRequest, InvalidTarget, OAuthError
 from service.oidc.groups import membership, needs_membership
 from service.oidc.model import Authentication
+from service.oidc.roles import roles_for
 
 Response = dict[str, Any]
 Handler = Callable[[OidcContext, OAuthClient, dict[str, str]], Awaitable[Response]]
@@ -197,7 +198,10 @@ async def tokens_for_user(
     groups: tuple[str, ...] = (),
 ) -> Response:
     """An access token, and an ID token when ``openid`` was granted (OIDC Core 3.1.3.3), with
-    the person's ``groups`` when that scope was granted (``admitted_groups``)."""
+    the person's ``groups`` when that scope was granted (``admitted_groups``). A token for an
+    API carries the person's roles there (one query, only then)."""
+    assert user.id is not None
+    roles = await roles_for(ctx, grant.resource, user.id) if grant.resource else None
     access = await tokens.access_token(
         ctx,
         client_id=client.client_id,
@@ -206,6 +210,7 @@ async def tokens_for_user(
         gid=grant.gid,
         now=now,
         audience=grant.resource,
+        roles=roles,
     )
     response = bearer_response(ctx, access, " ".join(scope))
     if "openid" in scope:
