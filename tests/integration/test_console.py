@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from service.auth import operators
 from service.db.models import AuditEvent
+from tests.conftest import asgi_client
 from tests.factories import Browser, signed_up
 from tests.rp import RelyingParty
 
@@ -276,3 +277,44 @@ async def test_rotate_keys_and_remove_a_lost_passkey(app, other_client, admin):
             await db.exec(select(AuditEvent.kind).where(AuditEvent.actor == f"admin:{admin_name}"))
         ).all()
     assert "passkey.removed" in kinds and "keys.rotated" in kinds
+
+
+def console_routes() -> list[tuple[str, str]]:
+    """Every console route (method, path with its parameters filled in), the setup link's
+    excepted (it is for whoever holds the link, before any administrator exists)."""
+    from starlette.routing import Route
+
+    from service.http import console
+
+    found = []
+    parts = [getattr(console, name) for name in dir(console)]
+    routes = [r for part in parts if hasattr(part, "router") for r in part.router.routes]
+    for route in routes:
+        if not isinstance(route, Route) or not route.path.startswith("/console"):
+            continue
+        if route.path.startswith("/console/setup"):
+            continue
+        path = re.sub(r"\{public_id\}", "00000000-0000-4000-8000-000000000000", route.path)
+        path = re.sub(r"\{credential_pk\}", "1", path)
+        path = re.sub(r"\{[a-z_]+\}", "x", path)
+        for method in route.methods or ():
+            if method != "HEAD":
+                found.append((method, path))
+    return found
+
+
+async def test_every_console_route_refuses_anyone_but_an_administrator(app, other_client, admin):
+    routes = console_routes()
+    assert len(routes) >= 24, routes  # as many as the console has today, at least
+    async with asgi_client(app) as anonymous_client:
+        anonymous = Browser(anonymous_client)
+        for method, path in routes:
+            answer = await (anonymous.client.get(path) if method == "GET" else anonymous.form(path))
+            assert answer.status_code == 303, (method, path, answer.status_code)
+            assert answer.headers["location"].startswith("/signin?next=")
+    person, _, _ = await signed_up(other_client)
+    for method, path in routes:
+        answer = await (person.client.get(path) if method == "GET" else person.form(path))
+        assert answer.status_code == 403, (method, path, answer.status_code)
+        assert answer.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
