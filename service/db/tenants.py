@@ -107,3 +107,12 @@ async def delete_credentials(
         query = query.where(col(TenantCredential.credential_id) == credential_id)
     result = await session.exec(query)
     return int(result.rowcount or 0)
+
+
+async def keys_of(session: AsyncSession, tenant_pk: int) -> list[TenantApiKey]:
+    result = await session.exec(
+        select(TenantApiKey)
+        .where(TenantApiKey.tenant_pk == tenant_pk)
+        .order_by(col(TenantApiKey.created_at))
+    )
+    return list(result.all())

@@ -165,3 +165,10 @@ async def tenant_for_key(ctx: AuthContext, authorization: str | None) -> Tenant:
         ctx, "api-tenant", tenant.tenant_id, ctx.settings.api_rate_per_tenant, window=60
     )
     return tenant
+
+
+async def list_keys(ctx: AuthContext, tenant: Tenant) -> list[TenantApiKey]:
+    """The tenant's keys by their lookups (never their secrets), revoked ones too."""
+    assert tenant.id is not None
+    async with ctx.db.session() as db:
+        return await tenant_rows.keys_of(db, tenant.id)

@@ -318,3 +318,64 @@ async def test_every_console_route_refuses_anyone_but_an_administrator(app, othe
         assert answer.status_code == 403, (method, path, answer.status_code)
         assert answer.headers["cache-control"] == "no-store"
         assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+async def test_apis_and_their_roles_from_the_console(app, admin):
+    browser, _ = admin
+    audience = f"https://console-api-{secrets.token_hex(3)}.example"
+    made = await browser.form(
+        "/console/apis",
+        {"name": "Ledger", "audience": audience, "scopes": "ledger:read ledger:write"},
+    )
+    assert made.status_code == 200, made.text
+    api_id = re.search(r'id="shown-id">([^<]+)<', made.text).group(1)
+    assert re.search(r'id="shown-secret">[^<]{20,}<', made.text)
+    bad = await browser.form("/console/apis", {"name": "x", "audience": "ftp://x", "scopes": "a"})
+    assert bad.status_code == 400
+    group = f"ledger-{secrets.token_hex(3)}"
+    await browser.form("/console/groups", {"name": group})
+    given = await browser.form(
+        f"/console/apis/{api_id}/roles", {"role": "auditor", "group": group, "held": "yes"}
+    )
+    assert given.status_code == 303
+    page = await browser.client.get("/console/apis")
+    section = page.text.split(f'data-api-id="{api_id}"')[1].split("</section>")[0]
+    assert f"auditor · {group}" in section
+    taken = await browser.form(f"/console/apis/{api_id}/roles", {"role": "auditor", "group": group})
+    assert taken.status_code == 303
+    page = await browser.client.get("/console/apis")
+    assert f"auditor · {group}" not in page.text.split(f'data-api-id="{api_id}"')[1]
+    assert (await browser.form(f"/console/apis/{api_id}/delete")).status_code == 303
+    assert f'data-api-id="{api_id}"' not in (await browser.client.get("/console/apis")).text
+
+
+async def test_passkey_api_tenants_and_keys_from_the_console(app, admin):
+    browser, _ = admin
+    made = await browser.form(
+        "/console/tenants",
+        {"name": "Shop", "rp_id": "shop.example", "origins": "https://shop.example"},
+    )
+    assert made.status_code == 200, made.text
+    tenant_id = re.search(r'id="shown-id">([^<]+)<', made.text).group(1)
+    first = re.search(r'id="shown-secret">(sk_[^<]+)<', made.text).group(1)
+    listing = "/api/passkeys/v1/users/u1/credentials"
+    async with asgi_client(app) as shop:
+        auth = {"Authorization": f"Bearer {first}"}
+        assert (await shop.get(listing, headers=auth)).status_code == 200
+        added = await browser.form(f"/console/tenants/{tenant_id}/keys")
+        second = re.search(r'id="shown-secret">(sk_[^<]+)<', added.text).group(1)
+        lookup = first.split("_")[1]
+        assert (
+            await browser.form(f"/console/tenants/{tenant_id}/keys/{lookup}/revoke")
+        ).status_code == 303
+        assert (await shop.get(listing, headers=auth)).status_code == 401
+        other = {"Authorization": f"Bearer {second}"}
+        assert (await shop.get(listing, headers=other)).status_code == 200
+    bad = await browser.form(
+        "/console/tenants", {"name": "x", "rp_id": "a.example", "origins": "https://b.example"}
+    )
+    assert bad.status_code == 400
+    assert (await browser.form(f"/console/tenants/{tenant_id}/delete")).status_code == 303
+    assert (
+        f'data-tenant-id="{tenant_id}"' not in (await browser.client.get("/console/tenants")).text
+    )

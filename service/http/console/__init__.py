@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.http.console import apps, audit_log, groups, people, setup
+from service.http.console import apps, audit_log, groups, people, resources, setup
 
 router = APIRouter()
-for part in (people, groups, apps, audit_log, setup):
+for part in (people, groups, apps, resources, audit_log, setup):
     router.include_router(part.router)
 
 __all__ = ["router"]

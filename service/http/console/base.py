@@ -62,6 +62,10 @@ NOTICES = {
     "app-groups": N_("The app's allowed groups are saved."),
     "app-saved": N_("The app's addresses are saved."),
     "passkey-removed": N_("The passkey is removed; its owner is told by email."),
+    "roles-saved": N_("The API's roles are saved."),
+    "api-deleted": N_("The API is deleted."),
+    "key-revoked": N_("The key is revoked: it stops working at once."),
+    "tenant-deleted": N_("The tenant is deleted, with its keys and its users' passkeys."),
     "keys-rotated": N_("New signing keys are published; they sign in a few minutes."),
     "app-deleted": N_("The app is deleted, and everything issued to it."),
 }
