@@ -22,8 +22,9 @@ from service.auth.notices import queue_notice
 from service.auth.sessions import end_user_sessions
 from service.db import credentials
 from service.db import grants as grant_rows
+from service.db import sessions as session_rows
 from service.db import users as user_rows
-from service.db.models import User
+from service.db.models import Session, User
 from service.i18n import N_
 
 
@@ -191,3 +192,10 @@ async def remove_passkey(ctx: AuthContext, user: User, credential_pk: int, *, ac
         await db.commit()
     ctx.mailer.wake()
     return True
+
+
+async def sessions_of(ctx: AuthContext, user: User) -> list[Session]:
+    """The person's browser sessions (when started, last seen, from which browser, how)."""
+    assert user.id is not None
+    async with ctx.db.session() as db:
+        return await session_rows.for_user(db, user.id)

@@ -123,6 +123,8 @@ async def test_an_admin_runs_people_and_groups_from_the_console(app, client, oth
 
     user_page = await browser.client.get(f"/console/users/{bob}")
     assert "Bob Member" in user_page.text and f'href="/console/groups/{group}"' in user_page.text
+    sessions = user_page.text.split('id="person-sessions"')[1].split("</ul>")[0]
+    assert sessions.count("<li>") == 1 and "passkey" in sessions
     removed = await browser.form(f"/console/groups/{group}/members/{bob}/remove")
     assert removed.status_code == 303
     assert (await rp.start(person, rp.new_flow())).status_code == 403  # the app refuses him now

@@ -12,12 +12,13 @@ from starlette.responses import RedirectResponse, Response
 
 from service import audit
 from service.auth import account, invitations, operators, overview
+from service.auth.names import browser_label
 from service.auth.operators import UserSummary
 from service.http.console.base import CHANGE, Admin, Confirmed, console_page, done
 from service.http.deps import Ctx
 from service.http.oidc import Oidc
 from service.http.retry import RetryReadsRoute
-from service.oidc import groups
+from service.oidc import consent, groups
 from service.oidc.key_rotation import rotate_keys
 
 router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
@@ -83,6 +84,9 @@ async def person(
         member_of=await groups.groups_of(oidc, user),
         all_groups=[g.name for g, _ in await groups.list_groups(oidc)],
         activity=await audit.search(ctx.db, user_id=user.id, limit=20),
+        sessions=await operators.sessions_of(ctx, user),
+        apps=await consent.allowed_apps(oidc, user.id),
+        browser_label=browser_label,
         is_self=user.id == session.user.id,
     )
 
