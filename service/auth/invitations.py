@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import audit
+from service.auth import ratelimit
 from service.auth.addresses import is_valid_email, normalize_email
 from service.auth.context import AuthContext
 from service.auth.errors import AuthError, SignupRejected
@@ -73,6 +74,8 @@ async def invite(
         raise InvitationRejected(N_("Enter a valid email address, like name@example.com."))
     if len(groups) > MAX_GROUPS:
         raise InvitationRejected(detail="too many groups")
+    # The same budget as every mail to one address: invitations cannot flood an inbox.
+    await ratelimit.hit(ctx, "email", normalize_email(email), ctx.settings.email_rate_per_address)
     now = ctx.clock.now()
     token = secrets.token_urlsafe(32)
     row = Invitation(

@@ -216,3 +216,15 @@ async def test_console_and_cli_invitations(backend, make_app, smtp):
     assert made.returncode == 0, made.stderr
     assert "/signup?invitation=" in made.stdout and "works once" in made.stderr
     assert sesame(backend, "users", "invite", "not-an-address").returncode == 2
+
+
+async def test_invitations_to_one_address_share_its_mail_budget(make_app, smtp, backend):
+    app = inviting_app(make_app, smtp, backend, email_rate_per_address=2)
+    email = f"flood{secrets.token_hex(3)}@example.com"
+    async with asgi_client(app) as admin:
+        answers = [
+            await admin.post("/admin/invitations", json={"email": email}, headers=AUTH)
+            for _ in range(3)
+        ]
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert int(answers[2].headers["retry-after"]) >= 1
