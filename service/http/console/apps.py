@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from service.http.console.base import CHANGE, Admin, Confirmed, console_page, done
+from service.http.console.base import CHANGE, Admin, Confirmed, actor, console_page, done
 from service.http.deps import Ctx
 from service.http.oidc import Oidc
 from service.http.retry import RetryReadsRoute
@@ -61,7 +61,7 @@ async def create_app(request: Request, ctx: Ctx, oidc: Oidc, session: Confirmed)
         scopes=["openid", *(s for s in form.getlist("scope") if isinstance(s, str))],
         first_party=form.get("first_party") == "yes",
     )
-    row, secret = await clients.create_client(oidc, spec, actor=f"admin:{session.user.username}")
+    row, secret = await clients.create_client(oidc, spec, actor=actor(session))
     return console_page(
         request, ctx, session, "app_created.html", app=clients.client_view(row), secret=secret
     )
@@ -93,10 +93,7 @@ async def set_uris(client_id: str, request: Request, oidc: Oidc, session: Confir
         redirect_uris=_lines(form, "redirect_uris"),
         post_logout_redirect_uris=_lines(form, "post_logout_redirect_uris"),
     )
-    if (
-        await update_client(oidc, client_id, changes, actor=f"admin:{session.user.username}")
-        is None
-    ):
+    if await update_client(oidc, client_id, changes, actor=actor(session)) is None:
         raise HTTPException(404)
     return done(f"/console/apps/{client_id}", "app-saved")
 
@@ -109,8 +106,7 @@ async def set_app_groups(
     form = await request.form()
     chosen = [v for v in form.getlist("group") if isinstance(v, str)]
     changes = ClientChanges(allowed_groups=chosen)
-    actor = f"admin:{session.user.username}"
-    if await update_client(oidc, client_id, changes, actor=actor) is None:
+    if await update_client(oidc, client_id, changes, actor=actor(session)) is None:
         raise HTTPException(404)
     return done("/console/apps", "app-groups")
 
@@ -120,7 +116,7 @@ async def rotate_secret(
     client_id: str, request: Request, ctx: Ctx, oidc: Oidc, session: Confirmed
 ) -> Response:
     """The old secret stops working at once; the new one is shown only on this page."""
-    secret = await clients.rotate_secret(oidc, client_id, actor=f"admin:{session.user.username}")
+    secret = await clients.rotate_secret(oidc, client_id, actor=actor(session))
     if secret is None:
         raise HTTPException(404)
     app = await _app(oidc, client_id)
@@ -130,6 +126,6 @@ async def rotate_secret(
 @router.post("/console/apps/{client_id}/delete", dependencies=CHANGE)
 async def delete_app(client_id: str, oidc: Oidc, session: Confirmed) -> Response:
     """Everything issued to the app goes with it."""
-    if not await clients.delete_client(oidc, client_id, actor=f"admin:{session.user.username}"):
+    if not await clients.delete_client(oidc, client_id, actor=actor(session)):
         raise HTTPException(404)
     return done("/console/apps", "app-deleted")

@@ -88,3 +88,8 @@ def done(path: str, notice: str) -> RedirectResponse:
     """After a change: back to a console page (303, so a reload never re-posts), saying so."""
     assert notice in NOTICES
     return RedirectResponse(f"{quote(path)}?done={notice}", status_code=303)
+
+
+def actor(session: CurrentSession) -> str:
+    """Who the audit trail says acted: ``admin:<username>``."""
+    return f"admin:{session.user.username}"

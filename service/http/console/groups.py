@@ -10,8 +10,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from service.auth import operators
+from service.auth.context import AuthContext
+from service.auth.sessions import CurrentSession
 from service.db.models import Group
-from service.http.console.base import CHANGE, Admin, Confirmed, console_page, done
+from service.http.console.base import CHANGE, Admin, Confirmed, actor, console_page, done
 from service.http.deps import Ctx
 from service.http.oidc import Oidc
 from service.http.retry import RetryReadsRoute
@@ -35,7 +37,7 @@ async def create_group(
     description: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     created = await groups.create_group(
-        oidc, name.strip(), description.strip(), actor=f"admin:{session.user.username}"
+        oidc, name.strip(), description.strip(), actor=actor(session)
     )
     return done(f"/console/groups/{created.name}", "group-created")
 
@@ -55,6 +57,19 @@ async def group_page(name: str, request: Request, ctx: Ctx, oidc: Oidc, session:
     return console_page(request, ctx, session, "group.html", detail=detail)
 
 
+async def change_membership(
+    ctx: AuthContext, oidc: OidcContext, name: str, who: str, member: bool, by: CurrentSession
+) -> Group:
+    """Put the person (username, email address or user id) in the group, or take them out;
+    404 when either is not there."""
+    group = await _group(oidc, name)
+    person = await operators.find_user(ctx, who.strip())
+    if person is None:
+        raise HTTPException(404)
+    await groups.set_membership(oidc, group, person.user, member, actor=actor(by))
+    return group
+
+
 @router.post("/console/groups/{name}/members", dependencies=CHANGE)
 async def add_member(
     name: str,
@@ -63,14 +78,7 @@ async def add_member(
     oidc: Oidc,
     session: Confirmed,
 ) -> Response:
-    """By username, email address or user id."""
-    group = await _group(oidc, name)
-    person = await operators.find_user(ctx, who.strip())
-    if person is None:
-        raise HTTPException(404)
-    await groups.set_membership(
-        oidc, group, person.user, True, actor=f"admin:{session.user.username}"
-    )
+    group = await change_membership(ctx, oidc, name, who, True, session)
     return done(f"/console/groups/{group.name}", "joined")
 
 
@@ -78,19 +86,13 @@ async def add_member(
 async def remove_member(
     name: str, public_id: str, ctx: Ctx, oidc: Oidc, session: Confirmed
 ) -> Response:
-    group = await _group(oidc, name)
-    person = await operators.find_user(ctx, public_id)
-    if person is None:
-        raise HTTPException(404)
-    await groups.set_membership(
-        oidc, group, person.user, False, actor=f"admin:{session.user.username}"
-    )
+    group = await change_membership(ctx, oidc, name, public_id, False, session)
     return done(f"/console/groups/{group.name}", "left")
 
 
 @router.post("/console/groups/{name}/delete", dependencies=CHANGE)
 async def delete_group(name: str, oidc: Oidc, session: Confirmed) -> Response:
     """Refused (409, with the apps named) while an app admits the group."""
-    if not await groups.delete_group(oidc, name, actor=f"admin:{session.user.username}"):
+    if not await groups.delete_group(oidc, name, actor=actor(session)):
         raise HTTPException(404)
     return done("/console/groups", "group-deleted")

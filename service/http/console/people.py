@@ -14,7 +14,8 @@ from service import audit
 from service.auth import account, invitations, operators, overview
 from service.auth.names import browser_label
 from service.auth.operators import UserSummary
-from service.http.console.base import CHANGE, Admin, Confirmed, console_page, done
+from service.http.console.base import CHANGE, Admin, Confirmed, actor, console_page, done
+from service.http.console.groups import change_membership
 from service.http.deps import Ctx
 from service.http.oidc import Oidc
 from service.http.retry import RetryReadsRoute
@@ -40,7 +41,7 @@ async def dashboard(request: Request, ctx: Ctx, session: Admin) -> Response:
 @router.post("/console/keys/rotate", dependencies=CHANGE)
 async def rotate_signing_keys(oidc: Oidc, session: Confirmed) -> Response:
     """New keys are published now and sign after the caches have seen them."""
-    await rotate_keys(oidc, actor=f"admin:{session.user.username}")
+    await rotate_keys(oidc, actor=actor(session))
     return done("/console", "keys-rotated")
 
 
@@ -100,20 +101,19 @@ async def act_on_person(public_id: str, action: str, ctx: Ctx, session: Confirme
     if action not in ACTIONS:
         raise HTTPException(404)
     user = (await _person(ctx, public_id)).user
-    actor = f"admin:{session.user.username}"
     here = f"/console/users/{public_id}"
     if action in {"disable", "enable"}:
         disabling = action == "disable"
-        await operators.set_disabled(ctx, user, disabling, actor=actor, by=session.user)
+        await operators.set_disabled(ctx, user, disabling, actor=actor(session), by=session.user)
         return done(here, "disabled" if disabling else "enabled")
     if action == "sign-out":
-        await operators.revoke_sessions(ctx, user, actor=actor)
+        await operators.revoke_sessions(ctx, user, actor=actor(session))
         return done(here, "signed-out")
     if action == "delete":
-        await operators.delete_user(ctx, user, actor=actor, by=session.user)
+        await operators.delete_user(ctx, user, actor=actor(session), by=session.user)
         return done("/console/users", "deleted")
     granting = action == "grant-admin"
-    await operators.set_admin(ctx, user, granting, actor=actor, by=session.user)
+    await operators.set_admin(ctx, user, granting, actor=actor(session), by=session.user)
     return done(here, "admin" if granting else "not-admin")
 
 
@@ -123,8 +123,7 @@ async def remove_passkey(
 ) -> Response:
     """A lost passkey; the owner is told by email."""
     user = (await _person(ctx, public_id)).user
-    actor = f"admin:{session.user.username}"
-    if not await operators.remove_passkey(ctx, user, credential_pk, actor=actor):
+    if not await operators.remove_passkey(ctx, user, credential_pk, actor=actor(session)):
         raise HTTPException(404)
     return done(f"/console/users/{public_id}", "passkey-removed")
 
@@ -137,12 +136,7 @@ async def join_group(
     oidc: Oidc,
     session: Confirmed,
 ) -> Response:
-    user = (await _person(ctx, public_id)).user
-    found = await groups.find_group(oidc, group)
-    if found is None:
-        raise HTTPException(404)
-    actor = f"admin:{session.user.username}"
-    await groups.set_membership(oidc, found, user, True, actor=actor)
+    await change_membership(ctx, oidc, group, public_id, True, session)
     return done(f"/console/users/{public_id}", "joined")
 
 
@@ -168,9 +162,7 @@ async def invite(request: Request, ctx: Ctx, session: Confirmed) -> Response:
     if not isinstance(email, str) or len(email) > 320:
         raise HTTPException(400)
     chosen = [v for v in form.getlist("group") if isinstance(v, str)]
-    row, path = await invitations.invite(
-        ctx, email, chosen, actor=f"admin:{session.user.username}", by=session.user
-    )
+    row, path = await invitations.invite(ctx, email, chosen, actor=actor(session), by=session.user)
     return console_page(
         request,
         ctx,

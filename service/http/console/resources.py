@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from service import passkey_api
 from service.db.models import Tenant
-from service.http.console.base import CHANGE, Admin, Confirmed, console_page, done
+from service.http.console.base import CHANGE, Admin, Confirmed, actor, console_page, done
 from service.http.deps import Ctx
 from service.http.oidc import Oidc
 from service.http.retry import RetryReadsRoute
@@ -48,7 +48,7 @@ def _shown_once(
 
 
 def _actor(session: Admin) -> str:
-    return f"admin:{session.user.username}"
+    return actor(session)
 
 
 @router.get("/console/apis")
@@ -68,7 +68,7 @@ async def create_api(request: Request, ctx: Ctx, oidc: Oidc, session: Confirmed)
         _field(form, "name", 100),
         _field(form, "audience", 300),
         _field(form, "scopes").split(),
-        actor=_actor(session),
+        actor=actor(session),
     )
     return _shown_once(request, ctx, session, api.name, (API_ID, api.api_id), secret)
 
@@ -79,7 +79,7 @@ async def change_role(api_id: str, request: Request, oidc: Oidc, session: Confir
     form = await request.form()
     held = form.get("held") == "yes"
     role, group = _field(form, "role", 64), _field(form, "group", 64)
-    changed = await roles.set_role(oidc, api_id, role, group, held, actor=_actor(session))
+    changed = await roles.set_role(oidc, api_id, role, group, held, actor=actor(session))
     if changed is None:
         raise HTTPException(404)
     return done("/console/apis", "roles-saved")
@@ -87,7 +87,7 @@ async def change_role(api_id: str, request: Request, oidc: Oidc, session: Confir
 
 @router.post("/console/apis/{api_id}/delete", dependencies=CHANGE)
 async def delete_api(api_id: str, oidc: Oidc, session: Confirmed) -> Response:
-    if not await apis.delete_api(oidc, api_id, actor=_actor(session)):
+    if not await apis.delete_api(oidc, api_id, actor=actor(session)):
         raise HTTPException(404)
     return done("/console/apis", "api-deleted")
 
@@ -109,7 +109,7 @@ async def create_tenant(request: Request, ctx: Ctx, session: Confirmed) -> Respo
         _field(form, "name", 100),
         _field(form, "rp_id", 253),
         _field(form, "origins").split(),
-        actor=_actor(session),
+        actor=actor(session),
     )
     return _shown_once(request, ctx, session, tenant.name, (TENANT_ID, tenant.tenant_id), key)
 
@@ -125,14 +125,14 @@ async def _tenant(ctx: Ctx, tenant_id: str) -> Tenant:
 async def add_key(tenant_id: str, request: Request, ctx: Ctx, session: Confirmed) -> Response:
     """Rotation: add a key, deploy it, then revoke the old one."""
     tenant = await _tenant(ctx, tenant_id)
-    key = await passkey_api.new_api_key(ctx, tenant, "console", actor=_actor(session))
+    key = await passkey_api.new_api_key(ctx, tenant, "console", actor=actor(session))
     return _shown_once(request, ctx, session, tenant.name, (TENANT_ID, tenant.tenant_id), key)
 
 
 @router.post("/console/tenants/{tenant_id}/keys/{lookup}/revoke", dependencies=CHANGE)
 async def revoke_key(tenant_id: str, lookup: str, ctx: Ctx, session: Confirmed) -> Response:
     tenant = await _tenant(ctx, tenant_id)
-    if not await passkey_api.revoke_api_key(ctx, tenant, lookup[:16], actor=_actor(session)):
+    if not await passkey_api.revoke_api_key(ctx, tenant, lookup[:16], actor=actor(session)):
         raise HTTPException(404)
     return done("/console/tenants", "key-revoked")
 
@@ -140,5 +140,5 @@ async def revoke_key(tenant_id: str, lookup: str, ctx: Ctx, session: Confirmed) 
 @router.post("/console/tenants/{tenant_id}/delete", dependencies=CHANGE)
 async def delete_tenant(tenant_id: str, ctx: Ctx, session: Confirmed) -> Response:
     """The tenant, its keys and every passkey its users registered."""
-    await passkey_api.delete_tenant(ctx, await _tenant(ctx, tenant_id), actor=_actor(session))
+    await passkey_api.delete_tenant(ctx, await _tenant(ctx, tenant_id), actor=actor(session))
     return done("/console/tenants", "tenant-deleted")
