@@ -50,6 +50,7 @@ _WHY = {
     400: "Malformed or refused input",
     401: "Missing or wrong credentials (admin token or API key)",
     404: "No such resource (or the admin API is disabled)",
+    403: "Refused by a setting (e.g. SESAME_SIGNUP=closed)",
     409: "Conflicts with what exists (e.g. a client id already registered)",
     413: "The request body is over 64 KiB",
     429: "Rate limited; Retry-After says when to try again",

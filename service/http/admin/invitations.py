@@ -11,6 +11,7 @@ from service.auth import invitations
 from service.db.models import Invitation
 from service.http.admin.base import NO_STORE, GroupName, admin_router
 from service.http.deps import Ctx
+from service.http.openapi import error_responses
 
 router = admin_router()
 
@@ -34,10 +35,11 @@ def invitation_view(row: Invitation) -> dict[str, Any]:
     }
 
 
-@router.post("/invitations", status_code=201)
+@router.post("/invitations", status_code=201, responses=error_responses(403, 429))
 async def invite(body: InvitationIn, ctx: Ctx) -> Response:
     """Mails the person a single-use link that creates their account (with a passkey); the
-    link is also in this answer, once, for when mail cannot reach them."""
+    link is also in this answer, once, for when mail cannot reach them. 403 while sign-up is
+    closed; 429 past the address's mail budget."""
     row, path = await invitations.invite(ctx, body.email, body.groups, actor="admin-api")
     view = {**invitation_view(row), "link": f"{ctx.settings.issuer}{path}"}
     return JSONResponse(view, status_code=201, headers=NO_STORE)
