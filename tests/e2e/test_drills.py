@@ -1,0 +1,32 @@
+"""The drills of bench/ as CI runs them (issue 16): the load drill's 60-second smoke variant on
+PostgreSQL + Redis must end with no error at all."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from bench.drill_load import Drill, report
+from tests.conftest import require_postgres_and_redis
+from tests.processes import ROOT
+
+
+def test_the_load_drill_smoke_passes():
+    require_postgres_and_redis()
+    done = subprocess.run(
+        [sys.executable, "bench/drill_load.py", "--smoke"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "errors: 0" in done.stdout and "verdict: PASS" in done.stdout
+    completed = int(done.stdout.split("completed flows: ")[1].split()[0])
+    assert completed >= 250  # 5 flows/s for 60 s, every one of them through
+
+
+def test_the_drill_fails_on_any_error(capsys):
+    run = Drill("http://localhost:1", "c", "s", jwks=None)  # type: ignore[arg-type]
+    run.completed = run.id_tokens = 10
+    assert report(run, 1.0, 100.0, 101.0) == 0
+    run.errors["token:500"] += 1
+    assert report(run, 1.0, 100.0, 101.0) == 1
+    assert "verdict: FAIL" in capsys.readouterr().out
