@@ -1,12 +1,15 @@
 """The drills of bench/ as CI runs them (issue 16): the load drill's 60-second smoke variant on
-PostgreSQL + Redis must end with no error at all."""
+PostgreSQL + Redis must end with no error at all, and the race drill must pass on both
+backends."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 
 from bench.drill_load import Drill, report
+from bench.drill_races import SUCCESS, verdict
 from tests.conftest import require_postgres_and_redis
 from tests.processes import ROOT
 
@@ -29,4 +32,24 @@ def test_the_drill_fails_on_any_error(capsys):
     assert report(run, 1.0, 100.0, 101.0) == 0
     run.errors["token:500"] += 1
     assert report(run, 1.0, 100.0, 101.0) == 1
+    assert "verdict: FAIL" in capsys.readouterr().out
+
+
+def test_the_race_drill_passes(backend):
+    done = subprocess.run(
+        [sys.executable, "bench/drill_races.py", "--backend", backend.name],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "verdict: PASS" in done.stdout
+    for name in SUCCESS:
+        assert f"{name:18s} successes" in done.stdout, name
+
+
+def test_the_race_drill_fails_on_two_winners_or_a_leak(capsys):
+    results = {name: Counter({status: 1, 400: 19}) for name, status in SUCCESS.items()}
+    assert verdict(results, leaked=0) == 0
+    assert verdict(results, leaked=1) == 1
+    results["email code"] = Counter({303: 2, 410: 18})
+    assert verdict(results, leaked=0) == 1
     assert "verdict: FAIL" in capsys.readouterr().out
