@@ -25,6 +25,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -67,12 +68,17 @@ class Drill:
         if response.status_code != status:
             raise StepFailed(f"{step}:{response.status_code}")
 
-    async def flow(self, client: httpx.AsyncClient, auth: SoftAuthenticator) -> None:
-        """One person's whole journey."""
+    async def flow(
+        self, client: httpx.AsyncClient, auth: SoftAuthenticator, base: str | None = None
+    ) -> None:
+        """One person's whole journey; ``base``: the replica the app's server talks to (the
+        issuer's by default)."""
         client.cookies.clear()
         browser = Browser(client)
         await browser.csrf()
-        options = await browser.begin_signin()
+        begun = await browser.post("/signin/begin", {})
+        self.expect("signin-begin", begun)
+        options = begun.json()
         signed = await self.timed(
             "signin",
             browser.post(
@@ -81,27 +87,9 @@ class Drill:
             ),
         )
         self.expect("signin", signed)
-        verifier, challenge = pkce_pair()
-        state, nonce = secrets.token_urlsafe(8), secrets.token_urlsafe(8)
-        query = urlencode({
-            "response_type": "code", "client_id": self.client_id, "redirect_uri": REDIRECT,
-            "scope": "openid profile email", "state": state, "nonce": nonce,
-            "code_challenge": challenge, "code_challenge_method": "S256",
-        })  # fmt: skip
-        answer = await self.timed("authorize", client.get(f"/authorize?{query}"))
-        location = answer.headers.get("location", "")
-        if answer.status_code not in (302, 303) or not location.startswith(REDIRECT):
-            raise StepFailed(f"authorize:{answer.status_code}")
-        params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-        if params.get("state") != state or params.get("iss") != self.url or "code" not in params:
-            raise StepFailed("authorize:bad-response")
-        async with httpx.AsyncClient(base_url=self.url, timeout=30) as app:
-            body = {"grant_type": "authorization_code", "code": params["code"],
-                    "redirect_uri": REDIRECT, "code_verifier": verifier}  # fmt: skip
-            tokens = await self.timed("token", app.post("/token", data=body, headers=self.basic))
-            self.expect("token", tokens)
-            issued = tokens.json()
-            self.validate(issued["id_token"], nonce)
+        async with httpx.AsyncClient(base_url=base or self.url, timeout=30) as app:
+            issued = await self.tokens(client, app)
+            used = issued["_code"]
             bearer = {"Authorization": f"Bearer {issued['access_token']}"}
             info = await self.timed("userinfo", app.get("/userinfo", headers=bearer))
             self.expect("userinfo", info)
@@ -112,14 +100,36 @@ class Drill:
             gone = await self.timed("revoke", app.post("/revoke", data=body, headers=self.basic))
             self.expect("revoke", gone)
             # Nothing used or revoked works again: the code a second time, the revoked token.
-            again = {"grant_type": "authorization_code", "code": params["code"],
-                     "redirect_uri": REDIRECT, "code_verifier": verifier}  # fmt: skip
-            self.expect(
-                "code-reused", await app.post("/token", data=again, headers=self.basic), 400
-            )
+            self.expect("code-reused", await app.post("/token", data=used, headers=self.basic), 400)
             body = {"grant_type": "refresh_token", "refresh_token": fresh.json()["refresh_token"]}
             revoked = await app.post("/token", data=body, headers=self.basic)
             self.expect("revoked-refresh", revoked, 400)
+
+    async def tokens(self, page: httpx.AsyncClient, app: httpx.AsyncClient) -> dict[str, Any]:
+        """A signed-in browser through /authorize, then the app's code exchange with the ID
+        token validated: the token response, with the exchange's form as ``_code``."""
+        verifier, challenge = pkce_pair()
+        state, nonce = secrets.token_urlsafe(8), secrets.token_urlsafe(8)
+        query = urlencode({
+            "response_type": "code", "client_id": self.client_id, "redirect_uri": REDIRECT,
+            "scope": "openid profile email", "state": state, "nonce": nonce,
+            "code_challenge": challenge, "code_challenge_method": "S256",
+        })  # fmt: skip
+        answer = await self.timed("authorize", page.get(f"/authorize?{query}"))
+        location = answer.headers.get("location", "")
+        if answer.status_code not in (302, 303) or not location.startswith(REDIRECT):
+            raise StepFailed(f"authorize:{answer.status_code}")
+        params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        if params.get("state") != state or params.get("iss") != self.url or "code" not in params:
+            raise StepFailed("authorize:bad-response")
+        body = {"grant_type": "authorization_code", "code": params["code"],
+                "redirect_uri": REDIRECT, "code_verifier": verifier}  # fmt: skip
+        tokens = await self.timed("token", app.post("/token", data=body, headers=self.basic))
+        self.expect("token", tokens)
+        issued: dict[str, Any] = tokens.json()
+        self.validate(issued["id_token"], nonce)
+        issued["_code"] = body
+        return issued
 
     def validate(self, id_token: str, nonce: str) -> None:
         """What an app's library checks (OIDC Core 3.1.3.7)."""
