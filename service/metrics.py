@@ -51,8 +51,8 @@ REQUESTS = Counter(
 )
 LATENCY = Histogram(
     "sesame_http_request_duration_seconds",
-    "HTTP request latency by route",
-    ["route"],
+    "HTTP request latency by route and outcome (ok: below 400, refused: 4xx, failed: 5xx)",
+    ["route", "outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 SIGNINS = Counter(
@@ -69,3 +69,8 @@ LOGOUTS = Counter(
 )
 SWEPT = Counter("sesame_swept_rows_total", "Rows removed by housekeeping, by kind", ["kind"])
 RATE_LIMITED = Counter("sesame_rate_limit_hits_total", "Requests refused by a rate limit", ["kind"])
+
+
+def outcome(status: int) -> str:
+    """The bounded outcome label of a status: ok, refused (4xx) or failed (5xx)."""
+    return "ok" if status < 400 else "refused" if status < 500 else "failed"

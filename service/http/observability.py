@@ -13,7 +13,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import audit
-from service.metrics import LATENCY, REQUESTS
+from service.metrics import LATENCY, REQUESTS, outcome
 
 log = logging.getLogger("sesame.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -56,7 +56,7 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(route).observe(elapsed)
+            LATENCY.labels(route, outcome(status)).observe(elapsed)
             fields = {
                 "request_id": request_id,
                 "method": scope["method"],

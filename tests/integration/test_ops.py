@@ -78,11 +78,30 @@ async def test_metrics_count_requests_signins_and_tokens(app, client):
     assert re.search(
         r'sesame_http_requests_total\{method="GET",route="/authorize",status="303"\} \d', text
     )
-    assert 'sesame_http_request_duration_seconds_bucket{le="0.005",route="/token"}' in text
+    ok = r'sesame_http_request_duration_seconds_bucket\{[^}]*outcome="ok"[^}]*route="/token"'
+    assert re.search(ok, text), text[:2000]
     assert re.search(r'sesame_tokens_issued_total\{grant="authorization_code"\} [1-9]', text)
     # Labels are route templates, never raw paths carrying ids or tokens.
     assert "/interaction/{uid}" in text or "/authorize" in text
     assert not re.search(r'route="/signin/email/[A-Za-z0-9_-]{20,}"', text)
+
+
+async def test_latency_histograms_per_outcome(app, client):
+    """The token endpoint's and the ceremonies' latency, apart for successes, refusals and
+    failures: a refused exchange and a refused passkey finish land under outcome="refused"."""
+    browser, _, _ = await signed_up(client)
+    rp = await RelyingParty.register(app)
+    flow = await rp.authorize(browser)
+    assert (await rp.exchange(flow, code_verifier="x" * 43)).status_code == 400
+    bad = await browser.post("/signin/finish", {"ceremony": "nope", "credential": {}})
+    assert bad.status_code >= 400
+    text = (await client.get("/metrics")).text
+    for route in ("/token", "/signin/finish"):
+        refused = (
+            r'sesame_http_request_duration_seconds_count\{[^}]*outcome="refused"[^}]*'
+            f'route="{route}"' + r"\} [1-9]"
+        )
+        assert re.search(refused, text), route
 
 
 async def test_metrics_token(make_app):
