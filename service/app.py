@@ -35,6 +35,7 @@ from service.http import (
     ops,
     pages,
     passkey_api,
+    tracing,
 )
 from service.http import oidc as oidc_routes
 from service.http.back_channel import BackChannelRoutes
@@ -137,6 +138,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         await logouts.stop()
         await ctx.store.close()
         await ctx.db.dispose()
+        if _app.state.tracer_provider is not None:
+            _app.state.tracer_provider.shutdown()  # the last spans are exported
 
     app = FastAPI(
         title="Sesame",
@@ -195,6 +198,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         # left part is whatever the client sent). Links and origins never come from these
         # headers: they come from SESAME_ISSUER.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    # Outermost of all, when OTEL_EXPORTER_OTLP_ENDPOINT is set: a span per request.
+    app.state.tracer_provider = tracing.install(app, ctx.db.engine)
     return app
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.settings import Settings
+from service.spans import current_ids
 
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is a field.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
@@ -25,6 +26,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        entry.update(current_ids())  # the request's trace, when tracing is on
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

@@ -33,6 +33,7 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import SQLModel
 
 from service.db.engine import Database, DatabaseUnavailable, is_database_outage, sqlite3_of
+from service.spans import span
 
 Processor = Callable[[Any], Any] | None
 
@@ -210,18 +211,21 @@ class _Sqlite:
         return sql.lstrip()[:6].upper() == "SELECT"
 
     async def fetchrow(self, sql: str, params: list[Any]) -> Sequence[Any] | None:
-        if self._reads(sql) and not self.in_transaction:
-            rows = self.conn.execute(sql, params).fetchall()
-        else:
-            rows = await self.driver.execute_fetchall(sql, params)
-            if not self.in_transaction:
-                await self.driver.commit()
+        # A span when tracing is on (asyncpg's own instrumentation covers PostgreSQL).
+        with span(sql.lstrip()[:6].upper(), **{"db.system": "sqlite", "db.statement": sql}):
+            if self._reads(sql) and not self.in_transaction:
+                rows = self.conn.execute(sql, params).fetchall()
+            else:
+                rows = await self.driver.execute_fetchall(sql, params)
+                if not self.in_transaction:
+                    await self.driver.commit()
         return cast(Sequence[Any], rows[0]) if rows else None
 
     async def execute(self, sql: str, params: list[Any]) -> int:
-        cursor = await self.driver.execute(sql, params)
-        if not self.in_transaction:
-            await self.driver.commit()
+        with span(sql.lstrip()[:6].upper(), **{"db.system": "sqlite", "db.statement": sql}):
+            cursor = await self.driver.execute(sql, params)
+            if not self.in_transaction:
+                await self.driver.commit()
         return int(cursor.rowcount)
 
     async def rollback(self) -> None:

@@ -34,6 +34,7 @@ from service.email.messages import Message
 from service.keys.sealed import Sealer
 from service.metrics import EMAILS
 from service.settings import Settings
+from service.spans import span
 from service.tasks import Poller
 
 log = logging.getLogger("sesame.email")
@@ -61,17 +62,18 @@ class SmtpTransport:
     async def send(self, message: EmailMessage) -> None:
         s = self.settings
         assert s.smtp_host is not None
-        await aiosmtplib.send(
-            message,
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            username=s.smtp_username or None,
-            password=s.smtp_password or None,
-            use_tls=s.smtp_security == "tls",
-            start_tls=s.smtp_security == "starttls",
-            tls_context=self.tls_context,
-            timeout=s.smtp_timeout_seconds,
-        )
+        with span("smtp send", **{"server.address": s.smtp_host, "server.port": s.smtp_port}):
+            await aiosmtplib.send(
+                message,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_username or None,
+                password=s.smtp_password or None,
+                use_tls=s.smtp_security == "tls",
+                start_tls=s.smtp_security == "starttls",
+                tls_context=self.tls_context,
+                timeout=s.smtp_timeout_seconds,
+            )
 
 
 class LogTransport:
