@@ -58,6 +58,7 @@ from service.oidc.backchannel import LogoutSender
 from service.oidc.context import OidcContext
 from service.settings import Settings
 from service.store import open_store
+from service.webhooks.sender import WebhookSender
 
 
 def build_contexts(
@@ -117,6 +118,7 @@ def _version() -> str:
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     ctx, oidc = build_contexts(settings, clock)
     logouts = LogoutSender(oidc)
+    webhooks = WebhookSender(oidc)
     sweeper = Sweeper(ctx.db, ctx.clock, settings)
 
     @asynccontextmanager
@@ -127,6 +129,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         _drain_on_sigterm(_app)
         ctx.mailer.start()
         logouts.start()
+        webhooks.start()
         sweeper.start()
         # What start-up made lives as long as the process: moved out of the collector's sight,
         # full collections under load walk only what requests allocate (shorter pauses).
@@ -136,6 +139,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         await ctx.background.drain()
         await ctx.mailer.stop()
         await logouts.stop()
+        await webhooks.stop()
         await ctx.store.close()
         await ctx.db.dispose()
         if _app.state.tracer_provider is not None:
@@ -155,6 +159,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.draining = False
     app.state.oidc = oidc
     app.state.logouts = logouts
+    app.state.webhooks = webhooks
     app.state.cookies = CookieNames(settings)
     install_error_handlers(app)
     install_openapi(app)

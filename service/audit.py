@@ -63,6 +63,9 @@ KINDS = {
     "group.created": "Group created",
     "group.deleted": "Group deleted",
     "invitation.sent": "Invitation sent",
+    "webhook.created": "Webhook created",
+    "webhook.deleted": "Webhook deleted",
+    "webhook.secret_rotated": "Webhook secret rotated",
 }
 
 

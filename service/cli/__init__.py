@@ -12,9 +12,21 @@ from __future__ import annotations
 import argparse
 import logging
 
-from service.cli import apis, audit, clients, doctor, groups, keys, prune, serve, tenants, users
+from service.cli import (
+    apis,
+    audit,
+    clients,
+    doctor,
+    groups,
+    keys,
+    prune,
+    serve,
+    tenants,
+    users,
+    webhooks,
+)
 
-GROUPS = (serve, clients, apis, keys, users, groups, doctor, tenants, audit, prune)
+GROUPS = (serve, clients, apis, keys, users, groups, webhooks, doctor, tenants, audit, prune)
 
 
 def main(argv: list[str] | None = None) -> int:

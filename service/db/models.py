@@ -356,3 +356,6 @@ from service.db.group_tables import ClientGroup as ClientGroup  # noqa: E402
 from service.db.group_tables import Group as Group  # noqa: E402
 from service.db.group_tables import GroupMember as GroupMember  # noqa: E402
 from service.db.group_tables import Invitation as Invitation  # noqa: E402
+from service.db.webhook_tables import Webhook as Webhook  # noqa: E402
+from service.db.webhook_tables import WebhookCursor as WebhookCursor  # noqa: E402
+from service.db.webhook_tables import WebhookDelivery as WebhookDelivery  # noqa: E402

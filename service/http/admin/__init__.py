@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.http.admin import apis, clients, events, groups, invitations, tenants
+from service.http.admin import apis, clients, events, groups, invitations, tenants, webhooks
 
 router = APIRouter()
-for part in (clients, apis, groups, invitations, events, tenants):
+for part in (clients, apis, groups, invitations, events, tenants, webhooks):
     router.include_router(part.router)
 
 __all__ = ["router"]
