@@ -81,3 +81,18 @@ class Poller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+class PolledSender:
+    """A sender driven by its ``Poller`` (the email outbox's, logout tokens', webhooks')."""
+
+    _poller: Poller
+
+    def wake(self) -> None:
+        self._poller.wake()
+
+    def start(self) -> None:
+        self._poller.start()
+
+    async def stop(self) -> None:
+        await self._poller.stop()

@@ -27,7 +27,7 @@ from service.db.models import LogoutDelivery, OAuthClient
 from service.keys.keyed import new_token
 from service.metrics import LOGOUTS
 from service.oidc.context import OidcContext
-from service.tasks import Poller
+from service.tasks import PolledSender, Poller
 
 if TYPE_CHECKING:  # httpx is imported once there is something to send (5 MB a process saves)
     import httpx
@@ -59,7 +59,7 @@ async def logout_token(ctx: OidcContext, client: OAuthClient, subject: str, sid:
     return await ctx.signer.sign(claims, alg=client.id_token_alg, typ="logout+jwt")
 
 
-class LogoutSender:
+class LogoutSender(PolledSender):
     def __init__(self, ctx: OidcContext, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.ctx = ctx
         self.transport = transport
@@ -139,12 +139,3 @@ class LogoutSender:
             await queue.remove(db, LogoutDelivery, pk)
             await db.commit()
         return delivered
-
-    def wake(self) -> None:
-        self._poller.wake()
-
-    def start(self) -> None:
-        self._poller.start()
-
-    async def stop(self) -> None:
-        await self._poller.stop()

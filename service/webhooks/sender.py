@@ -28,7 +28,7 @@ from service.db import webhooks as webhook_rows
 from service.db.engine import is_database_outage
 from service.db.models import WebhookDelivery
 from service.oidc.context import OidcContext
-from service.tasks import Poller
+from service.tasks import PolledSender, Poller
 from service.webhooks.registry import secret_of
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def signature(secret: str, msg_id: str, timestamp: int, body: str) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-class WebhookSender:
+class WebhookSender(PolledSender):
     def __init__(self, ctx: OidcContext, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.ctx = ctx
         self.transport = transport
@@ -153,12 +153,3 @@ class WebhookSender:
                 await queue.retry_later(db, WebhookDelivery, row.id, at, problem)
             await db.commit()
         return 1 if problem is None else 0
-
-    def wake(self) -> None:
-        self._poller.wake()
-
-    def start(self) -> None:
-        self._poller.start()
-
-    async def stop(self) -> None:
-        await self._poller.stop()
