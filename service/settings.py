@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     # Passkey ceremonies begun (sign-in and sign-up) per client address per minute: a whole
     # office behind one NAT address fits; a flood of begins (each a stored challenge) does not.
     ceremony_rate_per_ip: int = Field(default=600, ge=1)
+    # Passkey sign-ins begun for one named account per minute (a username typed in the form;
+    # a usernameless sign-in names none): guessing at one person's account is slowed down.
+    ceremony_rate_per_account: int = Field(default=60, ge=1)
     # Failed client authentications at the back channel per client address and client id a
     # minute, and failed admin tokens per client address a minute (then 429).
     client_auth_failures_per_ip: int = Field(default=30, ge=1)

@@ -52,6 +52,9 @@ async def begin_signin(
     allow = []
     if username:
         key = username.strip().lower()
+        await ratelimit.hit(
+            ctx, "ceremony-account", key, ctx.settings.ceremony_rate_per_account, window=60
+        )
         async with ctx.db.session() as db:
             data["user_id"], rows = await credentials.for_username_key(db, key)
         allow = [descriptor(row.credential_id, row.transports) for row in rows]

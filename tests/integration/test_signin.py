@@ -262,3 +262,22 @@ async def test_passkey_ceremonies_begun_are_budgeted_per_address(make_app):
     assert 1 <= int(refused.headers["retry-after"]) <= 20  # 60 s / 3: one more in 20 s
     assert elsewhere.status_code == 200
     assert 'sesame_rate_limit_hits_total{kind="ceremony-ip"}' in metrics
+
+
+async def test_sign_ins_begun_for_one_named_account_are_budgeted(make_app):
+    """Guessing at one person's account from many addresses is slowed down: begins naming the
+    same username share a budget; another username, or a usernameless begin, does not."""
+    app = make_app(ceremony_rate_per_account=2, redis_prefix=f"sesame-test-{secrets.token_hex(4)}:")
+    async with asgi_client(app) as c:
+        browser = Browser(c)
+        name = new_username()
+        named = [
+            (await browser.post("/signin/begin", {"username": n})).status_code
+            for n in (name, name.upper(), name)
+        ]
+        other = await browser.post("/signin/begin", {"username": new_username()})
+        nameless = await browser.post("/signin/begin", {})
+        metrics = (await c.get("/metrics")).text
+    assert named == [200, 200, 429]
+    assert other.status_code == 200 and nameless.status_code == 200
+    assert 'sesame_rate_limit_hits_total{kind="ceremony-account"}' in metrics
