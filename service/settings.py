@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     # Who may create an account: anyone (open), only people invited by an administrator
     # (invite), or nobody new (closed). Invitation links last ``invitation_days``.
     signup: Literal["open", "invite", "closed"] = "open"
+    # RFC 9126 6: every client's authorization requests must come through /par.
+    require_par: bool = False
     invitation_days: int = Field(default=7, ge=1, le=90)
 
     # Operations

@@ -64,6 +64,7 @@ async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
         api_access=_api_access(args.api_scope or []),
         links=_links(args),
         allowed_groups=args.allowed_group or [],
+        require_par=args.require_par,
     )
     if args.if_missing and args.client_id and await clients.get_client(oidc, args.client_id):
         print(f"sesame: client {args.client_id} already exists", file=sys.stderr)
@@ -147,6 +148,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="admit only members of this group (sesame groups); repeat for several",
     )
     _link_options(create)
+    create.add_argument(
+        "--require-par", action="store_true", help="authorization requests only via /par (RFC 9126)"
+    )
     create.add_argument("--client-id", help="choose the id (default: random)")
     create.add_argument("--if-missing", action="store_true", help="do nothing if it exists")
     change = actions.add_parser(

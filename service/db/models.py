@@ -165,6 +165,10 @@ class OAuthClient(SQLModel, table=True):
     group_restricted: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
+    # RFC 9126 6: the client's authorization requests must come through /par.
+    require_par: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 def _fk_client() -> Column[int]:

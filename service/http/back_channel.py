@@ -1,8 +1,8 @@
 """The back-channel form POSTs served as plain ASGI: the registry ``BACK_CHANNEL``.
 
-``/token``, ``/revoke`` and ``/introspect`` are client-authenticated
+``/token``, ``/revoke``, ``/introspect`` and ``/par`` are client-authenticated
 ``application/x-www-form-urlencoded`` POSTs answered in JSON (RFC 6749 2.3, 3.2 and 5; RFC 7009
-2; RFC 7662 2). Apps call them, never people, and ``/token`` is the hottest path
+2; RFC 7662 2; RFC 9126 2). Apps call them, never people, and ``/token`` is the hottest path
 Sesame has. ``BackChannelRoutes`` sits just inside ``InputGuard``, which has already read the
 body, checked every pair against ``service.text`` and left the pairs in the scope's state, and
 calls the endpoint's handler with them directly (``/device_authorization``, rate limited per
@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.http.failure_gate import FailureGate, presented_client_id
 from service.http.inputs import FORM_PAIRS
-from service.oidc import introspection, revocation, token
+from service.oidc import introspection, par, revocation, token
 from service.oidc.context import OidcContext
 
 BackChannel = Callable[
@@ -43,6 +43,7 @@ BACK_CHANNEL: dict[str, BackChannel] = {
     "/token": token.handle_token_request,
     "/revoke": revocation.revoke,
     "/introspect": introspection.introspect,
+    "/par": par.push,
 }
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -52,10 +53,12 @@ ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
 def back_channel_response(body: dict[str, Any] | None) -> Response:
-    """JSON, or an empty 200 (revocation), never cached (RFC 6749 5.1)."""
+    """JSON, or an empty 200 (revocation), never cached (RFC 6749 5.1); 201 for a pushed
+    authorization request (RFC 9126 2.2)."""
     if body is None:
         return Response(status_code=200, headers=NO_STORE)
-    return JSONResponse(body, headers=NO_STORE)
+    status = 201 if isinstance(body, par.Created) else 200
+    return JSONResponse(body, status_code=status, headers=NO_STORE)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,14 @@ from service.problems import Problem
 from service.store import StoreUnavailable
 
 # Back-channel protocol endpoints: errors are RFC 6749 5.2 JSON, never pages.
-PROTOCOL_JSON_PATHS = {"/token", "/userinfo", "/revoke", "/introspect", "/device_authorization"}
+PROTOCOL_JSON_PATHS = {
+    "/token",
+    "/userinfo",
+    "/revoke",
+    "/introspect",
+    "/par",
+    "/device_authorization",
+}
 
 log = logging.getLogger("sesame.http")
 

@@ -19,7 +19,7 @@ from service.http.failure_gate import FailureGate, presented_client_id
 from service.http.middleware import CSP
 from service.http.render import page
 from service.http.retry import RetryReadsRoute
-from service.oidc import authorize, discovery, introspection, revocation, token, userinfo
+from service.oidc import authorize, discovery, introspection, par, revocation, token, userinfo
 from service.oidc.authorize import Step
 from service.oidc.context import OidcContext
 from service.oidc.errors import ErrorRedirect, TemporarilyUnavailable
@@ -169,6 +169,13 @@ async def revoke_endpoint(request: Request, oidc: Oidc) -> Response:
 @router.post("/introspect")
 async def introspect_endpoint(request: Request, oidc: Oidc) -> Response:
     return await back_channel(request, oidc, introspection.introspect)
+
+
+@router.post("/par", status_code=201)
+async def par_endpoint(request: Request, oidc: Oidc) -> Response:
+    """RFC 9126: push an authorization request; the answer's ``request_uri`` then goes to
+    ``/authorize`` with the ``client_id``."""
+    return await back_channel(request, oidc, par.push)
 
 
 @router.get("/.well-known/openid-configuration")

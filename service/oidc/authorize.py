@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from service.oidc import codes, consent, groups, interactions
+from service.oidc import codes, consent, groups, interactions, par
 from service.oidc.checks import CHECKS, Draft
 from service.oidc.context import OidcContext
 from service.oidc.errors import (
@@ -31,12 +31,18 @@ from service.oidc.params import single_values
 
 
 async def validate_authorization_request(
-    ctx: OidcContext, pairs: Iterable[tuple[str, str]]
+    ctx: OidcContext, pairs: Iterable[tuple[str, str]], *, pushed: bool = False
 ) -> AuthorizationRequest:
     """Run ``checks.CHECKS`` in order. An error the client may hear of goes to its redirect URI
-    once that is validated; any other is shown to the person (RFC 6749 4.1.2.1)."""
+    once that is validated; any other is shown to the person (RFC 6749 4.1.2.1). A request
+    naming a ``request_uri`` from ``/par`` is the request pushed there (RFC 9126 4)."""
+    if not pushed:
+        pairs = list(pairs)
+        pulled = await par.pushed_request(ctx, pairs)
+        if pulled is not None:
+            pairs, pushed = pulled, True
     params, repeated = single_values(pairs)
-    draft = Draft(ctx, params, repeated)
+    draft = Draft(ctx, params, repeated, pushed=pushed)
     try:
         for check in CHECKS:
             await check(draft)

@@ -95,6 +95,8 @@ class ClientSpec:
     links: dict[str, str] = field(default_factory=dict)
     # Admit only members of these groups (service.oidc.groups); empty admits everyone.
     allowed_groups: list[str] = field(default_factory=list)
+    # RFC 9126 6: authorization requests only through /par.
+    require_par: bool = False
 
 
 # RFC 8252 7.1: a private-use scheme is a reverse domain name the app controls.
@@ -276,6 +278,7 @@ async def create_client(
         api_access=json.dumps({k: list(dict.fromkeys(v)) for k, v in spec.api_access.items()}),
         links=dump_links(spec.links),
         group_restricted=bool(group_pks),
+        require_par=spec.require_par,
     )
     async with ctx.db.session() as db:
         await client_rows.add(db, row)
@@ -356,6 +359,7 @@ def client_view(row: OAuthClient, allowed_groups: list[str] | None = None) -> di
         "backchannel_logout_uri": row.backchannel_logout_uri or None,
         "api_access": api_access(row),
         "allowed_groups": allowed_groups or [],
+        "require_pushed_authorization_requests": row.require_par,
         **dict.fromkeys(LINK_NAMES),
         **load_links(row.links),
         "created_at": row.created_at.isoformat(),

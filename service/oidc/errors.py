@@ -97,6 +97,14 @@ class RequestUriNotSupported(OAuthError):
     error = "request_uri_not_supported"
 
 
+class InvalidRequestUri(OAuthError):
+    """RFC 9126 4 / RFC 9101 6.2: the ``request_uri`` is unknown, used, expired, or another
+    client's. Shown to the person: no redirect URI is known to be this client's yet."""
+
+    error = "invalid_request_uri"
+    redirectable = False
+
+
 class TemporarilyUnavailable(OAuthError):
     """RFC 6749 4.1.2.1: the server cannot handle the request now (its storage is away); sent
     to the client's validated redirect URI like any other authorization error."""

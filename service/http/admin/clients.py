@@ -191,6 +191,9 @@ class ClientIn(BaseModel):
         max_length=20,
         description="Admit only members of these groups; the others get access_denied.",
     )
+    require_pushed_authorization_requests: bool = Field(
+        default=False, description="RFC 9126 6: authorization requests only through /par."
+    )
     logo_uri: Link = None
     client_uri: Link = None
     policy_uri: Link = None
@@ -212,6 +215,7 @@ class ClientOut(BaseModel):
     backchannel_logout_uri: str | None
     api_access: dict[str, list[str]]
     allowed_groups: list[str]
+    require_pushed_authorization_requests: bool
     logo_uri: str | None = None
     client_uri: str | None = None
     policy_uri: str | None = None
@@ -244,6 +248,7 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
         api_access=body.api_access,
         links=given_links(body),
         allowed_groups=body.allowed_groups,
+        require_par=body.require_pushed_authorization_requests,
     )
     row, secret = await clients.create_client(oidc, spec, actor="admin-api")
     view = await clients.describe(oidc, row)

@@ -29,6 +29,8 @@ class Draft:
     client: OAuthClient | None = None
     redirect_uri: str | None = None
     found: dict[str, Any] = field(default_factory=dict)
+    # Came through /par (RFC 9126), checked with the client authenticated.
+    pushed: bool = False
 
     @property
     def checked_client(self) -> OAuthClient:
