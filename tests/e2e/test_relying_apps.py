@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.async_api import expect
@@ -116,6 +117,25 @@ async def test_openid_client_full_flow(live_server, node_app, context):
     again = await json_in(page, "#result")
     assert again["claims"]["sub"] == result["claims"]["sub"]
     assert again["claims"]["auth_time"] >= result["claims"]["auth_time"]
+
+
+async def test_openid_client_pushes_its_request(live_server, node_app, context):
+    """RFC 9126 with an independent library: openid-client pushes the request to /par and the
+    browser carries only client_id and request_uri; the library validates the rest."""
+    page = await context.new_page()
+    await Authenticator.attach(page)
+    await sign_up(page, live_server, f"par{secrets.token_hex(3)}")
+    await page.wait_for_url(re.compile(r"/account"))
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if "/authorize?" in r.url else None)
+    await page.goto(f"{node_app.url}/login?par=1")
+    await page.wait_for_url(re.compile(re.escape(node_app.url) + r"/cb\?"))
+    result = await json_in(page, "#result")
+    assert "error" not in result, result
+    assert result["claims"]["aud"] == node_app.client_id and result["refreshed"] is True
+    query = parse_qs(urlsplit(seen[0]).query)
+    assert set(query) == {"client_id", "request_uri"}
+    assert query["request_uri"][0].startswith("urn:ietf:params:oauth:request_uri:")
 
 
 async def test_demo_app_says_in_words_that_the_person_declined(live_server, demo_app, context):

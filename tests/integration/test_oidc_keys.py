@@ -60,7 +60,8 @@ async def test_discovery_uses_configured_issuer_not_host_headers(make_app):
     assert meta["issuer"] == "https://id.example.com"
     assert all("evil" not in str(v) for v in meta.values())
     endpoints = [v for k, v in meta.items() if k.endswith(("_endpoint", "_uri"))]
-    assert len(endpoints) == 8  # with device_authorization_endpoint (RFC 8628)
+    # with device_authorization_endpoint (RFC 8628) and pushed_authorization_request_endpoint
+    assert len(endpoints) == 9
     assert all(v.startswith("https://id.example.com/") for v in endpoints)
 
 

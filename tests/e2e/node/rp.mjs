@@ -37,7 +37,12 @@ async function login(url, res) {
   }
   const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
   pending.set(state, { verifier, nonce, maxAge });
-  res.writeHead(302, { location: oidc.buildAuthorizationUrl(config, params).href });
+  // ?par=1: the library pushes the request to /par first (RFC 9126) and sends only
+  // client_id and request_uri through the browser.
+  const target = url.searchParams.has("par")
+    ? await oidc.buildAuthorizationUrlWithPAR(config, params)
+    : oidc.buildAuthorizationUrl(config, params);
+  res.writeHead(302, { location: target.href });
   res.end();
 }
 
