@@ -216,6 +216,11 @@ async def membership(
     """The person's groups and whether the app admits them, in one query."""
     async with ctx.db.session() as db:
         rows = await group_rows.memberships(db, user_pk, client_pk)
+    return _judged(rows, restricted)
+
+
+def _judged(rows: list[tuple[str, bool]], restricted: bool) -> Membership:
+    """The group names, and admitted unless the app restricts and no group admits them."""
     admitted = not restricted or any(flag for _, flag in rows)
     return Membership(tuple(name for name, _ in rows), admitted)
 
@@ -227,8 +232,7 @@ async def membership_by_client_id(ctx: OidcContext, client_id: str, user_pk: int
         if client is None or client.id is None:
             return Membership((), False)
         rows = await group_rows.memberships(db, user_pk, client.id)
-    admitted = not client.group_restricted or any(flag for _, flag in rows)
-    return Membership(tuple(name for name, _ in rows), admitted)
+    return _judged(rows, client.group_restricted)
 
 
 async def record_refusal(ctx: OidcContext, client_id: str, user_pk: int) -> None:
