@@ -130,6 +130,8 @@ class Settings(BaseSettings):
     signup: Literal["open", "invite", "closed"] = "open"
     # RFC 9126 6: every client's authorization requests must come through /par.
     require_par: bool = False
+    # RFC 9449 8: DPoP proofs at /token and /par must carry a nonce Sesame sent.
+    dpop_nonce: bool = True
     invitation_days: int = Field(default=7, ge=1, le=90)
 
     # Operations

@@ -10,6 +10,7 @@ from service.auth.context import AuthContext
 from service.cli.base import api_scope_option, create_parser, done, group, print_json, refuse, show
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc import clients
+from service.oidc.assurance.profile import AUTH_METHOD_NAMES, PROFILES, Assurance
 from service.oidc.client_changes import ClientChanges, update_client
 from service.oidc.client_links import LINK_NAMES
 from service.oidc.clients import (
@@ -48,6 +49,40 @@ def _link_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--" + name.replace("_", "-"), dest=name, help=texts[name])
 
 
+def _assurance_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--auth-method",
+        choices=AUTH_METHOD_NAMES,
+        help="how it authenticates at /token (default: a secret, or none for a public client)",
+    )
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument("--jwks-file", help="its public keys: a JWK Set in a JSON file")
+    keys.add_argument("--jwks-uri", help="where it publishes its JWK Set")
+    parser.add_argument(
+        "--dpop", action="store_true", help="its access tokens are always DPoP-bound (RFC 9449)"
+    )
+    parser.add_argument(
+        "--profile", choices=PROFILES, help="fapi2: hold it to the FAPI 2.0 Security Profile"
+    )
+
+
+def _assurance(args: argparse.Namespace) -> Assurance:
+    jwks = None
+    if args.jwks_file:
+        try:
+            with open(args.jwks_file, encoding="utf-8") as file:
+                jwks = file.read(1 << 20)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ClientRejected(f"cannot read {args.jwks_file}: {exc}") from exc
+    return Assurance(
+        auth_method=args.auth_method or "",
+        jwks=jwks,
+        jwks_uri=args.jwks_uri or "",
+        dpop_bound=args.dpop,
+        profile=args.profile or "",
+    )
+
+
 async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
     spec = ClientSpec(
         name=args.name,
@@ -66,6 +101,10 @@ async def create(oidc: OidcContext, args: argparse.Namespace) -> int:
         allowed_groups=args.allowed_group or [],
         require_par=args.require_par,
     )
+    try:
+        spec.assurance = _assurance(args)
+    except ClientRejected as exc:
+        return refuse(str(exc), 2)
     if args.if_missing and args.client_id and await clients.get_client(oidc, args.client_id):
         print(f"sesame: client {args.client_id} already exists", file=sys.stderr)
         return 0
@@ -151,6 +190,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument(
         "--require-par", action="store_true", help="authorization requests only via /par (RFC 9126)"
     )
+    _assurance_options(create)
     create.add_argument("--client-id", help="choose the id (default: random)")
     create.add_argument("--if-missing", action="store_true", help="do nothing if it exists")
     change = actions.add_parser(

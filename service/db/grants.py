@@ -75,6 +75,7 @@ async def rotate_refresh(
 _ISSUED = (
     "gid", "client_pk", "user_id", "sid", "scope", "resource", "auth_time", "amr",
     "created_at", "expires_at", "refresh_lookup", "refresh_hash", "refresh_expires_at",
+    "dpop_jkt",
 )  # fmt: skip
 _NAMES = ", ".join(_ISSUED)
 _INSERT = hot_insert(Grant, _ISSUED)

@@ -169,6 +169,20 @@ class OAuthClient(SQLModel, table=True):
     require_par: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
+    # RFC 7591 2: how it authenticates at the token endpoint ("" = by its type: a secret for
+    # a confidential client, none for a public one; or private_key_jwt, RFC 7523).
+    auth_method: str = Field(
+        default="", sa_column=Column(String(32), nullable=False, server_default="")
+    )
+    # RFC 7591 2: its public keys (a JWK Set as JSON), or where to fetch them ("" = none).
+    jwks: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    jwks_uri: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # RFC 9449 5.2: its access tokens are always DPoP-bound.
+    dpop_bound: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    # "fapi2": held to the FAPI 2.0 Security Profile (service.oidc.assurance.profile).
+    profile: str = Field(default="", sa_column=Column(String(16), nullable=False, server_default=""))
 
 
 def _fk_client() -> Column[int]:
@@ -244,6 +258,8 @@ class Grant(SQLModel, table=True):
     refresh_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32)))
     refresh_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # RFC 9449 5: the thumbprint of the DPoP key a public client's refresh token is bound to.
+    dpop_jkt: str | None = Field(default=None, sa_column=Column(String(43)))
 
 
 class Consent(SQLModel, table=True):

@@ -34,9 +34,10 @@ from service.http.failure_gate import FailureGate, presented_client_id
 from service.http.inputs import FORM_PAIRS
 from service.oidc import introspection, par, revocation, token
 from service.oidc.context import OidcContext
+from service.oidc.presented import Presented
 
 BackChannel = Callable[
-    [OidcContext, Iterable[tuple[str, str]], str | None], Awaitable[dict[str, Any] | None]
+    [OidcContext, Iterable[tuple[str, str]], Presented], Awaitable[dict[str, Any] | None]
 ]
 
 BACK_CHANNEL: dict[str, BackChannel] = {
@@ -68,11 +69,16 @@ class ServedRoute:
     path: str
 
 
-def authorization_header(scope: Scope) -> str | None:
+def presented(scope: Scope) -> Presented:
+    """The Authorization header and every DPoP header of a request, and its path."""
+    authorization = None
+    dpop = []
     for key, value in scope["headers"]:
         if key == b"authorization":
-            return bytes(value).decode("latin-1")
-    return None
+            authorization = bytes(value).decode("latin-1")
+        elif key == b"dpop":
+            dpop.append(bytes(value).decode("latin-1"))
+    return Presented(authorization, tuple(dpop), scope["path"])
 
 
 class BackChannelRoutes:
@@ -107,13 +113,13 @@ class BackChannelRoutes:
         send: Send,
     ) -> None:
         scope["route"] = self.routes[scope["path"]]
-        authorization = authorization_header(scope)
+        shown = presented(scope)
         address = (scope.get("client") or ("", 0))[0]
         try:
             body = await self.gate.guard(
                 address,
-                lambda: presented_client_id(pairs, authorization),
-                lambda: handle(self.oidc, pairs, authorization),
+                lambda: presented_client_id(pairs, shown.authorization),
+                lambda: handle(self.oidc, pairs, shown),
             )
             response = back_channel_response(body)
         except Exception as exc:

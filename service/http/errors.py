@@ -26,6 +26,7 @@ from service.http.deps import request_locale
 from service.http.render import page
 from service.i18n import N_, translate
 from service.oidc.codes import with_query
+from service.oidc.assurance.signed import ASYMMETRIC as DPOP_ALGORITHMS
 from service.oidc.errors import ErrorRedirect, InvalidClient, InvalidToken, OAuthError
 from service.problems import Problem
 from service.store import StoreUnavailable
@@ -186,12 +187,13 @@ async def _oauth_error(request: Request, exc: Exception) -> Response:
             message=APP_REQUEST_REFUSED,
             detail=exc.description,
         )
-    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache", **exc.headers}
     if isinstance(exc, InvalidToken):
-        # RFC 6750 3: the challenge says what was wrong with the bearer token.
+        # RFC 6750 3 (RFC 9449 7.1 for DPoP): the challenge says what was wrong with the token.
         description = exc.description.replace('"', "'")
+        algs = f', algs="{" ".join(DPOP_ALGORITHMS)}"' if exc.scheme == "DPoP" else ""
         headers["WWW-Authenticate"] = (
-            f'Bearer error="invalid_token", error_description="{description}"'
+            f'{exc.scheme} error="{exc.error}", error_description="{description}"{algs}'
         )
     elif isinstance(exc, InvalidClient):
         headers["WWW-Authenticate"] = 'Basic realm="sesame"'

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.auth.sessions import CurrentSession
-from service.http.back_channel import NO_STORE, BackChannel, back_channel_response
+from service.http.back_channel import NO_STORE, BackChannel, back_channel_response, presented
 from service.http.deps import BrowserId, MaybeSession, client_address
 from service.http.errors import is_outage
 from service.http.failure_gate import FailureGate, presented_client_id
@@ -133,12 +133,12 @@ async def back_channel(request: Request, oidc: OidcContext, handle: BackChannel)
     /revoke or /introspect is answered before routing (``service.http.back_channel``); this
     route serves the rest (another body, the device authorization endpoint)."""
     pairs = await request_pairs(request)
-    authorization = request.headers.get("authorization")
+    shown = presented(request.scope)
     gate: FailureGate = request.app.state.failure_gate
     body = await gate.guard(
         client_address(request),
-        lambda: presented_client_id(pairs, authorization),
-        lambda: handle(oidc, pairs, authorization),
+        lambda: presented_client_id(pairs, shown.authorization),
+        lambda: handle(oidc, pairs, shown),
     )
     return back_channel_response(body)
 
@@ -157,8 +157,10 @@ async def userinfo_endpoint(request: Request, oidc: Oidc) -> Response:
     ):
         field = (await request.form()).get("access_token")
         form_token = field if isinstance(field, str) else None
-    bearer = userinfo.bearer_token(request.headers.get("authorization"), form_token)
-    return JSONResponse(await userinfo.userinfo(oidc, bearer), headers=NO_STORE)
+    token, scheme = userinfo.presented_token(request.headers.get("authorization"), form_token)
+    proofs = tuple(request.headers.getlist("dpop"))
+    claims = await userinfo.userinfo(oidc, token, scheme, proofs, request.method)
+    return JSONResponse(claims, headers=NO_STORE)
 
 
 @router.post("/revoke")

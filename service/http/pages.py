@@ -21,6 +21,7 @@ from service.http.render import WEB_DIR, page
 from service.http.retry import RetryReadsRoute
 from service.i18n import N_
 from service.oidc import consent, interactions
+from service.oidc.assurance import acr
 from service.oidc.context import OidcContext
 
 router = APIRouter(route_class=RetryReadsRoute, include_in_schema=False)
@@ -82,6 +83,8 @@ async def _for_app(oidc: OidcContext, uid: str | None, browser_id: str) -> dict[
         "ui_locales": parked.request.ui_locales,
         "login_hint": parked.request.login_hint,
         "next": f"/interaction/{uid}",
+        # The app asked for a passkey-level sign-in (service.oidc.assurance.acr).
+        "passkey_required": acr.needs_passkey(parked.request.acr_values),
     }
 
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from service.oidc import codes, consent, groups, interactions, par
+from service.oidc.assurance import acr
 from service.oidc.checks import CHECKS, Draft
 from service.oidc.context import OidcContext
 from service.oidc.errors import (
@@ -31,7 +32,11 @@ from service.oidc.params import single_values
 
 
 async def validate_authorization_request(
-    ctx: OidcContext, pairs: Iterable[tuple[str, str]], *, pushed: bool = False
+    ctx: OidcContext,
+    pairs: Iterable[tuple[str, str]],
+    *,
+    pushed: bool = False,
+    proof_jkt: str | None = None,
 ) -> AuthorizationRequest:
     """Run ``checks.CHECKS`` in order. An error the client may hear of goes to its redirect URI
     once that is validated; any other is shown to the person (RFC 6749 4.1.2.1). A request
@@ -42,7 +47,7 @@ async def validate_authorization_request(
         if pulled is not None:
             pairs, pushed = pulled, True
     params, repeated = single_values(pairs)
-    draft = Draft(ctx, params, repeated, pushed=pushed)
+    draft = Draft(ctx, params, repeated, pushed=pushed, proof_jkt=proof_jkt)
     try:
         for check in CHECKS:
             await check(draft)
@@ -79,6 +84,8 @@ async def _need(
         and ctx.clock.now() > auth.auth_time + timedelta(seconds=request.max_age)
     ):
         return "login"
+    if not acr.satisfied(request.acr_values, auth.amr):
+        return "login"  # a passkey sign-in steps the session up (assurance.acr)
     if request.group_restricted and not await admitted(ctx, request, auth):
         return "denied"
     if request.first_party or consented:

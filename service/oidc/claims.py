@@ -15,6 +15,7 @@ CLAIMS_SUPPORTED = (
     "iss",
     "auth_time",
     "amr",
+    "acr",
     "sid",
     "name",
     "preferred_username",

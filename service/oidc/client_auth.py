@@ -7,10 +7,13 @@ endpoints authenticate through ``authenticate_client``; discovery advertises the
 
 * ``client_secret_basic`` (RFC 6749 2.3.1): HTTP Basic, both parts form-urlencoded first.
 * ``client_secret_post`` (RFC 6749 2.3.1): ``client_id`` and ``client_secret`` in the body.
+* ``private_key_jwt`` (RFC 7523 2.2, OIDC Core 9): a JWT the client signed with one of its
+  registered keys (``service.oidc.assurance.assertions``); such a client has no secret.
 * ``none`` (OIDC Core 9, RFC 8252 8.4): a public client only names itself and is then held to
   PKCE by the authorization code grant.
 
-A request uses exactly one method; secrets are compared as keyed hashes in constant time.
+A request uses exactly one method, and the one the client registered (the two secret methods
+stand for each other); secrets are compared as keyed hashes in constant time.
 """
 
 from __future__ import annotations
@@ -24,8 +27,14 @@ from urllib.parse import unquote
 from service.db import clients as client_rows
 from service.db import hot
 from service.db.models import OAuthClient
+from service.oidc.assurance.assertions import (
+    ASSERTION_TYPE,
+    claimed_client_id,
+    verify_assertion,
+)
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidClient, InvalidRequest
+from service.oidc.presented import Presented
 from service.text import TextRejected, check_text
 
 
@@ -37,10 +46,20 @@ class Credentials:
     authorization: str | None
     client_id: str | None
     client_secret: str | None
+    assertion_type: str | None = None
+    assertion: str | None = None
+    path: str = ""
 
 
-def credentials_of(params: dict[str, str], authorization: str | None) -> Credentials:
-    return Credentials(authorization, params.get("client_id"), params.get("client_secret"))
+def credentials_of(params: dict[str, str], presented: Presented) -> Credentials:
+    return Credentials(
+        presented.authorization,
+        params.get("client_id"),
+        params.get("client_secret"),
+        params.get("client_assertion_type"),
+        params.get("client_assertion"),
+        presented.path,
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,21 @@ def _basic_claims(creds: Credentials) -> tuple[str, str | None]:
     return client_id, secret
 
 
+def _uses_assertion(creds: Credentials) -> bool:
+    return creds.assertion is not None or creds.assertion_type is not None
+
+
+def _assertion_claims(creds: Credentials) -> tuple[str, str | None]:
+    if creds.assertion_type != ASSERTION_TYPE:
+        raise InvalidClient(f"client_assertion_type must be {ASSERTION_TYPE}")
+    if not creds.assertion:
+        raise InvalidClient("client_assertion is required with client_assertion_type")
+    client_id = claimed_client_id(creds.assertion)
+    if creds.client_id is not None and creds.client_id != client_id:
+        raise InvalidClient("client_id does not match the client assertion's sub")
+    return client_id, None
+
+
 AUTH_METHODS: dict[str, ClientAuthMethod] = {
     method.name: method
     for method in (
@@ -93,6 +127,7 @@ AUTH_METHODS: dict[str, ClientAuthMethod] = {
             lambda creds: (creds.client_id or "", creds.client_secret),
             True,
         ),
+        ClientAuthMethod("private_key_jwt", _uses_assertion, _assertion_claims, True),
         ClientAuthMethod(
             "none", lambda creds: True, lambda creds: (creds.client_id or "", None), False
         ),
@@ -101,9 +136,16 @@ AUTH_METHODS: dict[str, ClientAuthMethod] = {
 PROVING_METHODS = tuple(name for name, method in AUTH_METHODS.items() if method.proves_identity)
 
 
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+# What a client may register (RFC 7591 2); "" stands for its type's own.
+REGISTRABLE = (*SECRET_METHODS, "private_key_jwt", "none")
+
+
 def registered_method(client: OAuthClient) -> str:
-    """The method a client is registered with (RFC 7591 2): confidential clients present a
-    secret (``client_secret_post`` is accepted too), public ones none."""
+    """The method a client is registered with (RFC 7591 2): unless it chose one, confidential
+    clients present a secret (``client_secret_post`` is accepted too), public ones none."""
+    if client.auth_method:
+        return client.auth_method
     return "client_secret_basic" if client.type == "confidential" else "none"
 
 
@@ -129,9 +171,16 @@ async def authenticate_client(ctx: OidcContext, creds: Credentials) -> OAuthClie
     if client is None:
         raise InvalidClient("unknown client")
     if client.type == "public":
-        if secret:
+        if secret or method.name == "private_key_jwt":
             raise InvalidClient("this public client has no secret")
         return client
+    if registered_method(client) == "private_key_jwt":
+        if method.name != "private_key_jwt" or creds.assertion is None:
+            raise InvalidClient("this client authenticates with private_key_jwt")
+        await verify_assertion(ctx, client, creds.assertion, ctx.settings.issuer + creds.path)
+        return client
+    if method.name == "private_key_jwt":
+        raise InvalidClient("this client registered no keys: it authenticates with its secret")
     if not secret or client.secret_hash is None:
         raise InvalidClient("client authentication failed")
     if not hmac.compare_digest(ctx.keys.hash("client-secret", secret), client.secret_hash):

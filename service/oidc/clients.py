@@ -29,6 +29,8 @@ from service.db import groups as group_rows
 from service.db.models import OAuthClient
 from service.keys.signing import ALGORITHMS, DEFAULT_ALG
 from service.oidc.apis import API_ID_PREFIX, api_access, check_api_access
+from service.oidc.assurance import profile
+from service.oidc.assurance.profile import Assurance
 from service.oidc.client_auth import registered_method
 from service.oidc.client_links import LINK_NAMES, checked_links, dump_links, load_links
 from service.oidc.context import OidcContext
@@ -97,6 +99,8 @@ class ClientSpec:
     allowed_groups: list[str] = field(default_factory=list)
     # RFC 9126 6: authorization requests only through /par.
     require_par: bool = False
+    # Keys, auth method, DPoP, the FAPI 2.0 profile (service.oidc.assurance.profile).
+    assurance: Assurance = field(default_factory=Assurance)
 
 
 # RFC 8252 7.1: a private-use scheme is a reverse domain name the app controls.
@@ -258,8 +262,13 @@ async def create_client(
     problem = await check_api_access(ctx, spec.api_access)
     if problem:
         raise ClientRejected(problem)
+    try:
+        assured = profile.columns(spec.assurance, spec.type, spec.id_token_alg)
+    except ValueError as exc:
+        raise ClientRejected(str(exc)) from None
     group_pks = await resolve_allowed(ctx, spec.allowed_groups)
-    secret, secret_hash = _new_secret(ctx) if spec.type == "confidential" else (None, None)
+    with_secret = profile.has_secret(spec.type, assured["auth_method"])
+    secret, secret_hash = _new_secret(ctx) if with_secret else (None, None)
     row = OAuthClient(
         # Hex: a random id must never start with "-" (the CLI would read it as an option).
         client_id=spec.client_id or secrets.token_hex(12),
@@ -278,7 +287,8 @@ async def create_client(
         api_access=json.dumps({k: list(dict.fromkeys(v)) for k, v in spec.api_access.items()}),
         links=dump_links(spec.links),
         group_restricted=bool(group_pks),
-        require_par=spec.require_par,
+        require_par=spec.require_par or assured["profile"] == "fapi2",
+        **assured,
     )
     async with ctx.db.session() as db:
         await client_rows.add(db, row)
@@ -318,7 +328,7 @@ async def rotate_secret(ctx: OidcContext, client_id: str, *, actor: str = "admin
     client."""
     async with ctx.db.session() as db:
         row = await client_rows.by_client_id(db, client_id)
-        if row is None or row.type != "confidential":
+        if row is None or not profile.has_secret(row.type, row.auth_method):
             return None
         assert row.id is not None
         secret, secret_hash = _new_secret(ctx)
@@ -360,6 +370,7 @@ def client_view(row: OAuthClient, allowed_groups: list[str] | None = None) -> di
         "api_access": api_access(row),
         "allowed_groups": allowed_groups or [],
         "require_pushed_authorization_requests": row.require_par,
+        **profile.view(row.jwks, row.jwks_uri, row.dpop_bound, row.profile),
         **dict.fromkeys(LINK_NAMES),
         **load_links(row.links),
         "created_at": row.created_at.isoformat(),

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from service.keys.keyed import new_token
+from service.oidc.assurance.acr import chosen
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidGrant
 from service.oidc.model import Authentication, AuthorizationRequest
@@ -40,6 +41,8 @@ class CodeGrant:
     auth: Authentication
     expires_at: datetime
     resource: str | None = None
+    acr: str | None = None  # the ID token's (assurance.acr.chosen)
+    dpop_jkt: str | None = None  # RFC 9449 10: the key the token request must prove
 
 
 def _key(ctx: OidcContext, code: str) -> str:
@@ -65,6 +68,8 @@ async def issue_code(ctx: OidcContext, request: AuthorizationRequest, auth: Auth
         "code_challenge": request.code_challenge,
         **auth.to_dict(),
         "resource": request.resource,
+        "acr": chosen(request.acr_values, auth.amr),
+        "dpop_jkt": request.dpop_jkt,
         "expires_at": (now + timedelta(seconds=ctx.settings.code_seconds)).timestamp(),
     }
     await ctx.store.put(_key(ctx, code), json.dumps(data).encode(), ctx.settings.code_seconds)
@@ -97,6 +102,8 @@ async def redeem_code(ctx: OidcContext, code: str, gid: str) -> tuple[CodeGrant 
         auth=Authentication.from_dict(data),
         expires_at=datetime.fromtimestamp(data["expires_at"], UTC),
         resource=data.get("resource"),
+        acr=data.get("acr"),
+        dpop_jkt=data.get("dpop_jkt"),
     )
     if ctx.clock.now() >= grant.expires_at:
         raise InvalidGrant("the code is invalid or has expired")

@@ -48,9 +48,11 @@ CORS_ENDPOINTS: dict[str, tuple[str, ...]] = {
     "/revoke": ("POST",),
 }
 # Request headers a script may send: the bearer token and the form's content type.
-ALLOWED_HEADERS = ("authorization", "content-type")
-# Response headers a script may read: the bearer challenge on a refused token (RFC 6750 3).
-EXPOSED_HEADERS = ("www-authenticate",)
+# DPoP: a browser app's proofs (RFC 9449 4.1) and the nonce it is sent (8).
+ALLOWED_HEADERS = ("authorization", "content-type", "dpop")
+# Response headers a script may read: the challenge on a refused token (RFC 6750 3, RFC 9449
+# 7.1) and a DPoP nonce.
+EXPOSED_HEADERS = ("www-authenticate", "dpop-nonce")
 PREFLIGHT_MAX_AGE = 600
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from service.keys.keyed import new_token
 from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
+from service.oidc.presented import Presented
 from service.oidc.errors import (
     AuthorizationPending,
     ExpiredToken,
@@ -149,13 +150,13 @@ async def begin(
 
 
 async def device_authorization(
-    ctx: OidcContext, pairs: Iterable[tuple[str, str]], authorization: str | None
+    ctx: OidcContext, pairs: Iterable[tuple[str, str]], presented: Presented
 ) -> dict[str, Any]:
     """The device authorization endpoint (RFC 8628 3.1-3.2): the client authenticates as at
     the token endpoint and must hold the device code grant; ``scope`` keeps what the client
     registered (``openid`` when absent), unknown scopes dropped as at ``/authorize``."""
     params = form_params(pairs)
-    client = await authenticate_client(ctx, credentials_of(params, authorization))
+    client = await authenticate_client(ctx, credentials_of(params, presented))
     if GRANT_TYPE not in client.grant_types.split():
         raise UnauthorizedClient("this client is not registered for the device code grant")
     asked = (params.get("scope") or "openid").split()

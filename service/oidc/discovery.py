@@ -8,6 +8,8 @@ from typing import Any
 
 from service.i18n import LOCALES, html_lang
 from service.keys.signing import ALGORITHMS
+from service.oidc.assurance.acr import ACR_VALUES
+from service.oidc.assurance.signed import ASYMMETRIC
 from service.oidc.checks import PROMPTS
 from service.oidc.claims import CLAIMS_SUPPORTED
 from service.oidc.client_auth import AUTH_METHODS, PROVING_METHODS
@@ -41,13 +43,22 @@ def provider_metadata(settings: Settings) -> dict[str, Any]:
         "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
         # RFC 7662 2.1: introspection is protected, so only methods that prove who asks.
         "introspection_endpoint_auth_methods_supported": list(PROVING_METHODS),
+        # RFC 7523 / OIDC Core 9: private_key_jwt assertions, asymmetric algorithms only.
+        "token_endpoint_auth_signing_alg_values_supported": list(ASYMMETRIC),
+        "revocation_endpoint_auth_signing_alg_values_supported": list(ASYMMETRIC),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(ASYMMETRIC),
+        # RFC 9449 5.1: DPoP proofs.
+        "dpop_signing_alg_values_supported": list(ASYMMETRIC),
+        # OIDC Core 2: access levels by the way of signing in (assurance.acr).
+        "acr_values_supported": list(ACR_VALUES),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": list(CLAIMS_SUPPORTED),
         "prompt_values_supported": sorted(PROMPTS),
         "authorization_response_iss_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
-        "claims_parameter_supported": False,
+        # OIDC Core 5.5: accepted; an essential acr is acted on, other claims are voluntary.
+        "claims_parameter_supported": True,
         # OIDC Discovery 3: the languages of the hosted pages (BCP 47), for ui_locales.
         "ui_locales_supported": [html_lang(code) for code in LOCALES],
         # Back-Channel Logout 1.0 2.1: logout tokens carry sid whenever the grant has one.

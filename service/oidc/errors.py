@@ -17,6 +17,7 @@ class OAuthError(Exception):
         super().__init__(description)
         self.description = description  # public: the error_description (RFC 6749 5.2)
         self.detail = detail  # for the log only
+        self.headers: dict[str, str] = {}  # sent with the answer (a DPoP-Nonce, say)
 
 
 class InvalidRequest(OAuthError):
@@ -119,6 +120,35 @@ class InvalidToken(OAuthError):
     error = "invalid_token"
     status_code = 401
     redirectable = False
+    scheme = "Bearer"  # of the WWW-Authenticate challenge
+
+
+class InvalidDpopProof(OAuthError):
+    """RFC 9449 5: a DPoP proof at the authorization server that is missing where required,
+    malformed, replayed, or for another request."""
+
+    error = "invalid_dpop_proof"
+
+
+class UseDpopNonce(OAuthError):
+    """RFC 9449 8: the proof must carry the server's nonce, sent in ``DPoP-Nonce``."""
+
+    error = "use_dpop_nonce"
+
+    def __init__(self, description: str, nonce: str) -> None:
+        super().__init__(description)
+        self.headers["DPoP-Nonce"] = nonce
+
+
+class DpopTokenRefused(InvalidToken):
+    """RFC 9449 7.1: at a protected resource, a DPoP-bound token without its proof, with a
+    proof that fails, or presented as a plain bearer token; challenged with the DPoP scheme."""
+
+    scheme = "DPoP"
+
+    def __init__(self, description: str, *, error: str = "invalid_dpop_proof") -> None:
+        super().__init__(description)
+        self.error = error
 
 
 class BadAuthorizationRequest(OAuthError):

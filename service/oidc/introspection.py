@@ -17,6 +17,7 @@ from service.oidc.access import ANY_AUDIENCE, check_access_token
 from service.oidc.apis import API_ID_PREFIX, authenticate_api
 from service.oidc.client_auth import Credentials, authenticate_client, credentials_of, method_of
 from service.oidc.context import OidcContext
+from service.oidc.presented import Presented
 from service.oidc.errors import InvalidClient, InvalidRequest, InvalidToken
 from service.oidc.grants.base import session_alive, user_active
 from service.oidc.params import form_params
@@ -26,10 +27,10 @@ INACTIVE: dict[str, Any] = {"active": False}
 
 
 async def introspect(
-    ctx: OidcContext, pairs: Iterable[tuple[str, str]], authorization: str | None
+    ctx: OidcContext, pairs: Iterable[tuple[str, str]], presented: Presented
 ) -> dict[str, Any]:
     params = form_params(pairs)
-    creds = credentials_of(params, authorization)
+    creds = credentials_of(params, presented)
     api = await _api_asking(ctx, creds)
     client_pk: int | None = None
     if api is None:
@@ -52,10 +53,13 @@ async def introspect(
     except InvalidToken:
         return INACTIVE
     claims = standing.claims
+    bound = {"token_type": "DPoP", "cnf": claims["cnf"]} if "cnf" in claims else {}
     return {
         "active": True,
         "token_type": "Bearer",
         **{k: claims[k] for k in ("scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti")},
+        # RFC 9449 6.2: the resource server checks the proof against this key.
+        **bound,
     }
 
 

@@ -62,6 +62,10 @@ class AuthorizationRequest:
     client_links: dict[str, str] = field(default_factory=dict)
     # The app admits only members of some groups (service.oidc.groups).
     group_restricted: bool = False
+    # The access levels asked for (service.oidc.assurance.acr): a requirement.
+    acr_values: tuple[str, ...] = ()
+    # RFC 9449 10: the DPoP key the code is bound to.
+    dpop_jkt: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,4 +75,5 @@ class AuthorizationRequest:
         data = dict(data)
         data["scope"] = tuple(data["scope"])
         data["prompt"] = tuple(data["prompt"])
+        data["acr_values"] = tuple(data.get("acr_values", ()))
         return cls(**data)

@@ -7,7 +7,8 @@ answers 201 with that URI and ``expires_in`` (2.2). The browser then goes to ``/
 with only ``client_id`` and ``request_uri``: the pushed request replaces the query whole
 (4), once (the URI is taken from the store atomically), and only for the client that pushed
 it. A client registered with ``require_pushed_authorization_requests``, or every client
-under ``SESAME_REQUIRE_PAR``, may not send its request any other way (``checks.par``)."""
+under ``SESAME_REQUIRE_PAR``, may not send its request any other way (``checks.par``). A push
+with a DPoP proof binds the code to the proof's key (RFC 9449 10.1)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import json
 from collections.abc import Iterable
 
 from service.keys.keyed import new_token
+from service.oidc.assurance import dpop
 from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
+from service.oidc.presented import Presented
 from service.oidc.errors import ErrorRedirect, InvalidRequest, InvalidRequestUri
 from service.oidc.params import single_values
 
@@ -35,22 +38,34 @@ def _key(ctx: OidcContext, token: str) -> str:
 
 
 async def push(
-    ctx: OidcContext, pairs: Iterable[tuple[str, str]], authorization: str | None
+    ctx: OidcContext, pairs: Iterable[tuple[str, str]], presented: Presented
 ) -> Created:
     pairs = list(pairs)
     params, _ = single_values(pairs)
-    client = await authenticate_client(ctx, credentials_of(params, authorization))
+    client = await authenticate_client(ctx, credentials_of(params, presented))
     if "request_uri" in params:
         raise InvalidRequest("request_uri must not be pushed (RFC 9126 2.1)")
+    proof = await dpop.check_proof(
+        ctx,
+        presented.dpop,
+        method="POST",
+        url=presented.endpoint(ctx.settings.issuer),
+        nonce=ctx.settings.dpop_nonce,
+    )
     kept = [(k, v) for k, v in pairs if k not in AUTHENTICATION and k != "client_id"]
     kept.append(("client_id", client.client_id))
     # Imported here: authorize imports this module for /authorize's side.
     from service.oidc.authorize import validate_authorization_request
 
     try:
-        await validate_authorization_request(ctx, kept, pushed=True)
+        request = await validate_authorization_request(
+            ctx, kept, pushed=True, proof_jkt=proof.jkt if proof else None
+        )
     except ErrorRedirect as exc:  # 2.3: the error is the answer, never a redirect
         raise exc.cause from exc
+    if request.dpop_jkt is not None and "dpop_jkt" not in params:
+        # RFC 9449 10.1: pushed with a proof, the code is bound to the proof's key.
+        kept.append(("dpop_jkt", request.dpop_jkt))
     token = new_token()
     expires = ctx.clock.now().timestamp() + PAR_SECONDS
     body = json.dumps({"client_id": client.client_id, "pairs": kept, "expires": expires}).encode()

@@ -3,7 +3,9 @@ that it registered the grant type, and hand the request to that grant's handler.
 
 The grant types are the registry in ``service.oidc.grants``; client authentication is the
 registry in ``service.oidc.client_auth``. The client's row is one statement on the driver's
-connection (``service.db.hot``); the grant's own round trips follow.
+connection (``service.db.hot``); the grant's own round trips follow. A DPoP proof (RFC 9449 5),
+when sent, is checked before the grant runs, and its key binds what the grant issues; a client
+registered for DPoP-bound tokens must send one.
 """
 
 from __future__ import annotations
@@ -12,24 +14,35 @@ from collections.abc import Iterable
 
 from service.metrics import TOKENS
 from service.oidc.client_auth import authenticate_client, credentials_of
+from service.oidc.assurance import dpop
 from service.oidc.context import OidcContext
-from service.oidc.errors import UnauthorizedClient, UnsupportedGrantType
+from service.oidc.presented import Presented
+from service.oidc.errors import InvalidDpopProof, UnauthorizedClient, UnsupportedGrantType
 from service.oidc.grants import GRANTS
 from service.oidc.grants.base import Response, required
 from service.oidc.params import form_params
 
 
 async def handle_token_request(
-    ctx: OidcContext, pairs: Iterable[tuple[str, str]], authorization: str | None
+    ctx: OidcContext, pairs: Iterable[tuple[str, str]], presented: Presented
 ) -> Response:
     params = form_params(pairs)
     grant_type = required(params, "grant_type")
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise UnsupportedGrantType(f"grant_type {grant_type[:40]!r} is not supported")
-    client = await authenticate_client(ctx, credentials_of(params, authorization))
+    client = await authenticate_client(ctx, credentials_of(params, presented))
     if grant_type not in client.grant_types.split():
         raise UnauthorizedClient(f"this client is not registered for {grant_type}")
-    response = await grant.handler(ctx, client, params)
+    proof = await dpop.check_proof(
+        ctx,
+        presented.dpop,
+        method="POST",
+        url=presented.endpoint(ctx.settings.issuer),
+        nonce=ctx.settings.dpop_nonce,
+    )
+    if proof is None and client.dpop_bound:
+        raise InvalidDpopProof("this client's tokens are DPoP-bound: send a DPoP proof")
+    response = await grant.handler(ctx, client, params, proof)
     TOKENS.labels(grant_type).inc()
     return response

@@ -21,6 +21,7 @@ from typing import Any
 from service.codec import b64url_encode
 from service.db.models import OAuthClient, User
 from service.keys.keyed import new_token
+from service.oidc.assurance.acr import acr_of
 from service.oidc.claims import user_claims
 from service.oidc.context import OidcContext
 
@@ -56,9 +57,11 @@ async def access_token(
     now: datetime,
     audience: str | None = None,
     roles: list[str] | None = None,
+    jkt: str | None = None,
 ) -> str:
     """RFC 9068 2.2: ``aud`` is the API the token is for (RFC 8707), else Sesame itself;
-    2.2.3.1: ``roles``, the person's roles at that API (``service.oidc.roles``)."""
+    2.2.3.1: ``roles``, the person's roles at that API (``service.oidc.roles``); RFC 9449 6:
+    ``cnf.jkt``, the thumbprint of the DPoP key it is bound to."""
     iat = int(now.timestamp())
     claims = {
         "iss": ctx.settings.issuer,
@@ -73,6 +76,8 @@ async def access_token(
     }
     if roles is not None:
         claims["roles"] = roles
+    if jkt is not None:
+        claims["cnf"] = {"jkt": jkt}
     return await ctx.signer.sign(claims, alg=ACCESS_TOKEN_ALG, typ=ACCESS_TOKEN_TYP)
 
 
@@ -89,6 +94,7 @@ async def id_token(
     access: str,
     now: datetime,
     groups: tuple[str, ...] = (),
+    acr: str | None = None,
 ) -> str:
     iat = int(now.timestamp())
     claims: dict[str, Any] = {
@@ -99,6 +105,8 @@ async def id_token(
         "exp": iat + ctx.settings.id_token_seconds,
         "auth_time": int(auth_time.timestamp()),
         "amr": list(amr),
+        # OIDC Core 2: the access level the way of signing in reached (assurance.acr).
+        "acr": acr or acr_of(amr),
         "sid": sid,
         "at_hash": at_hash(access, client.id_token_alg),
     }

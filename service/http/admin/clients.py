@@ -25,6 +25,7 @@ from service.http.openapi import (
 )
 from service.keys.signing import ALGORITHMS
 from service.oidc import clients
+from service.oidc.assurance.profile import Assurance
 from service.oidc.client_changes import ClientChanges
 from service.oidc.client_changes import update_client as change_client
 from service.oidc.client_links import LINK_NAMES
@@ -194,6 +195,27 @@ class ClientIn(BaseModel):
     require_pushed_authorization_requests: bool = Field(
         default=False, description="RFC 9126 6: authorization requests only through /par."
     )
+    token_endpoint_auth_method: (
+        Literal["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] | None
+    ) = Field(
+        default=None,
+        description="RFC 7591 2; absent: a secret for a confidential client, none for a public "
+        "one. private_key_jwt (RFC 7523) needs jwks or jwks_uri, and the client gets no secret.",
+    )
+    jwks: dict[str, list[dict[str, Any]]] | None = Field(
+        default=None, description="RFC 7591 2: the client's public keys, a JWK Set."
+    )
+    jwks_uri: str | None = Field(
+        default=None, max_length=2000, description="RFC 7591 2: where its JWK Set is published."
+    )
+    dpop_bound_access_tokens: bool = Field(
+        default=False, description="RFC 9449 5.2: its access tokens are always DPoP-bound."
+    )
+    profile: Literal["fapi2"] | None = Field(
+        default=None,
+        description="fapi2: held to the FAPI 2.0 Security Profile (private_key_jwt, PAR, DPoP, "
+        "ES256 or EdDSA ID tokens, no refresh token rotation).",
+    )
     logo_uri: Link = None
     client_uri: Link = None
     policy_uri: Link = None
@@ -216,6 +238,10 @@ class ClientOut(BaseModel):
     api_access: dict[str, list[str]]
     allowed_groups: list[str]
     require_pushed_authorization_requests: bool
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    dpop_bound_access_tokens: bool = False
+    profile: str | None = None
     logo_uri: str | None = None
     client_uri: str | None = None
     policy_uri: str | None = None
@@ -249,6 +275,13 @@ async def create_client(body: ClientIn, oidc: Oidc) -> Response:
         links=given_links(body),
         allowed_groups=body.allowed_groups,
         require_par=body.require_pushed_authorization_requests,
+        assurance=Assurance(
+            auth_method=body.token_endpoint_auth_method or "",
+            jwks=body.jwks,
+            jwks_uri=body.jwks_uri or "",
+            dpop_bound=body.dpop_bound_access_tokens,
+            profile=body.profile or "",
+        ),
     )
     row, secret = await clients.create_client(oidc, spec, actor="admin-api")
     view = await clients.describe(oidc, row)

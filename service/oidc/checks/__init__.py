@@ -6,14 +6,16 @@ Every later error is redirectable (``OAuthError.redirectable``) and goes back to
 redirect URI with ``state`` and ``iss``. To add a check, write it in a module of its own,
 opening with the rule and the spec section, and list it here where it belongs.
 
-``display``, ``claims_locales``, ``acr_values``, ``claims`` and unknown
-parameters are accepted and ignored (OIDC Core 3.1.2.1, 5.5).
+``display``, ``claims_locales`` and unknown parameters are accepted and ignored (OIDC Core
+3.1.2.1); of ``claims``, only ``acr`` is acted on (5.5).
 """
 
 from __future__ import annotations
 
 from service.oidc.checks import (
+    acr,
     client,
+    dpop,
     id_token_hint,
     offline_access,
     par,
@@ -48,6 +50,8 @@ CHECKS: tuple[Check, ...] = (
     values.check_login_hint,
     values.check_ui_locales,
     id_token_hint.check_id_token_hint,
+    acr.check_acr,
+    dpop.check_dpop_jkt,
 )
 
 __all__ = ["CHECKS", "PROMPTS", "Check", "Draft"]

@@ -31,6 +31,8 @@ class Draft:
     found: dict[str, Any] = field(default_factory=dict)
     # Came through /par (RFC 9126), checked with the client authenticated.
     pushed: bool = False
+    # Pushed with a DPoP proof (RFC 9449 10.1): the thumbprint of its key.
+    proof_jkt: str | None = None
 
     @property
     def checked_client(self) -> OAuthClient:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from service.db.models import OAuthClient
 from service.keys.keyed import new_token
 from service.oidc import codes, pkce
+from service.oidc.assurance.dpop import Proof
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidGrant
 from service.oidc.grants.base import (
@@ -29,7 +30,9 @@ from service.oidc.grants.base import (
 )
 
 
-async def exchange_code(ctx: OidcContext, client: OAuthClient, params: dict[str, str]) -> Response:
+async def exchange_code(
+    ctx: OidcContext, client: OAuthClient, params: dict[str, str], proof: Proof | None
+) -> Response:
     code = required(params, "code")
     redirect_uri = required(params, "redirect_uri")
     gid = new_token()
@@ -43,11 +46,20 @@ async def exchange_code(ctx: OidcContext, client: OAuthClient, params: dict[str,
     if found.redirect_uri != redirect_uri:
         raise InvalidGrant("redirect_uri differs from the one in the authorization request")
     pkce.check_verifier(found.code_challenge, params.get("code_verifier"))
+    if found.dpop_jkt is not None and (proof is None or proof.jkt != found.dpop_jkt):
+        raise InvalidGrant("the code is bound to a DPoP key (dpop_jkt) this request does not prove")
     requested_resource(params, found.resource)
     groups = await admitted_groups(ctx, client, found.auth.user_id, found.scope)
     now = ctx.clock.now()
     grant, refresh = user_grant(
-        ctx, client, found.auth, found.scope, gid=gid, now=now, resource=found.resource
+        ctx,
+        client,
+        found.auth,
+        found.scope,
+        gid=gid,
+        now=now,
+        resource=found.resource,
+        proof=proof,
     )
     user = await issue_for_user(ctx, grant)
     if await codes.replayed_meanwhile(ctx, code):
@@ -55,7 +67,16 @@ async def exchange_code(ctx: OidcContext, client: OAuthClient, params: dict[str,
         await _revoke(ctx, gid, client)
         raise InvalidGrant("the code was used twice; the tokens issued for it are revoked")
     response = await tokens_for_user(
-        ctx, client, grant, user, found.scope, nonce=found.nonce, now=now, groups=groups
+        ctx,
+        client,
+        grant,
+        user,
+        found.scope,
+        nonce=found.nonce,
+        now=now,
+        groups=groups,
+        proof=proof,
+        acr=found.acr,
     )
     if refresh:
         response["refresh_token"] = refresh[0]

@@ -20,6 +20,7 @@ from service.db import grants as grant_rows
 from service.db import hot
 from service.db.models import Grant, OAuthClient, Session, User
 from service.oidc import tokens
+from service.oidc.assurance.dpop import Proof
 from service.oidc.context import OidcContext
 from service.oidc.cors import is_browser_app
 from service.oidc.errors import InvalidGrant, InvalidRequest, InvalidTarget, OAuthError
@@ -28,7 +29,8 @@ from service.oidc.model import Authentication
 from service.oidc.roles import roles_for
 
 Response = dict[str, Any]
-Handler = Callable[[OidcContext, OAuthClient, dict[str, str]], Awaitable[Response]]
+# The request's checked DPoP proof (RFC 9449), or None: its key binds what is issued.
+Handler = Callable[[OidcContext, OAuthClient, dict[str, str], Proof | None], Awaitable[Response]]
 
 
 class Registering(Protocol):
@@ -142,9 +144,12 @@ def user_grant(
     gid: str,
     now: datetime,
     resource: str | None = None,
+    proof: Proof | None = None,
 ) -> tuple[Grant, tuple[str, str, bytes] | None]:
     """The grant row for tokens issued to a signed-in person, with a refresh token when the
-    client registered that grant (``(token, lookup, hash)``; only the hash is stored)."""
+    client registered that grant (``(token, lookup, hash)``; only the hash is stored). A
+    public client's refresh token is bound to its DPoP key (RFC 9449 5); a confidential
+    client's is bound to its authentication already."""
     refresh = (
         tokens.new_refresh_token(ctx) if "refresh_token" in client.grant_types.split() else None
     )
@@ -165,6 +170,7 @@ def user_grant(
         refresh_lookup=refresh[1] if refresh else None,
         refresh_hash=refresh[2] if refresh else None,
         refresh_expires_at=refresh_expiry(ctx, client, now, expires_at) if refresh else None,
+        dpop_jkt=proof.jkt if proof and refresh and client.type == "public" else None,
     )
     return grant, refresh
 
@@ -176,11 +182,12 @@ def requested_resource(params: dict[str, str], granted: str | None) -> None:
         raise InvalidTarget("resource differs from the one granted")
 
 
-def bearer_response(ctx: OidcContext, access: str, scope: str) -> Response:
-    """RFC 6749 5.1: the access token part of a successful response."""
+def bearer_response(ctx: OidcContext, access: str, scope: str, proof: Proof | None) -> Response:
+    """RFC 6749 5.1: the access token part of a successful response; a DPoP-bound token's
+    type is ``DPoP`` (RFC 9449 5)."""
     return {
         "access_token": access,
-        "token_type": "Bearer",
+        "token_type": "DPoP" if proof else "Bearer",
         "expires_in": ctx.settings.access_token_seconds,
         "scope": scope,
     }
@@ -196,6 +203,8 @@ async def tokens_for_user(
     nonce: str | None,
     now: datetime,
     groups: tuple[str, ...] = (),
+    proof: Proof | None = None,
+    acr: str | None = None,
 ) -> Response:
     """An access token, and an ID token when ``openid`` was granted (OIDC Core 3.1.3.3), with
     the person's ``groups`` when that scope was granted (``admitted_groups``). A token for an
@@ -211,8 +220,9 @@ async def tokens_for_user(
         now=now,
         audience=grant.resource,
         roles=roles,
+        jkt=proof.jkt if proof else None,
     )
-    response = bearer_response(ctx, access, " ".join(scope))
+    response = bearer_response(ctx, access, " ".join(scope), proof)
     if "openid" in scope:
         assert grant.auth_time is not None and grant.sid is not None
         response["id_token"] = await tokens.id_token(
@@ -227,5 +237,6 @@ async def tokens_for_user(
             access=access,
             now=now,
             groups=groups,
+            acr=acr,
         )
     return response

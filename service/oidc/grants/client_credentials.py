@@ -11,12 +11,13 @@ from service.db import hot
 from service.db.models import Grant, OAuthClient
 from service.keys.keyed import new_token
 from service.oidc import apis, tokens
+from service.oidc.assurance.dpop import Proof
 from service.oidc.context import OidcContext
 from service.oidc.grants.base import GrantType, Registering, Response, bearer_response, client_pk
 
 
 async def issue_for_client(
-    ctx: OidcContext, client: OAuthClient, params: dict[str, str]
+    ctx: OidcContext, client: OAuthClient, params: dict[str, str], proof: Proof | None
 ) -> Response:
     asked = (params.get("scope") or "").split()
     api = await apis.target(ctx, client, params.get("resource"))
@@ -44,8 +45,9 @@ async def issue_for_client(
         gid=grant.gid,
         now=now,
         audience=grant.resource,
+        jkt=proof.jkt if proof else None,
     )
-    return bearer_response(ctx, access, scope)
+    return bearer_response(ctx, access, scope, proof)
 
 
 def registration_problem(client: Registering) -> str | None:

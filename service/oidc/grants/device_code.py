@@ -12,6 +12,7 @@ from __future__ import annotations
 from service.db.models import OAuthClient
 from service.keys.keyed import new_token
 from service.oidc import device
+from service.oidc.assurance.dpop import Proof
 from service.oidc.context import OidcContext
 from service.oidc.errors import AccessDenied
 from service.oidc.grants.base import (
@@ -26,17 +27,21 @@ from service.oidc.grants.base import (
 )
 
 
-async def poll_device(ctx: OidcContext, client: OAuthClient, params: dict[str, str]) -> Response:
+async def poll_device(
+    ctx: OidcContext, client: OAuthClient, params: dict[str, str], proof: Proof | None
+) -> Response:
     request, outcome = await device.poll(ctx, required(params, "device_code"), client.client_id)
     if not outcome.approved or outcome.auth is None:
         raise AccessDenied("the user denied the request")
     auth = outcome.auth
     groups = await admitted_groups(ctx, client, auth.user_id, request.scope, AccessDenied)
     now = ctx.clock.now()
-    grant, refresh = user_grant(ctx, client, auth, request.scope, gid=new_token(), now=now)
+    grant, refresh = user_grant(
+        ctx, client, auth, request.scope, gid=new_token(), now=now, proof=proof
+    )
     user = await issue_for_user(ctx, grant)
     response = await tokens_for_user(
-        ctx, client, grant, user, request.scope, nonce=None, now=now, groups=groups
+        ctx, client, grant, user, request.scope, nonce=None, now=now, groups=groups, proof=proof
     )
     if refresh:
         response["refresh_token"] = refresh[0]

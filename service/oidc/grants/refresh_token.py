@@ -4,6 +4,11 @@ Each use returns a new refresh token and voids the old one; presenting a voided 
 the whole family, since either the client or an attacker holds a copy it should not. A refresh
 may ask for less scope than was granted, never more, and ends with the user's browser session.
 
+A public client's refresh token bound to a DPoP key needs a proof by that key (RFC 9449 5). A
+client held to the FAPI 2.0 profile keeps its refresh token (FAPI 2.0 Security Profile
+5.3.2.1: no rotation; it is bound to the client's authentication): each use checks it and
+leaves it as it is.
+
 Round trips: one joined read (grant, user, session) and one compare-and-set update, each
 autocommitted on the driver's connection (``service.db.hot``). An app that admits only some
 groups, or was granted the ``groups`` scope, adds one query between them
@@ -20,6 +25,7 @@ from service.db import hot
 from service.db.models import Grant, OAuthClient, Session, User
 from service.keys.keyed import new_token
 from service.oidc import device, tokens
+from service.oidc.assurance.dpop import Proof
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidGrant, InvalidScope
 from service.oidc.grants.base import (
@@ -55,7 +61,7 @@ async def _revoke_reused(ctx: OidcContext, grant: Grant, client: OAuthClient) ->
 
 
 async def rotate_refresh_token(
-    ctx: OidcContext, client: OAuthClient, params: dict[str, str]
+    ctx: OidcContext, client: OAuthClient, params: dict[str, str], proof: Proof | None
 ) -> Response:
     token = required(params, "refresh_token")
     lookup, dot, _ = token.partition(".")
@@ -69,25 +75,30 @@ async def rotate_refresh_token(
             raise InvalidGrant("the refresh token is invalid")
         grant, user, _ = found
         old_hash = _checked(ctx, client, params, found, token, now)
+        if grant.dpop_jkt is not None and (proof is None or proof.jkt != grant.dpop_jkt):
+            raise InvalidGrant("the refresh token is bound to a DPoP key this request lacks")
+        if old_hash is not None and client.profile == "fapi2":
+            new_token_value = token  # kept, not rotated
         scope = _narrowed(grant.scope, params.get("scope")) if old_hash is not None else ()
         # An app that admits only some groups, or a groups scope, needs a query of its own,
         # and a handler never holds two connections: the swap then waits for it.
         deferred = old_hash is not None and needs_membership(client, scope)
-        if old_hash is not None and not deferred:
+        if old_hash is not None and not deferred and not new_token_value:
             new_token_value = await _swap(ctx, conn, client, grant, old_hash, now)
     groups: tuple[str, ...] = ()
     if deferred:
         assert old_hash is not None and grant.user_id is not None
         groups = await admitted_groups(ctx, client, grant.user_id, scope)
-        async with hot.connect(ctx.db) as conn:
-            new_token_value = await _swap(ctx, conn, client, grant, old_hash, now)
+        if not new_token_value:
+            async with hot.connect(ctx.db) as conn:
+                new_token_value = await _swap(ctx, conn, client, grant, old_hash, now)
     if old_hash is None or not new_token_value:
         # Reused: a voided token, or another request rotated this very token a moment ago.
         await _revoke_reused(ctx, grant, client)
         raise InvalidGrant("the refresh token was already used; its family is revoked")
     assert user is not None
     response = await tokens_for_user(
-        ctx, client, grant, user, scope, nonce=None, now=now, groups=groups
+        ctx, client, grant, user, scope, nonce=None, now=now, groups=groups, proof=proof
     )
     response["refresh_token"] = new_token_value
     return response

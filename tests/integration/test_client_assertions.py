@@ -1,0 +1,218 @@
+"""private_key_jwt client authentication (RFC 7523, OIDC Core 9), on both backends: a client
+registered with its public keys (inline, or at a jwks_uri served by a real HTTP server here)
+signs a short JWT instead of sending a secret. Every rule has its refusal: a reused jti, a
+wrong aud, an unregistered key, an HMAC assertion, an expired one, a secret instead."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from service.oidc.assurance import jwks as client_jwks
+from tests.conftest import asgi_client
+from tests.holder import ASSERTION_TYPE, KeyHolder, hmac_assertion
+from tests.processes import free_port
+from tests.rp import RelyingParty
+
+
+async def keyed_client(app, holder: KeyHolder, **spec) -> RelyingParty:
+    from service.oidc.assurance.profile import Assurance
+
+    assurance = spec.pop("assurance", None) or Assurance(
+        auth_method="private_key_jwt", jwks=holder.jwks
+    )
+    return await RelyingParty.register(app, assurance=assurance, **spec)
+
+
+async def token_with(rp: RelyingParty, data: dict[str, str], **headers: str):
+    async with rp.back_channel() as c:
+        return await c.post("/token", data=data, headers=headers)
+
+
+def issuer(app) -> str:
+    return app.state.oidc.settings.issuer
+
+
+async def test_a_client_signs_in_with_its_key_and_has_no_secret(app, browser):
+    holder = KeyHolder("ES256")
+    rp = await keyed_client(app, holder)
+    assert rp.secret is None
+    flow = await rp.authorize(browser)
+    form = {**rp.code_grant(flow), **holder.assertion_form(rp.client_id, issuer(app))}
+    answer = await token_with(rp, form)
+    assert answer.status_code == 200, answer.text
+    assert (await rp.id_claims(answer.json()["id_token"]))["aud"] == rp.client_id
+    # The same assertion again (its jti) is refused, even for a fresh code.
+    again = await rp.authorize(browser)
+    replay = {**rp.code_grant(again), "client_assertion_type": ASSERTION_TYPE}
+    replay["client_assertion"] = form["client_assertion"]
+    refused = await token_with(rp, replay)
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    assert "used before" in refused.json()["error_description"]
+
+
+async def test_every_bad_assertion_is_invalid_client(app):
+    holder = KeyHolder("RS256")
+    rp = await keyed_client(app, holder, grant_types=["client_credentials"], redirect_uris=[])
+    grant = {"grant_type": "client_credentials"}
+    good = await token_with(rp, {**grant, **holder.assertion_form(rp.client_id, issuer(app))})
+    assert good.status_code == 200, good.text
+    # The token endpoint's own URL is an accepted aud too (RFC 7523 3).
+    endpoint = await token_with(
+        rp, {**grant, **holder.assertion_form(rp.client_id, issuer(app) + "/token")}
+    )
+    assert endpoint.status_code == 200, endpoint.text
+    stranger = KeyHolder("RS256")
+    stranger.kid = holder.kid  # same key id, another key: the signature must not verify
+    cases = {
+        "wrong aud": holder.assertion_form(rp.client_id, "https://elsewhere.example"),
+        "unregistered key": stranger.assertion_form(rp.client_id, issuer(app)),
+        "expired": holder.assertion_form(rp.client_id, issuer(app), lifetime=-120),
+        "too long-lived": holder.assertion_form(rp.client_id, issuer(app), lifetime=3600),
+        "iss not the client": holder.assertion_form(rp.client_id, issuer(app), iss="someone"),
+        "HMAC": {
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": hmac_assertion("s" * 32, rp.client_id, issuer(app)),
+        },
+        "wrong type": {
+            **holder.assertion_form(rp.client_id, issuer(app)),
+            "client_assertion_type": "urn:example:other",
+        },
+        "not a JWT": {"client_assertion_type": ASSERTION_TYPE, "client_assertion": "abc"},
+    }
+    for name, form in cases.items():
+        answer = await token_with(rp, {**grant, **form})
+        assert answer.status_code == 401, (name, answer.text)
+        assert answer.json()["error"] == "invalid_client", name
+    # A client_id beside the assertion must name the same client.
+    mismatch = {**grant, **holder.assertion_form(rp.client_id, issuer(app)), "client_id": "x"}
+    assert (await token_with(rp, mismatch)).status_code == 401
+    # A secret is no way in for a client that registered keys.
+    basic = await token_with(rp, grant, Authorization="Basic eDp5")
+    assert basic.status_code == 401
+
+
+async def test_a_secret_client_cannot_switch_to_assertions(app):
+    holder = KeyHolder()
+    rp = await RelyingParty.register(app, grant_types=["client_credentials"], redirect_uris=[])
+    answer = await token_with(
+        rp,
+        {"grant_type": "client_credentials", **holder.assertion_form(rp.client_id, issuer(app))},
+    )
+    assert answer.status_code == 401 and "secret" in answer.json()["error_description"]
+
+
+class JwksServer:
+    """A client's jwks_uri: a real HTTP server whose key set can change (rotation)."""
+
+    def __init__(self, jwks: dict) -> None:
+        self.jwks = jwks
+        self.fetches = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+                owner.fetches += 1
+                body = json.dumps(owner.jwks).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def jwks_server():
+    holder = KeyHolder("ES256")
+    server = JwksServer(holder.jwks)
+    server.holder = holder  # type: ignore[attr-defined]
+    yield server
+    server.close()
+
+
+async def test_keys_at_a_jwks_uri_are_fetched_cached_and_refetched_on_rotation(
+    app, jwks_server, monkeypatch
+):
+    from service.oidc.assurance.profile import Assurance
+
+    holder = jwks_server.holder
+    monkeypatch.setattr(client_jwks, "REFETCH_SECONDS", 0)
+    rp = await keyed_client(
+        app,
+        holder,
+        grant_types=["client_credentials"],
+        redirect_uris=[],
+        assurance=Assurance(auth_method="private_key_jwt", jwks_uri=jwks_server.url),
+    )
+    grant = {"grant_type": "client_credentials"}
+    for _ in range(2):
+        answer = await token_with(rp, {**grant, **holder.assertion_form(rp.client_id, issuer(app))})
+        assert answer.status_code == 200, answer.text
+    assert jwks_server.fetches == 1  # cached
+    rotated = KeyHolder("ES256")
+    jwks_server.jwks = rotated.jwks
+    answer = await token_with(rp, {**grant, **rotated.assertion_form(rp.client_id, issuer(app))})
+    assert answer.status_code == 200, answer.text
+    assert jwks_server.fetches == 2  # a new key id sent Sesame to fetch the set again
+    # The old key is gone from the set: refused.
+    old = await token_with(rp, {**grant, **holder.assertion_form(rp.client_id, issuer(app))})
+    assert old.status_code == 401
+
+
+ADMIN = "admin-token-" + "k" * 32
+
+
+async def test_registration_rules_for_keys_and_methods(make_app):
+    app = make_app(admin_token=ADMIN)
+    admin_headers = {"Authorization": f"Bearer {ADMIN}"}
+    holder = KeyHolder()
+    base = {"name": "Keyed", "redirect_uris": ["https://app.example/cb"]}
+    cases = [
+        ({"token_endpoint_auth_method": "private_key_jwt"}, "jwks"),
+        (
+            {
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": {"keys": [holder.key.as_dict(private=True)]},
+            },
+            "public keys only",
+        ),
+        (
+            {"type": "public", "token_endpoint_auth_method": "private_key_jwt", "jwks": holder.jwks},
+            "public client",
+        ),
+        ({"jwks": holder.jwks, "jwks_uri": "https://app.example/jwks"}, "not both"),
+        ({"jwks_uri": "http://app.example/jwks"}, "https"),
+        ({"profile": "fapi2", "jwks": holder.jwks}, "ES256"),
+    ]
+    async with asgi_client(app) as c:
+        for extra, reason in cases:
+            answer = await c.post("/admin/clients", json={**base, **extra}, headers=admin_headers)
+            assert answer.status_code == 400, (extra, answer.text)
+            assert reason in answer.text, (reason, answer.text)
+        made = await c.post(
+            "/admin/clients",
+            json={**base, "token_endpoint_auth_method": "private_key_jwt", "jwks": holder.jwks},
+            headers=admin_headers,
+        )
+        assert made.status_code == 201, made.text
+        view = made.json()
+        assert view["client_secret"] is None
+        assert view["token_endpoint_auth_method"] == "private_key_jwt"
+        assert view["jwks"]["keys"][0]["kid"] == holder.kid
+        meta = (await c.get("/.well-known/openid-configuration")).json()
+    assert "private_key_jwt" in meta["token_endpoint_auth_methods_supported"]
+    assert "HS256" not in meta["token_endpoint_auth_signing_alg_values_supported"]
