@@ -310,6 +310,40 @@ def node_app(
         yield RelyingApp(url, client["client_id"])
 
 
+@pytest.fixture(scope="session")
+def fapi_app(
+    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RelyingApp]:
+    """tests/e2e/node/fapi.mjs (openid-client as a FAPI 2.0 client: private_key_jwt with its
+    key published at its own jwks_uri, PAR, DPoP), registered with ``--profile fapi2``."""
+    if not shutil.which("node") or not (NODE_RP / "node_modules" / "openid-client").exists():
+        unavailable(
+            "Node.js with openid-client",
+            "install Node.js, then `npm install --no-package-lock` in tests/e2e/node "
+            "(scripts/test does it)",
+        )
+    from joserfc.jwk import ECKey
+
+    port = free_port()
+    url = f"http://localhost:{port}"
+    key = ECKey.generate_key("P-256", parameters={"kid": "fapi-1", "alg": "ES256"}, private=True)
+    client = register_client(
+        live_server,
+        "--name", "FAPI app", "--first-party", "--profile", "fapi2", "--alg", "ES256",
+        "--jwks-uri", f"{url}/jwks", "--redirect-uri", f"{url}/cb",
+    )  # fmt: skip
+    env = {
+        **os.environ,
+        "ISSUER": live_server.url,
+        "PORT": str(port),
+        "CLIENT_ID": client["client_id"],
+        "CLIENT_KEY": json.dumps(key.as_dict(private=True)),
+    }
+    log = tmp_path_factory.mktemp("node") / "fapi.log"
+    with running(["node", str(NODE_RP / "fapi.mjs")], env, f"{url}/jwks", log):
+        yield RelyingApp(url, client["client_id"])
+
+
 async def wait_for_mail(
     server: LiveServer, address: str, subject_part: str, *, after: int = 0
 ) -> Mail:

@@ -156,3 +156,28 @@ async def test_demo_app_says_in_words_that_the_person_declined(live_server, demo
         "You chose not to share your account with the demo app. Nothing was shared. (access_denied)"
     )
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+async def test_a_fapi_client_with_openid_client(live_server, fapi_app, context):
+    """Issue 17 end to end with an independent library: openid-client, registered with the
+    fapi2 profile, authenticates with private_key_jwt (Sesame fetches its jwks_uri), pushes its
+    request, and proves a DPoP key at /token, at refresh and at UserInfo, fetching Sesame's
+    nonce on its own. The person signs in with a passkey; the app asked for acr phr."""
+    page = await context.new_page()
+    await Authenticator.attach(page)
+    username = f"fapi{secrets.token_hex(3)}"
+    await sign_up(page, live_server, username)
+    await page.wait_for_url(re.compile(r"/account"))
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if "/authorize?" in r.url else None)
+    await page.goto(f"{fapi_app.url}/login?acr=phr")
+    await page.wait_for_url(re.compile(re.escape(fapi_app.url) + r"/cb\?"))
+    result = await json_in(page, "#result")
+    assert "error" not in result and "crash" not in result, result
+    assert result["claims"]["aud"] == fapi_app.client_id
+    assert result["claims"]["acr"] == "phr" and "passkey" in result["claims"]["amr"]
+    assert result["userinfo"]["preferred_username"] == username
+    assert result["tokenType"].lower() == result["refreshedType"].lower() == "dpop"
+    assert result["sameRefreshToken"] is True  # FAPI 2.0: no rotation
+    assert result["asBearer"] != "accepted"
+    assert set(parse_qs(urlsplit(seen[0]).query)) == {"client_id", "request_uri"}

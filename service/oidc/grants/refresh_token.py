@@ -77,21 +77,18 @@ async def rotate_refresh_token(
         old_hash = _checked(ctx, client, params, found, token, now)
         if grant.dpop_jkt is not None and (proof is None or proof.jkt != grant.dpop_jkt):
             raise InvalidGrant("the refresh token is bound to a DPoP key this request lacks")
-        if old_hash is not None and client.profile == "fapi2":
-            new_token_value = token  # kept, not rotated
         scope = _narrowed(grant.scope, params.get("scope")) if old_hash is not None else ()
         # An app that admits only some groups, or a groups scope, needs a query of its own,
         # and a handler never holds two connections: the swap then waits for it.
         deferred = old_hash is not None and needs_membership(client, scope)
-        if old_hash is not None and not deferred and not new_token_value:
-            new_token_value = await _swap(ctx, conn, client, grant, old_hash, now)
+        if old_hash is not None and not deferred:
+            new_token_value = await _swap(ctx, conn, client, grant, old_hash, now, token)
     groups: tuple[str, ...] = ()
     if deferred:
         assert old_hash is not None and grant.user_id is not None
         groups = await admitted_groups(ctx, client, grant.user_id, scope)
-        if not new_token_value:
-            async with hot.connect(ctx.db) as conn:
-                new_token_value = await _swap(ctx, conn, client, grant, old_hash, now)
+        async with hot.connect(ctx.db) as conn:
+            new_token_value = await _swap(ctx, conn, client, grant, old_hash, now, token)
     if old_hash is None or not new_token_value:
         # Reused: a voided token, or another request rotated this very token a moment ago.
         await _revoke_reused(ctx, grant, client)
@@ -139,10 +136,14 @@ async def _swap(
     grant: Grant,
     old_hash: bytes,
     now: datetime,
+    token: str,
 ) -> str:
-    """The compare-and-set: the new token, or "" when another request swapped it first."""
+    """The compare-and-set: the new token, or "" when another request swapped it first. A
+    FAPI 2.0 client's token is kept: the same compare-and-set then only moves its idle expiry
+    on."""
     assert grant.id is not None
-    new_token_value = f"{grant.refresh_lookup}.{new_token()}"
+    kept = client.profile == "fapi2"
+    new_token_value = token if kept else f"{grant.refresh_lookup}.{new_token()}"
     rotated = await grant_rows.rotate_refresh_token(
         conn,
         grant.id,
