@@ -55,9 +55,7 @@ def _assurance_options(parser: argparse.ArgumentParser) -> None:
         choices=AUTH_METHOD_NAMES,
         help="how it authenticates at /token (default: a secret, or none for a public client)",
     )
-    keys = parser.add_mutually_exclusive_group()
-    keys.add_argument("--jwks-file", help="its public keys: a JWK Set in a JSON file")
-    keys.add_argument("--jwks-uri", help="where it publishes its JWK Set")
+    _key_options(parser)
     parser.add_argument(
         "--dpop", action="store_true", help="its access tokens are always DPoP-bound (RFC 9449)"
     )
@@ -66,17 +64,26 @@ def _assurance_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _key_options(parser: argparse.ArgumentParser) -> None:
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument("--jwks-file", help="its public keys: a JWK Set in a JSON file")
+    keys.add_argument("--jwks-uri", help="where it publishes its JWK Set")
+
+
+def _jwks(args: argparse.Namespace) -> str | None:
+    if not args.jwks_file:
+        return None
+    try:
+        with open(args.jwks_file, encoding="utf-8") as file:
+            return file.read(1 << 20)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ClientRejected(f"cannot read {args.jwks_file}: {exc}") from exc
+
+
 def _assurance(args: argparse.Namespace) -> Assurance:
-    jwks = None
-    if args.jwks_file:
-        try:
-            with open(args.jwks_file, encoding="utf-8") as file:
-                jwks = file.read(1 << 20)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ClientRejected(f"cannot read {args.jwks_file}: {exc}") from exc
     return Assurance(
         auth_method=args.auth_method or "",
-        jwks=jwks,
+        jwks=_jwks(args),
         jwks_uri=args.jwks_uri or "",
         dpop_bound=args.dpop,
         profile=args.profile or "",
@@ -128,8 +135,10 @@ async def update(oidc: OidcContext, args: argparse.Namespace) -> int:
         post_logout_redirect_uris=args.post_logout_redirect_uri,
         links=_links(args) or None,
         allowed_groups=[] if args.no_allowed_groups else args.allowed_group,
+        jwks_uri=args.jwks_uri,
     )
     try:
+        changes.jwks = _jwks(args)
         row = await update_client(oidc, args.client_id, changes, actor="cli")
     except (ClientRejected, GroupRejected) as exc:
         return refuse(str(exc), 2)
@@ -212,6 +221,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--allowed-group", action="append", help="admit only these groups; replaces the list"
     )
     admitted.add_argument("--no-allowed-groups", action="store_true", help="admit everyone")
+    _key_options(change)
     for name, text in (
         ("show", "show one client"),
         ("delete", "delete a client and everything issued to it"),

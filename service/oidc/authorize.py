@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from service.oidc import codes, consent, groups, interactions, par
-from service.oidc.assurance import acr
+from service.oidc.assurance import acr, request_object
 from service.oidc.checks import CHECKS, Draft
 from service.oidc.context import OidcContext
 from service.oidc.errors import (
@@ -40,12 +40,15 @@ async def validate_authorization_request(
 ) -> AuthorizationRequest:
     """Run ``checks.CHECKS`` in order. An error the client may hear of goes to its redirect URI
     once that is validated; any other is shown to the person (RFC 6749 4.1.2.1). A request
-    naming a ``request_uri`` from ``/par`` is the request pushed there (RFC 9126 4)."""
+    naming a ``request_uri`` from ``/par`` is the request pushed there (RFC 9126 4); one with a
+    signed ``request`` object is that object's (RFC 9101)."""
     if not pushed:
         pairs = list(pairs)
         pulled = await par.pushed_request(ctx, pairs)
         if pulled is not None:
             pairs, pushed = pulled, True
+        else:
+            pairs = await request_object.unpacked(ctx, pairs)
     params, repeated = single_values(pairs)
     draft = Draft(ctx, params, repeated, pushed=pushed, proof_jkt=proof_jkt)
     try:

@@ -14,6 +14,8 @@ from service.db import clients as client_rows
 from service.db import groups as group_rows
 from service.db.models import OAuthClient
 from service.oidc.apis import check_api_access
+from service.oidc.assurance import profile
+from service.oidc.assurance.profile import Assurance
 from service.oidc.client_links import dump_links, load_links
 from service.oidc.clients import (
     ClientRejected,
@@ -40,6 +42,9 @@ class ClientChanges:
     links: dict[str, str] | None = None
     # Replaces the groups the app admits; [] opens it to everyone again.
     allowed_groups: list[str] | None = None
+    # The client's keys, replaced whole (rotation): a JWK Set, or where it is published.
+    jwks: dict[str, Any] | str | None = None
+    jwks_uri: str | None = None
 
 
 async def update_client(
@@ -101,4 +106,17 @@ def _new_uris(row: OAuthClient, changes: ClientChanges) -> dict[str, Any]:
     if changes.links is not None:
         merged = {**load_links(row.links), **changes.links}
         values["links"] = dump_links(checked_client_links(merged))
+    if changes.jwks is not None or changes.jwks_uri is not None:
+        keys = Assurance(
+            auth_method=row.auth_method,
+            jwks=changes.jwks,
+            jwks_uri=changes.jwks_uri or "",
+            dpop_bound=row.dpop_bound,
+            profile=row.profile,
+        )
+        try:
+            checked = profile.columns(keys, row.type, row.id_token_alg)
+        except ValueError as exc:
+            raise ClientRejected(str(exc)) from None
+        values.update(jwks=checked["jwks"], jwks_uri=checked["jwks_uri"])
     return values

@@ -55,7 +55,9 @@ def provider_metadata(settings: Settings) -> dict[str, Any]:
         "claims_supported": list(CLAIMS_SUPPORTED),
         "prompt_values_supported": sorted(PROMPTS),
         "authorization_response_iss_parameter_supported": True,
-        "request_parameter_supported": False,
+        # RFC 9101: signed request objects by value (and pushed); by reference only via PAR.
+        "request_parameter_supported": True,
+        "request_object_signing_alg_values_supported": list(ASYMMETRIC),
         "request_uri_parameter_supported": False,
         # OIDC Core 5.5: accepted; an essential acr is acted on, other claims are voluntary.
         "claims_parameter_supported": True,

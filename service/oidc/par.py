@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 
 from service.keys.keyed import new_token
-from service.oidc.assurance import dpop
+from service.oidc.assurance import dpop, request_object
 from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
 from service.oidc.presented import Presented
@@ -54,6 +54,8 @@ async def push(
     )
     kept = [(k, v) for k, v in pairs if k not in AUTHENTICATION and k != "client_id"]
     kept.append(("client_id", client.client_id))
+    # RFC 9126 3: a signed request object may be pushed; what is kept is its parameters.
+    kept = await request_object.unpacked(ctx, kept)
     # Imported here: authorize imports this module for /authorize's side.
     from service.oidc.authorize import validate_authorization_request
 

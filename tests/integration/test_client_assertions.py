@@ -216,3 +216,39 @@ async def test_registration_rules_for_keys_and_methods(make_app):
         meta = (await c.get("/.well-known/openid-configuration")).json()
     assert "private_key_jwt" in meta["token_endpoint_auth_methods_supported"]
     assert "HS256" not in meta["token_endpoint_auth_signing_alg_values_supported"]
+
+
+async def test_the_cli_registers_a_fapi_client_and_rotates_its_keys(backend, app, tmp_path):
+    from tests.integration.test_oidc_admin import sesame, sesame_json
+
+    old, new = KeyHolder("ES256"), KeyHolder("ES256")
+    (tmp_path / "old.json").write_text(json.dumps(old.jwks))
+    (tmp_path / "new.json").write_text(json.dumps(new.jwks))
+    refused = sesame(
+        backend, "clients", "create", "--name", "Bank", "--profile", "fapi2",
+        "--jwks-file", str(tmp_path / "old.json"), "--redirect-uri", "https://bank.example/cb",
+    )  # fmt: skip
+    assert refused.returncode == 2 and "ES256" in refused.stderr  # RS256 ID tokens by default
+    made = sesame_json(
+        backend, "clients", "create", "--name", "Bank", "--profile", "fapi2", "--alg", "ES256",
+        "--jwks-file", str(tmp_path / "old.json"), "--redirect-uri", "https://bank.example/cb",
+        "--grant", "authorization_code", "--grant", "client_credentials",
+    )  # fmt: skip
+    assert made["client_secret"] is None and made["profile"] == "fapi2"
+    assert made["require_pushed_authorization_requests"] is True
+    assert made["dpop_bound_access_tokens"] is True
+    assert made["token_endpoint_auth_method"] == "private_key_jwt"
+    missing = sesame(
+        backend, "clients", "update", made["client_id"], "--jwks-file", str(tmp_path / "nope")
+    )
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    sesame_json(
+        backend, "clients", "update", made["client_id"], "--jwks-file", str(tmp_path / "new.json")
+    )
+    rp = RelyingParty(app, made["client_id"], None, "https://bank.example/cb")
+    grant = {"grant_type": "client_credentials"}
+    stale = await token_with(rp, {**grant, **old.assertion_form(rp.client_id, issuer(app))})
+    assert stale.status_code == 401
+    # The new key authenticates; the fapi2 client then still needs its DPoP proof.
+    fresh = await token_with(rp, {**grant, **new.assertion_form(rp.client_id, issuer(app))})
+    assert fresh.status_code == 400 and fresh.json()["error"] == "invalid_dpop_proof"

@@ -146,9 +146,10 @@ async def test_scope_without_openid_is_invalid_scope(rp, browser):
     assert query_of(response.headers["location"])["error"] == "invalid_scope"
 
 
-async def test_request_objects_are_refused_explicitly(rp, browser):
+async def test_unsigned_and_referenced_request_objects_are_refused(rp, browser):
+    # alg none, from a client with no keys: shown, not redirected (its redirect URI unchecked).
     response = await rp.start(browser, rp.new_flow(), request="eyJhbGciOiJub25lIn0.e30.")
-    assert query_of(response.headers["location"])["error"] == "request_not_supported"
+    assert response.status_code == 400 and "invalid_request_object" in response.text
     response = await rp.start(browser, rp.new_flow(), request_uri="https://app.example/req")
     assert query_of(response.headers["location"])["error"] == "request_uri_not_supported"
 

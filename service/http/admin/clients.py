@@ -318,6 +318,12 @@ class ClientPatch(BaseModel):
     allowed_groups: list[GroupName] | None = Field(
         default=None, max_length=20, description="Replaces the list; [] admits everyone."
     )
+    jwks: dict[str, list[dict[str, Any]]] | None = Field(
+        default=None, description="Replaces the client's keys (and any jwks_uri)."
+    )
+    jwks_uri: str | None = Field(
+        default=None, max_length=2000, description="Replaces the client's keys by this URI."
+    )
     logo_uri: Link = None
     client_uri: Link = None
     policy_uri: Link = None
@@ -334,6 +340,8 @@ async def update_client(client_id: ClientId, body: ClientPatch, oidc: Oidc) -> d
         post_logout_redirect_uris=body.post_logout_redirect_uris,
         links=given_links(body) or None,
         allowed_groups=body.allowed_groups,
+        jwks=body.jwks,
+        jwks_uri=body.jwks_uri,
     )
     row = await change_client(oidc, client_id, changes, actor="admin-api")
     return found(await clients.describe(oidc, row))

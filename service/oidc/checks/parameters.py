@@ -1,8 +1,10 @@
 """Parameters the request may not carry.
 
 * No parameter twice (RFC 6749 3.1): a repeated one is refused, not resolved to one value.
-* No request object, by value or by reference (OIDC Core 6.1 and 6.2): Sesame supports
-  neither, and says so with ``request_not_supported`` / ``request_uri_not_supported``.
+* A request object by value has been unpacked before the checks run
+  (``service.oidc.assurance.request_object``); one left here sat inside another, which is
+  refused. By reference only through PAR: another ``request_uri`` is
+  ``request_uri_not_supported`` (OIDC Core 6.2).
 """
 
 from __future__ import annotations
@@ -19,6 +21,6 @@ async def check_single_values(draft: Draft) -> None:
 
 async def check_no_request_object(draft: Draft) -> None:
     if "request" in draft.params:
-        raise RequestNotSupported("request objects are not supported")
+        raise RequestNotSupported("a request object may not hold another")
     if "request_uri" in draft.params:
         raise RequestUriNotSupported("request_uri is not supported")
