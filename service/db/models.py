@@ -182,7 +182,9 @@ class OAuthClient(SQLModel, table=True):
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
     # "fapi2": held to the FAPI 2.0 Security Profile (service.oidc.assurance.profile).
-    profile: str = Field(default="", sa_column=Column(String(16), nullable=False, server_default=""))
+    profile: str = Field(
+        default="", sa_column=Column(String(16), nullable=False, server_default="")
+    )
 
 
 def _fk_client() -> Column[int]:

@@ -25,8 +25,8 @@ from service.db.engine import DatabaseUnavailable, is_database_outage
 from service.http.deps import request_locale
 from service.http.render import page
 from service.i18n import N_, translate
-from service.oidc.codes import with_query
 from service.oidc.assurance.signed import ASYMMETRIC as DPOP_ALGORITHMS
+from service.oidc.codes import with_query
 from service.oidc.errors import ErrorRedirect, InvalidClient, InvalidToken, OAuthError
 from service.problems import Problem
 from service.store import StoreUnavailable

@@ -29,7 +29,6 @@ from typing import Any
 from service.keys.keyed import new_token
 from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
-from service.oidc.presented import Presented
 from service.oidc.errors import (
     AuthorizationPending,
     ExpiredToken,
@@ -40,6 +39,7 @@ from service.oidc.errors import (
 )
 from service.oidc.model import Authentication
 from service.oidc.params import form_params
+from service.oidc.presented import Presented
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 3.4
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"

@@ -17,10 +17,10 @@ from service.oidc.access import ANY_AUDIENCE, check_access_token
 from service.oidc.apis import API_ID_PREFIX, authenticate_api
 from service.oidc.client_auth import Credentials, authenticate_client, credentials_of, method_of
 from service.oidc.context import OidcContext
-from service.oidc.presented import Presented
 from service.oidc.errors import InvalidClient, InvalidRequest, InvalidToken
 from service.oidc.grants.base import session_alive, user_active
 from service.oidc.params import form_params
+from service.oidc.presented import Presented
 from service.oidc.tokens import refresh_hash
 
 INACTIVE: dict[str, Any] = {"active": False}

@@ -19,9 +19,9 @@ from service.keys.keyed import new_token
 from service.oidc.assurance import dpop, request_object
 from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
-from service.oidc.presented import Presented
 from service.oidc.errors import ErrorRedirect, InvalidRequest, InvalidRequestUri
 from service.oidc.params import single_values
+from service.oidc.presented import Presented
 
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 PAR_SECONDS = 60
@@ -37,9 +37,7 @@ def _key(ctx: OidcContext, token: str) -> str:
     return "par:" + ctx.keys.hash_hex("par-request-uri", token)
 
 
-async def push(
-    ctx: OidcContext, pairs: Iterable[tuple[str, str]], presented: Presented
-) -> Created:
+async def push(ctx: OidcContext, pairs: Iterable[tuple[str, str]], presented: Presented) -> Created:
     pairs = list(pairs)
     params, _ = single_values(pairs)
     client = await authenticate_client(ctx, credentials_of(params, presented))

@@ -17,9 +17,9 @@ from service.db import grants as grant_rows
 from service.oidc.access import ANY_AUDIENCE, signed_access_claims
 from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
-from service.oidc.presented import Presented
 from service.oidc.errors import InvalidRequest, InvalidToken
 from service.oidc.params import form_params
+from service.oidc.presented import Presented
 from service.oidc.tokens import refresh_hash
 
 
@@ -27,9 +27,7 @@ def _proves(stored: bytes | None, ctx: OidcContext, token: str) -> bool:
     return stored is not None and hmac.compare_digest(stored, refresh_hash(ctx, token))
 
 
-async def revoke(
-    ctx: OidcContext, pairs: Iterable[tuple[str, str]], presented: Presented
-) -> None:
+async def revoke(ctx: OidcContext, pairs: Iterable[tuple[str, str]], presented: Presented) -> None:
     params = form_params(pairs)
     client = await authenticate_client(ctx, credentials_of(params, presented))
     token = params.get("token")

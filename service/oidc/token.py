@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from service.metrics import TOKENS
-from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.assurance import dpop
+from service.oidc.client_auth import authenticate_client, credentials_of
 from service.oidc.context import OidcContext
-from service.oidc.presented import Presented
 from service.oidc.errors import InvalidDpopProof, UnauthorizedClient, UnsupportedGrantType
 from service.oidc.grants import GRANTS
 from service.oidc.grants.base import Response, required
 from service.oidc.params import form_params
+from service.oidc.presented import Presented
 
 
 async def handle_token_request(

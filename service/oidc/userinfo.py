@@ -38,9 +38,7 @@ async def userinfo(
 ) -> dict[str, Any]:
     standing = await check_access_token(ctx, token)
     url = f"{ctx.settings.issuer}/userinfo"
-    await dpop.check_presented(
-        ctx, standing.claims, token, scheme, proofs, method=method, url=url
-    )
+    await dpop.check_presented(ctx, standing.claims, token, scheme, proofs, method=method, url=url)
     if standing.user is None:
         raise InvalidToken("this access token does not represent a user")
     if "openid" not in standing.claims.get("scope", "").split():

@@ -114,7 +114,7 @@ class JwksServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+            def do_GET(self) -> None:
                 owner.fetches += 1
                 body = json.dumps(owner.jwks).encode()
                 self.send_response(200)
@@ -191,7 +191,11 @@ async def test_registration_rules_for_keys_and_methods(make_app):
             "public keys only",
         ),
         (
-            {"type": "public", "token_endpoint_auth_method": "private_key_jwt", "jwks": holder.jwks},
+            {
+                "type": "public",
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": holder.jwks,
+            },
             "public client",
         ),
         ({"jwks": holder.jwks, "jwks_uri": "https://app.example/jwks"}, "not both"),
@@ -252,3 +256,27 @@ async def test_the_cli_registers_a_fapi_client_and_rotates_its_keys(backend, app
     # The new key authenticates; the fapi2 client then still needs its DPoP proof.
     fresh = await token_with(rp, {**grant, **new.assertion_form(rp.client_id, issuer(app))})
     assert fresh.status_code == 400 and fresh.json()["error"] == "invalid_dpop_proof"
+
+
+async def test_jwks_uri_fetches_are_limited(jwks_server):
+    """No private addresses unless Sesame runs on localhost, no redirects, at most 64 KiB."""
+    with pytest.raises(client_jwks.KeysUnavailable, match="private address"):
+        await client_jwks._fetch(jwks_server.url, allow_private=False)
+    assert jwks_server.fetches == 0  # refused before connecting
+    jwks_server.jwks = {"keys": [], "padding": "x" * (client_jwks.MAX_JWKS_BYTES + 1)}
+    with pytest.raises(client_jwks.KeysUnavailable, match="more than"):
+        await client_jwks._fetch(jwks_server.url, allow_private=True)
+    redirecting = JwksServer({})
+    redirecting.server.RequestHandlerClass.do_GET = _redirect  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(client_jwks.KeysUnavailable, match="answered 302"):
+            await client_jwks._fetch(redirecting.url, allow_private=True)
+    finally:
+        redirecting.close()
+
+
+def _redirect(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(302)
+    handler.send_header("Location", "http://169.254.169.254/latest/meta-data")
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()

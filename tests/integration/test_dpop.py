@@ -74,9 +74,10 @@ async def test_bound_tokens_work_only_with_a_proof_by_their_key(app, browser):
     replayed = holder.proof("GET", here, access_token=access)
     assert (await userinfo(rp, access, proof=replayed)).status_code == 200
     again = await userinfo(rp, access, proof=replayed)
-    assert again.status_code == 401 and 'error="invalid_dpop_proof"' in again.headers[
-        "www-authenticate"
-    ]
+    assert (
+        again.status_code == 401
+        and 'error="invalid_dpop_proof"' in again.headers["www-authenticate"]
+    )
     thief = KeyHolder("ES256")
     stolen = await userinfo(rp, access, proof=thief.proof("GET", here, access_token=access))
     assert stolen.status_code == 401

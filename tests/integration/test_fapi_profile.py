@@ -67,7 +67,11 @@ async def test_a_fapi_client_completes_the_flow_and_every_shortcut_is_refused(ap
     refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     for _ in range(2):
         again = await with_nonce(
-            app, rp, holder, "/token", lambda: {**refresh, **holder.assertion_form(rp.client_id, issuer)}
+            app,
+            rp,
+            holder,
+            "/token",
+            lambda: {**refresh, **holder.assertion_form(rp.client_id, issuer)},
         )
         assert again.status_code == 200, again.text
         assert again.json()["refresh_token"] == tokens["refresh_token"]

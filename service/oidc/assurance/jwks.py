@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from service.db.models import OAuthClient
 from service.oidc.context import OidcContext
@@ -146,16 +146,18 @@ async def _fetch(uri: str, *, allow_private: bool) -> bytes:
     if not allow_private:
         await _check_public(host, parts.port or (443 if parts.scheme == "https" else 80))
     try:
-        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False) as http:
-            async with http.stream("GET", uri, headers={"Accept": "application/json"}) as reply:
-                if reply.status_code != 200:
-                    raise KeysUnavailable(f"jwks_uri answered {reply.status_code}")
-                body = b""
-                async for chunk in reply.aiter_bytes():
-                    body += chunk
-                    if len(body) > MAX_JWKS_BYTES:
-                        raise KeysUnavailable(f"jwks_uri sent more than {MAX_JWKS_BYTES} bytes")
-                return body
+        async with (
+            httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False) as http,
+            http.stream("GET", uri, headers={"Accept": "application/json"}) as reply,
+        ):
+            if reply.status_code != 200:
+                raise KeysUnavailable(f"jwks_uri answered {reply.status_code}")
+            body = b""
+            async for chunk in reply.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_JWKS_BYTES:
+                    raise KeysUnavailable(f"jwks_uri sent more than {MAX_JWKS_BYTES} bytes")
+            return body
     except httpx.HTTPError as exc:
         raise KeysUnavailable(f"jwks_uri could not be fetched: {type(exc).__name__}") from exc
 

@@ -32,9 +32,7 @@ class InvalidRequestObject(OAuthError):
     redirectable = False
 
 
-async def unpacked(
-    ctx: OidcContext, pairs: list[tuple[str, str]]
-) -> list[tuple[str, str]]:
+async def unpacked(ctx: OidcContext, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The request's parameters: the signed request object's when it carries one."""
     found = [value for name, value in pairs if name == "request"]
     if not found:
