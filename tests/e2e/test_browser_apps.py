@@ -115,3 +115,27 @@ async def test_a_page_from_an_unregistered_origin_is_blocked(live_server, contex
             live_server.url,
         )
     assert outcome == "blocked: TypeError"
+
+
+async def test_single_page_app_with_dpop(live_server, context, oauth4webapi):
+    """RFC 9449 from a browser with oauth4webapi: the page's own key proves every token request
+    and the userinfo call (the DPoP header and Sesame's DPoP-Nonce pass CORS), the tokens are
+    DPoP-bound, and the public client's refresh token is refused without a proof."""
+    page, _, username = await signed_up_page(context, live_server, "spadpop")
+    config: dict[str, object] = {"issuer": live_server.url, "dpop": True}
+    with static_app(config) as spa:  # type: ignore[arg-type]
+        client = register_client(
+            live_server,
+            "--name", "DPoP single-page app", "--type", "public", "--first-party",
+            "--redirect-uri", f"{spa}/callback",
+        )  # fmt: skip
+        config["client_id"] = client["client_id"]
+        await page.goto(spa)
+        await page.wait_for_url(re.compile(re.escape(spa) + r"/callback"))
+        await expect(page.locator("#status")).to_have_text("done", timeout=20_000)
+        result = json.loads(await page.locator("#result").inner_text())
+    assert result["tokenType"].lower() == "dpop"
+    assert result["username"] == username
+    assert result["rotated"] is True
+    assert result["withoutProof"] == "invalid_grant"
+    assert result["afterRevocation"] == "invalid_grant"

@@ -20,7 +20,6 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
@@ -141,6 +140,8 @@ async def _fetched(ctx: OidcContext, uri: str, kid: str | None) -> list[PublicKe
 
 
 async def _fetch(uri: str, *, allow_private: bool) -> bytes:
+    import httpx  # only when a client's keys are fetched: a serving process may never need it
+
     parts = urlsplit(uri)
     host = parts.hostname or ""
     if not allow_private:
