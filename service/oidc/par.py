@@ -40,9 +40,6 @@ def _key(ctx: OidcContext, token: str) -> str:
 async def push(ctx: OidcContext, pairs: Iterable[tuple[str, str]], presented: Presented) -> Created:
     pairs = list(pairs)
     params, _ = single_values(pairs)
-    client = await authenticate_client(ctx, credentials_of(params, presented))
-    if "request_uri" in params:
-        raise InvalidRequest("request_uri must not be pushed (RFC 9126 2.1)")
     proof = await dpop.check_proof(
         ctx,
         presented.dpop,
@@ -50,6 +47,9 @@ async def push(ctx: OidcContext, pairs: Iterable[tuple[str, str]], presented: Pr
         url=presented.endpoint(ctx.settings.issuer),
         nonce=ctx.settings.dpop_nonce,
     )
+    client = await authenticate_client(ctx, credentials_of(params, presented))
+    if "request_uri" in params:
+        raise InvalidRequest("request_uri must not be pushed (RFC 9126 2.1)")
     kept = [(k, v) for k, v in pairs if k not in AUTHENTICATION and k != "client_id"]
     kept.append(("client_id", client.client_id))
     # RFC 9126 3: a signed request object may be pushed; what is kept is its parameters.

@@ -31,9 +31,7 @@ async def handle_token_request(
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise UnsupportedGrantType(f"grant_type {grant_type[:40]!r} is not supported")
-    client = await authenticate_client(ctx, credentials_of(params, presented))
-    if grant_type not in client.grant_types.split():
-        raise UnauthorizedClient(f"this client is not registered for {grant_type}")
+    # The proof first: a request sent only to learn the nonce spends no client assertion.
     proof = await dpop.check_proof(
         ctx,
         presented.dpop,
@@ -41,6 +39,9 @@ async def handle_token_request(
         url=presented.endpoint(ctx.settings.issuer),
         nonce=ctx.settings.dpop_nonce,
     )
+    client = await authenticate_client(ctx, credentials_of(params, presented))
+    if grant_type not in client.grant_types.split():
+        raise UnauthorizedClient(f"this client is not registered for {grant_type}")
     if proof is None and client.dpop_bound:
         raise InvalidDpopProof("this client's tokens are DPoP-bound: send a DPoP proof")
     response = await grant.handler(ctx, client, params, proof)

@@ -25,11 +25,13 @@ async def back(rp, path: str, form: dict[str, str], proof: str | None = None):
 
 
 async def with_nonce(app, rp, holder, path, form_for):
-    """Post ``form_for()`` (a fresh assertion each time) with a proof, fetching the nonce."""
-    first = await back(rp, path, form_for(), holder.proof("POST", url(app, path)))
+    """Post ``form_for()`` with a proof, fetching the nonce first. The same form (its client
+    assertion) goes twice: asking for the nonce did not spend the assertion's jti."""
+    form = form_for()
+    first = await back(rp, path, form, holder.proof("POST", url(app, path)))
     assert first.json().get("error") == "use_dpop_nonce", first.text
     nonce = first.headers["dpop-nonce"]
-    return await back(rp, path, form_for(), holder.proof("POST", url(app, path), nonce=nonce))
+    return await back(rp, path, form, holder.proof("POST", url(app, path), nonce=nonce))
 
 
 async def test_a_fapi_client_completes_the_flow_and_every_shortcut_is_refused(app, browser):
