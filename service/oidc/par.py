@@ -40,13 +40,7 @@ def _key(ctx: OidcContext, token: str) -> str:
 async def push(ctx: OidcContext, pairs: Iterable[tuple[str, str]], presented: Presented) -> Created:
     pairs = list(pairs)
     params, _ = single_values(pairs)
-    proof = await dpop.check_proof(
-        ctx,
-        presented.dpop,
-        method="POST",
-        url=presented.endpoint(ctx.settings.issuer),
-        nonce=ctx.settings.dpop_nonce,
-    )
+    proof = await dpop.at_server(ctx, presented)  # before client authentication
     client = await authenticate_client(ctx, credentials_of(params, presented))
     if "request_uri" in params:
         raise InvalidRequest("request_uri must not be pushed (RFC 9126 2.1)")

@@ -31,14 +31,7 @@ async def handle_token_request(
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise UnsupportedGrantType(f"grant_type {grant_type[:40]!r} is not supported")
-    # The proof first: a request sent only to learn the nonce spends no client assertion.
-    proof = await dpop.check_proof(
-        ctx,
-        presented.dpop,
-        method="POST",
-        url=presented.endpoint(ctx.settings.issuer),
-        nonce=ctx.settings.dpop_nonce,
-    )
+    proof = await dpop.at_server(ctx, presented)  # before client authentication
     client = await authenticate_client(ctx, credentials_of(params, presented))
     if grant_type not in client.grant_types.split():
         raise UnauthorizedClient(f"this client is not registered for {grant_type}")

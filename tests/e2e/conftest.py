@@ -280,17 +280,26 @@ def demo_app(
 NODE_RP = Path(__file__).parent / "node"
 
 
-@pytest.fixture(scope="session")
-def node_app(
-    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RelyingApp]:
-    """tests/e2e/node/rp.mjs (openid-client, confidential client with client_secret_basic)."""
+def node_rp(
+    script: str, env: dict[str, str], ready: str, tmp_path_factory: pytest.TempPathFactory
+) -> contextlib.AbstractContextManager[None]:
+    """tests/e2e/node/``script`` running with ``env`` (beside this process's), up once
+    ``ready`` answers; refused as unavailable when Node.js or openid-client is missing."""
     if not shutil.which("node") or not (NODE_RP / "node_modules" / "openid-client").exists():
         unavailable(
             "Node.js with openid-client",
             "install Node.js, then `npm install --no-package-lock` in tests/e2e/node "
             "(scripts/test does it)",
         )
+    log = tmp_path_factory.mktemp("node") / script.replace(".mjs", ".log")
+    return running(["node", str(NODE_RP / script)], {**os.environ, **env}, ready, log)
+
+
+@pytest.fixture(scope="session")
+def node_app(
+    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RelyingApp]:
+    """tests/e2e/node/rp.mjs (openid-client, confidential client with client_secret_basic)."""
     port = free_port()
     url = f"http://localhost:{port}"
     client = register_client(
@@ -299,14 +308,12 @@ def node_app(
         "--redirect-uri", f"{url}/cb", "--post-logout-redirect-uri", f"{url}/bye",
     )  # fmt: skip
     env = {
-        **os.environ,
         "ISSUER": live_server.url,
         "PORT": str(port),
         "CLIENT_ID": client["client_id"],
         "CLIENT_SECRET": client["client_secret"],
     }
-    log = tmp_path_factory.mktemp("node") / "node.log"
-    with running(["node", str(NODE_RP / "rp.mjs")], env, f"{url}/bye", log):
+    with node_rp("rp.mjs", env, f"{url}/bye", tmp_path_factory):
         yield RelyingApp(url, client["client_id"])
 
 
@@ -316,12 +323,6 @@ def fapi_app(
 ) -> Iterator[RelyingApp]:
     """tests/e2e/node/fapi.mjs (openid-client as a FAPI 2.0 client: private_key_jwt with its
     key published at its own jwks_uri, PAR, DPoP), registered with ``--profile fapi2``."""
-    if not shutil.which("node") or not (NODE_RP / "node_modules" / "openid-client").exists():
-        unavailable(
-            "Node.js with openid-client",
-            "install Node.js, then `npm install --no-package-lock` in tests/e2e/node "
-            "(scripts/test does it)",
-        )
     from joserfc.jwk import ECKey
 
     port = free_port()
@@ -333,14 +334,12 @@ def fapi_app(
         "--jwks-uri", f"{url}/jwks", "--redirect-uri", f"{url}/cb",
     )  # fmt: skip
     env = {
-        **os.environ,
         "ISSUER": live_server.url,
         "PORT": str(port),
         "CLIENT_ID": client["client_id"],
         "CLIENT_KEY": json.dumps(key.as_dict(private=True)),
     }
-    log = tmp_path_factory.mktemp("node") / "fapi.log"
-    with running(["node", str(NODE_RP / "fapi.mjs")], env, f"{url}/jwks", log):
+    with node_rp("fapi.mjs", env, f"{url}/jwks", tmp_path_factory):
         yield RelyingApp(url, client["client_id"])
 
 

@@ -22,6 +22,23 @@ async def json_in(page, selector: str):
     return json.loads(await page.locator(selector).inner_text())
 
 
+async def signed_in_through(context, live_server, app_url: str, login_path: str, prefix: str):
+    """A new person with a passkey goes to the app's ``login_path`` and comes back to its
+    callback: their username, the app's ``#result`` and the query of the first /authorize."""
+    page = await context.new_page()
+    await Authenticator.attach(page)
+    username = f"{prefix}{secrets.token_hex(3)}"
+    await sign_up(page, live_server, username)
+    await page.wait_for_url(re.compile(r"/account"))
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if "/authorize?" in r.url else None)
+    await page.goto(app_url + login_path)
+    await page.wait_for_url(re.compile(re.escape(app_url) + r"/cb\?"))
+    result = await json_in(page, "#result")
+    assert "error" not in result and "crash" not in result, result
+    return username, result, parse_qs(urlsplit(seen[0]).query)
+
+
 async def test_authlib_demo_app_full_flow(live_server, demo_app, context):
     page = await context.new_page()
     await Authenticator.attach(page)
@@ -122,18 +139,10 @@ async def test_openid_client_full_flow(live_server, node_app, context):
 async def test_openid_client_pushes_its_request(live_server, node_app, context):
     """RFC 9126 with an independent library: openid-client pushes the request to /par and the
     browser carries only client_id and request_uri; the library validates the rest."""
-    page = await context.new_page()
-    await Authenticator.attach(page)
-    await sign_up(page, live_server, f"par{secrets.token_hex(3)}")
-    await page.wait_for_url(re.compile(r"/account"))
-    seen: list[str] = []
-    page.on("request", lambda r: seen.append(r.url) if "/authorize?" in r.url else None)
-    await page.goto(f"{node_app.url}/login?par=1")
-    await page.wait_for_url(re.compile(re.escape(node_app.url) + r"/cb\?"))
-    result = await json_in(page, "#result")
-    assert "error" not in result, result
+    _, result, query = await signed_in_through(
+        context, live_server, node_app.url, "/login?par=1", "par"
+    )
     assert result["claims"]["aud"] == node_app.client_id and result["refreshed"] is True
-    query = parse_qs(urlsplit(seen[0]).query)
     assert set(query) == {"client_id", "request_uri"}
     assert query["request_uri"][0].startswith("urn:ietf:params:oauth:request_uri:")
 
@@ -163,21 +172,13 @@ async def test_a_fapi_client_with_openid_client(live_server, fapi_app, context):
     fapi2 profile, authenticates with private_key_jwt (Sesame fetches its jwks_uri), pushes its
     request, and proves a DPoP key at /token, at refresh and at UserInfo, fetching Sesame's
     nonce on its own. The person signs in with a passkey; the app asked for acr phr."""
-    page = await context.new_page()
-    await Authenticator.attach(page)
-    username = f"fapi{secrets.token_hex(3)}"
-    await sign_up(page, live_server, username)
-    await page.wait_for_url(re.compile(r"/account"))
-    seen: list[str] = []
-    page.on("request", lambda r: seen.append(r.url) if "/authorize?" in r.url else None)
-    await page.goto(f"{fapi_app.url}/login?acr=phr")
-    await page.wait_for_url(re.compile(re.escape(fapi_app.url) + r"/cb\?"))
-    result = await json_in(page, "#result")
-    assert "error" not in result and "crash" not in result, result
+    username, result, query = await signed_in_through(
+        context, live_server, fapi_app.url, "/login?acr=phr", "fapi"
+    )
     assert result["claims"]["aud"] == fapi_app.client_id
     assert result["claims"]["acr"] == "phr" and "passkey" in result["claims"]["amr"]
     assert result["userinfo"]["preferred_username"] == username
     assert result["tokenType"].lower() == result["refreshedType"].lower() == "dpop"
     assert result["sameRefreshToken"] is True  # FAPI 2.0: no rotation
     assert result["asBearer"] != "accepted"
-    assert set(parse_qs(urlsplit(seen[0]).query)) == {"client_id", "request_uri"}
+    assert set(query) == {"client_id", "request_uri"}

@@ -261,16 +261,16 @@ async def test_the_cli_registers_a_fapi_client_and_rotates_its_keys(backend, app
 async def test_jwks_uri_fetches_are_limited(jwks_server):
     """No private addresses unless Sesame runs on localhost, no redirects, at most 64 KiB."""
     with pytest.raises(client_jwks.KeysUnavailable, match="private address"):
-        await client_jwks._fetch(jwks_server.url, allow_private=False)
+        await client_jwks.fetch(jwks_server.url, allow_private=False)
     assert jwks_server.fetches == 0  # refused before connecting
     jwks_server.jwks = {"keys": [], "padding": "x" * (client_jwks.MAX_JWKS_BYTES + 1)}
     with pytest.raises(client_jwks.KeysUnavailable, match="more than"):
-        await client_jwks._fetch(jwks_server.url, allow_private=True)
+        await client_jwks.fetch(jwks_server.url, allow_private=True)
     redirecting = JwksServer({})
     redirecting.server.RequestHandlerClass.do_GET = _redirect  # type: ignore[attr-defined]
     try:
         with pytest.raises(client_jwks.KeysUnavailable, match="answered 302"):
-            await client_jwks._fetch(redirecting.url, allow_private=True)
+            await client_jwks.fetch(redirecting.url, allow_private=True)
     finally:
         redirecting.close()
 

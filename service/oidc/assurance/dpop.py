@@ -31,6 +31,7 @@ from service.oidc.assurance.jwks import KeysUnavailable, public_key
 from service.oidc.assurance.signed import ASYMMETRIC, BadSignature, header_of, verify
 from service.oidc.context import OidcContext
 from service.oidc.errors import DpopTokenRefused, InvalidDpopProof, OAuthError, UseDpopNonce
+from service.oidc.presented import Presented
 
 PROOF_TYP = "dpop+jwt"
 IAT_WINDOW = 60
@@ -72,6 +73,20 @@ def _nonce_ok(ctx: OidcContext, nonce: object) -> bool:
         return False
     slot = int(ctx.clock.now().timestamp()) // NONCE_SECONDS
     return any(hmac.compare_digest(nonce, _nonce_for(ctx, s)) for s in (slot, slot - 1))
+
+
+async def at_server(ctx: OidcContext, presented: Presented) -> Proof | None:
+    """The proof sent with a POST to one of Sesame's back-channel endpoints (``/token``,
+    ``/par``; RFC 9449 5 and 10.1), with a nonce where ``SESAME_DPOP_NONCE`` asks for one.
+    Checked before client authentication, so a request made only to learn the nonce spends
+    no client assertion."""
+    return await check_proof(
+        ctx,
+        presented.dpop,
+        method="POST",
+        url=presented.endpoint(ctx.settings.issuer),
+        nonce=ctx.settings.dpop_nonce,
+    )
 
 
 async def check_proof(

@@ -131,7 +131,7 @@ async def _fetched(ctx: OidcContext, uri: str, kid: str | None) -> list[PublicKe
         and now - cached.fetched > REFETCH_SECONDS
     )
     if stale or missing:
-        keys = parse_jwks(await _fetch(uri, allow_private=ctx.settings.is_local_http))
+        keys = parse_jwks(await fetch(uri, allow_private=ctx.settings.is_local_http))
         if len(_CACHE) > 1000:
             _CACHE.clear()
         cached = _CACHE[uri] = _Cached(keys, now)
@@ -139,7 +139,7 @@ async def _fetched(ctx: OidcContext, uri: str, kid: str | None) -> list[PublicKe
     return cached.keys
 
 
-async def _fetch(uri: str, *, allow_private: bool) -> bytes:
+async def fetch(uri: str, *, allow_private: bool) -> bytes:
     import httpx  # only when a client's keys are fetched: a serving process may never need it
 
     parts = urlsplit(uri)
