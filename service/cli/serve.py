@@ -6,11 +6,10 @@ import argparse
 import asyncio
 import os
 
-from service import logs, metrics
+from service import logs, metrics, supervisor
 from service.cli.base import settings_or_exit
 from service.db.engine import Database
 from service.db.schema_version import is_current
-from service.settings import Settings
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -31,36 +30,15 @@ def serve(args: argparse.Namespace) -> int:
         f"(listening on {host}:{port}, database {settings.database_url.split('://')[0]}, {store})",
         flush=True,
     )
-    os.environ["SESAME_LOG_LEVEL"] = args.log_level
     # Workers are separate processes: their counters are added up through files (see
     # service.metrics), set up here before any of them imports prometheus_client.
-    samples = metrics.use_multiprocess_mode() if settings.workers > 1 else None
-    try:
-        _run(settings, host, port, args.log_level)
-    finally:
+    if settings.workers > 1:
+        samples = metrics.use_multiprocess_mode()
         if samples:
-            metrics.forget_multiprocess_dir(samples)
-    return 0
-
-
-def _run(settings: Settings, host: str, port: int, log_level: str) -> None:
-    import uvicorn
-
-    uvicorn.run(
-        "service.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=settings.workers,
-        # Forwarded headers are believed only from SESAME_TRUSTED_PROXIES, by the same
-        # middleware inside the app (service.app), so tests and every server see one rule.
-        proxy_headers=False,
-        log_level=log_level,
-        log_config=None,
-        access_log=False,
-        # On SIGTERM: stop accepting, let in-flight requests finish (bounded), then exit.
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-    )
+            os.environ["SESAME_METRICS_TEMPORARY"] = samples  # the supervisor removes it
+    # The serving process starts afresh, without what the command line loaded.
+    argv = supervisor.command(host, port, args.log_level)
+    os.execv(argv[0], argv)  # noqa: S606 (this interpreter, a module of ours)
 
 
 async def _migrations_due(database_url: str) -> bool:

@@ -38,6 +38,17 @@ def workers_dirs(pid: int) -> set[str]:
     return found
 
 
+def worker_pids(pid: int) -> list[str]:
+    """uvicorn's workers among the children of ``pid`` (not multiprocessing's tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def mapped(pid: int | str, part: str) -> bool:
+    """Whether a shared library whose path contains ``part`` is mapped into process ``pid``."""
+    return part in Path(f"/proc/{pid}/maps").read_text()
+
+
 def counter_files(directory: str) -> list[str]:
     return sorted(p.name for p in Path(directory).glob("counter_*.db"))
 
@@ -71,9 +82,15 @@ async def test_two_workers_count_every_request_once(tmp_path, given):
                     assert {a.status_code for a in answers} == {200}
                     sent += 20
                 scrapes = [healthz_count((await client.get("/metrics")).text) for _ in range(6)]
+                # Both workers have answered. `sesame serve` became uvicorn's supervisor alone
+                # (service.supervisor): the database driver, like the rest of the app, is
+                # loaded by the workers only.
+                drivers = [mapped(worker, "asyncpg") for worker in worker_pids(proc.pid)]
+                supervisor_has_driver = mapped(proc.pid, "asyncpg")
             writers = counter_files(samples)
     # Both workers answered requests (each wrote its own file; a previous run's was cleared
     # at start), and every scrape, from either worker, saw all of them.
     assert len(writers) == 2 and "counter_1.db" not in writers, writers
+    assert drivers == [True, True] and not supervisor_has_driver
     assert scrapes == [before + sent] * 6, (before, sent, scrapes)
     assert given or counter_files(samples) == []  # its own directory goes with the server
