@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
+
+from tests.processes import free_port
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -94,3 +99,33 @@ def hmac_assertion(secret: str, client_id: str, audience: str) -> str:
     now = int(time.time())
     claims = {"iss": client_id, "sub": client_id, "aud": audience, "jti": "x", "exp": now + 60}
     return jwt.encode({"alg": "HS256"}, claims, OctKey.import_key(secret.encode() * 2))
+
+
+class JwksServer:
+    """A client's jwks_uri: a real HTTP server whose key set can change (rotation)."""
+
+    def __init__(self, jwks: dict) -> None:
+        self.jwks = jwks
+        self.fetches = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.fetches += 1
+                body = json.dumps(owner.jwks).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

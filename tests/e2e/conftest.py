@@ -281,10 +281,16 @@ NODE_RP = Path(__file__).parent / "node"
 
 
 def node_rp(
-    script: str, env: dict[str, str], ready: str, tmp_path_factory: pytest.TempPathFactory
+    script: str,
+    issuer: str,
+    port: int,
+    env: dict[str, str],
+    ready: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> contextlib.AbstractContextManager[None]:
-    """tests/e2e/node/``script`` running with ``env`` (beside this process's), up once
-    ``ready`` answers; refused as unavailable when Node.js or openid-client is missing."""
+    """tests/e2e/node/``script`` on ``port`` for Sesame at ``issuer``, with ``env`` beside this
+    process's, up once ``ready`` answers; refused as unavailable when Node.js or openid-client
+    is missing."""
     if not shutil.which("node") or not (NODE_RP / "node_modules" / "openid-client").exists():
         unavailable(
             "Node.js with openid-client",
@@ -292,7 +298,8 @@ def node_rp(
             "(scripts/test does it)",
         )
     log = tmp_path_factory.mktemp("node") / script.replace(".mjs", ".log")
-    return running(["node", str(NODE_RP / script)], {**os.environ, **env}, ready, log)
+    env = {**os.environ, "ISSUER": issuer, "PORT": str(port), **env}
+    return running(["node", str(NODE_RP / script)], env, ready, log)
 
 
 @pytest.fixture(scope="session")
@@ -307,13 +314,8 @@ def node_app(
         "--name", "openid-client app", "--first-party",
         "--redirect-uri", f"{url}/cb", "--post-logout-redirect-uri", f"{url}/bye",
     )  # fmt: skip
-    env = {
-        "ISSUER": live_server.url,
-        "PORT": str(port),
-        "CLIENT_ID": client["client_id"],
-        "CLIENT_SECRET": client["client_secret"],
-    }
-    with node_rp("rp.mjs", env, f"{url}/bye", tmp_path_factory):
+    env = {"CLIENT_ID": client["client_id"], "CLIENT_SECRET": client["client_secret"]}
+    with node_rp("rp.mjs", live_server.url, port, env, f"{url}/bye", tmp_path_factory):
         yield RelyingApp(url, client["client_id"])
 
 
@@ -333,13 +335,8 @@ def fapi_app(
         "--name", "FAPI app", "--first-party", "--profile", "fapi2", "--alg", "ES256",
         "--jwks-uri", f"{url}/jwks", "--redirect-uri", f"{url}/cb",
     )  # fmt: skip
-    env = {
-        "ISSUER": live_server.url,
-        "PORT": str(port),
-        "CLIENT_ID": client["client_id"],
-        "CLIENT_KEY": json.dumps(key.as_dict(private=True)),
-    }
-    with node_rp("fapi.mjs", env, f"{url}/jwks", tmp_path_factory):
+    env = {"CLIENT_ID": client["client_id"], "CLIENT_KEY": json.dumps(key.as_dict(private=True))}
+    with node_rp("fapi.mjs", live_server.url, port, env, f"{url}/jwks", tmp_path_factory):
         yield RelyingApp(url, client["client_id"])
 
 

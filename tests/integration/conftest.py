@@ -8,6 +8,7 @@ import secrets
 import pytest
 
 from tests.factories import Browser, signed_up
+from tests.holder import JwksServer, KeyHolder
 from tests.mail import SmtpServer
 from tests.processes import free_port
 from tests.rp import RelyingParty
@@ -40,3 +41,13 @@ def mail_app(make_app, smtp, backend):
     return make_app(
         **smtp.settings(), redis_prefix=f"{backend.redis_prefix}{secrets.token_hex(4)}:"
     )
+
+
+@pytest.fixture
+def jwks_server():
+    """A client's jwks_uri on a real HTTP server, publishing one ES256 key (``.holder``)."""
+    holder = KeyHolder("ES256")
+    server = JwksServer(holder.jwks)
+    server.holder = holder  # type: ignore[attr-defined]
+    yield server
+    server.close()

@@ -6,15 +6,13 @@ wrong aud, an unregistered key, an HMAC assertion, an expired one, a secret inst
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from service.oidc.assurance import jwks as client_jwks
 from tests.conftest import asgi_client
-from tests.holder import ASSERTION_TYPE, KeyHolder, hmac_assertion
-from tests.processes import free_port
+from tests.holder import ASSERTION_TYPE, JwksServer, KeyHolder, hmac_assertion
 from tests.rp import RelyingParty
 
 
@@ -103,45 +101,6 @@ async def test_a_secret_client_cannot_switch_to_assertions(app):
         {"grant_type": "client_credentials", **holder.assertion_form(rp.client_id, issuer(app))},
     )
     assert answer.status_code == 401 and "secret" in answer.json()["error_description"]
-
-
-class JwksServer:
-    """A client's jwks_uri: a real HTTP server whose key set can change (rotation)."""
-
-    def __init__(self, jwks: dict) -> None:
-        self.jwks = jwks
-        self.fetches = 0
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                owner.fetches += 1
-                body = json.dumps(owner.jwks).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/jwks.json"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def jwks_server():
-    holder = KeyHolder("ES256")
-    server = JwksServer(holder.jwks)
-    server.holder = holder  # type: ignore[attr-defined]
-    yield server
-    server.close()
 
 
 async def test_keys_at_a_jwks_uri_are_fetched_cached_and_refetched_on_rotation(

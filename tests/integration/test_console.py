@@ -381,3 +381,39 @@ async def test_passkey_api_tenants_and_keys_from_the_console(app, admin):
     assert (
         f'data-tenant-id="{tenant_id}"' not in (await browser.client.get("/console/tenants")).text
     )
+
+
+async def test_a_high_assurance_app_registered_from_the_console(app, admin, jwks_server):
+    """The console's third kind of app: FAPI 2.0, given the URL of its keys. It gets no secret,
+    proves itself with a key published there (Sesame fetches it), and is held to the profile."""
+    browser, _ = admin
+    missing = await browser.form(
+        "/console/apps",
+        {"name": "Bank", "type": "fapi2", "redirect_uris": "https://bank.example/cb"},
+    )
+    assert missing.status_code == 400 and "private_key_jwt needs" in missing.text
+    made = await browser.form(
+        "/console/apps",
+        {
+            "name": "Bank",
+            "type": "fapi2",
+            "redirect_uris": "https://bank.example/cb",
+            "jwks_uri": jwks_server.url,
+        },
+    )
+    assert made.status_code == 200, made.text
+    assert 'id="client-secret"' not in made.text
+    assert jwks_server.url in re.search(r'id="keys-note">([^<]+)<', made.text).group(1)
+    client_id = re.search(r'id="client-id">([^<]+)<', made.text).group(1)
+    shown = (await browser.client.get(f"/console/apps/{client_id}")).text
+    assert "confidential · private_key_jwt · fapi2" in shown and jwks_server.url in shown
+    rp = RelyingParty(app, client_id, "guessed", "https://bank.example/cb")
+    grant = {"grant_type": "client_credentials"}
+    assert (await rp.token(grant)).json()["error"] == "invalid_client"  # no secret to use
+    issuer = app.state.oidc.settings.issuer
+    signed = {**grant, **jwks_server.holder.assertion_form(client_id, issuer)}
+    async with rp.back_channel() as c:
+        answer = (await c.post("/token", data=signed)).json()
+    # The key at its jwks_uri authenticated it: the refusal is about the grant, not the client.
+    assert answer["error"] == "unauthorized_client", answer
+    assert jwks_server.fetches == 1

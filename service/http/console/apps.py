@@ -1,6 +1,6 @@
 """The console's apps: register one (the same rules as ``sesame clients create``; the secret
-is shown once), change its redirect URIs and the groups it admits, rotate its secret, delete
-it."""
+is shown once; a high-assurance app gives the URL of its keys instead and gets none), change
+its redirect URIs and the groups it admits, rotate its secret, delete it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from service.http.console.base import CHANGE, Admin, Confirmed, actor, console_p
 from service.http.deps import Ctx
 from service.http.oidc import Oidc
 from service.http.retry import RetryReadsRoute
+from service.keys.signing import DEFAULT_ALG
 from service.oidc import clients, groups
+from service.oidc.assurance.profile import Assurance
 from service.oidc.client_changes import ClientChanges, update_client
 from service.oidc.clients import SCOPES, ClientRejected, ClientSpec
 
@@ -52,9 +54,17 @@ async def app_list(request: Request, ctx: Ctx, oidc: Oidc, session: Admin) -> Re
 async def create_app(request: Request, ctx: Ctx, oidc: Oidc, session: Confirmed) -> Response:
     form = await request.form()
     kind = _text(form, "type", 20) or "confidential"
+    assurance, alg = Assurance(), DEFAULT_ALG
+    if kind == "fapi2":
+        # A high-assurance app (FAPI 2.0): private_key_jwt with the keys it publishes, PAR,
+        # DPoP, ES256 ID tokens (service.oidc.assurance.profile); it gets no secret.
+        kind, alg = "confidential", "ES256"
+        assurance = Assurance(jwks_uri=_text(form, "jwks_uri", 2000), profile="fapi2")
     spec = ClientSpec(
         name=_text(form, "name", 100),
         type=kind,
+        id_token_alg=alg,
+        assurance=assurance,
         redirect_uris=_lines(form, "redirect_uris"),
         post_logout_redirect_uris=_lines(form, "post_logout_redirect_uris"),
         # An OpenID Connect app always has openid; the form ticks the others.
