@@ -73,6 +73,7 @@ class KeyHolder:
         *,
         jti: str | None = None,
         lifetime: int = 60,
+        typ: str | None = None,
         **overrides: Any,
     ) -> str:
         now = int(time.time())
@@ -85,7 +86,8 @@ class KeyHolder:
             "exp": now + lifetime,
             **overrides,
         }
-        return jwt.encode({"alg": self.alg, "kid": self.kid}, claims, self.key)
+        header = {"alg": self.alg, "kid": self.kid, **({"typ": typ} if typ else {})}
+        return jwt.encode(header, claims, self.key)
 
     def assertion_form(self, client_id: str, audience: str, **kw: Any) -> dict[str, str]:
         return {

@@ -48,7 +48,6 @@ class Credentials:
     client_secret: str | None
     assertion_type: str | None = None
     assertion: str | None = None
-    path: str = ""
 
 
 def credentials_of(params: dict[str, str], presented: Presented) -> Credentials:
@@ -58,7 +57,6 @@ def credentials_of(params: dict[str, str], presented: Presented) -> Credentials:
         params.get("client_secret"),
         params.get("client_assertion_type"),
         params.get("client_assertion"),
-        presented.path,
     )
 
 
@@ -177,7 +175,7 @@ async def authenticate_client(ctx: OidcContext, creds: Credentials) -> OAuthClie
     if registered_method(client) == "private_key_jwt":
         if method.name != "private_key_jwt" or creds.assertion is None:
             raise InvalidClient("this client authenticates with private_key_jwt")
-        await verify_assertion(ctx, client, creds.assertion, ctx.settings.issuer + creds.path)
+        await verify_assertion(ctx, client, creds.assertion)
         return client
     if method.name == "private_key_jwt":
         raise InvalidClient("this client registered no keys: it authenticates with its secret")

@@ -58,15 +58,29 @@ async def test_every_bad_assertion_is_invalid_client(app):
     grant = {"grant_type": "client_credentials"}
     good = await token_with(rp, {**grant, **holder.assertion_form(rp.client_id, issuer(app))})
     assert good.status_code == 200, good.text
-    # The token endpoint's own URL is an accepted aud too (RFC 7523 3).
-    endpoint = await token_with(
-        rp, {**grant, **holder.assertion_form(rp.client_id, issuer(app) + "/token")}
-    )
-    assert endpoint.status_code == 200, endpoint.text
+    # RFC 10070's explicit type, the generic one, and the issuer as a one-element array.
+    for typ in ("client-authentication+jwt", "application/client-authentication+jwt", "JWT"):
+        typed = await token_with(
+            rp, {**grant, **holder.assertion_form(rp.client_id, issuer(app), typ=typ)}
+        )
+        assert typed.status_code == 200, (typ, typed.text)
+    listed = holder.assertion_form(rp.client_id, [issuer(app)])  # type: ignore[arg-type]
+    assert (await token_with(rp, {**grant, **listed})).status_code == 200
     stranger = KeyHolder("RS256")
     stranger.kid = holder.kid  # same key id, another key: the signature must not verify
     cases = {
         "wrong aud": holder.assertion_form(rp.client_id, "https://elsewhere.example"),
+        # RFC 10070: the token endpoint's URL (RFC 7523's old allowance) is no audience now,
+        # nor is an array that names anyone besides the issuer (audience injection).
+        "token endpoint as aud": holder.assertion_form(rp.client_id, issuer(app) + "/token"),
+        "issuer among others": holder.assertion_form(
+            rp.client_id,
+            [issuer(app), "https://elsewhere.example"],  # type: ignore[arg-type]
+        ),
+        "a DPoP proof's typ": holder.assertion_form(rp.client_id, issuer(app), typ="dpop+jwt"),
+        "a request object's typ": holder.assertion_form(
+            rp.client_id, issuer(app), typ="oauth-authz-req+jwt"
+        ),
         "unregistered key": stranger.assertion_form(rp.client_id, issuer(app)),
         "expired": holder.assertion_form(rp.client_id, issuer(app), lifetime=-120),
         "too long-lived": holder.assertion_form(rp.client_id, issuer(app), lifetime=3600),

@@ -3,8 +3,13 @@ signs a short JWT with its own key and sends it as ``client_assertion``.
 
 * ``client_assertion_type`` is ``urn:ietf:params:oauth:client-assertion-type:jwt-bearer``;
 * ``iss`` and ``sub`` are the client id (and ``client_id``, when sent, the same);
-* ``aud`` names Sesame: its issuer (FAPI 2.0 Security Profile 5.3.2.1 and RFC 7523bis), or the
-  URL of the endpoint the assertion was sent to (RFC 7523 3, OIDC Core 9), nothing else;
+* ``aud`` is Sesame's issuer identifier and nothing else (RFC 10070, which updates RFC 7523 3
+  after the audience injection attack: the token endpoint's URL, once allowed, is refused, and
+  so is an array naming anything besides the issuer), as FAPI 2.0 Security Profile 5.3.2.1
+  asks clients to send it;
+* ``typ``, when present, is ``client-authentication+jwt`` (RFC 10070's explicit type) or the
+  generic ``JWT``: another kind of JWT signed with the client's key (a DPoP proof, a request
+  object) is not taken for a client assertion (RFC 8725 3.11);
 * ``exp`` is required, in the future and at most ``MAX_LIFETIME`` away; ``nbf``, when present,
   has passed;
 * ``jti`` is required and single use: it is remembered (atomically, in the shared store) until
@@ -28,6 +33,9 @@ from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidClient
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# RFC 10070 4's media type, with and without its "application/" prefix (RFC 7515 4.1.9), and
+# the generic JWT of clients written before it.
+ACCEPTED_TYPES = {"client-authentication+jwt", "application/client-authentication+jwt", "jwt"}
 MAX_LIFETIME = 300
 LEEWAY = 30
 
@@ -46,21 +54,29 @@ def claimed_client_id(assertion: str) -> str:
     return sub
 
 
-async def verify_assertion(
-    ctx: OidcContext, client: OAuthClient, assertion: str, endpoint: str
-) -> None:
+def _sole_audience(audience: object, issuer: str) -> bool:
+    """RFC 10070: the issuer identifier as the only audience (a string; a one-element array
+    says the same)."""
+    if isinstance(audience, list) and len(audience) == 1:
+        audience = audience[0]
+    return audience == issuer
+
+
+async def verify_assertion(ctx: OidcContext, client: OAuthClient, assertion: str) -> None:
     try:
-        kid = header_of(assertion).get("kid")
+        header = header_of(assertion)
+        typ = header.get("typ")
+        if typ is not None and (not isinstance(typ, str) or typ.lower() not in ACCEPTED_TYPES):
+            raise BadSignature(f"typ {str(typ)[:40]!r} is not a client assertion's")
+        kid = header.get("kid")
         keys = await client_keys(ctx, client, kid if isinstance(kid, str) else None)
         _, claims = verify(assertion, keys, algorithms_for(client))
     except (BadSignature, KeysUnavailable) as exc:
         raise InvalidClient(f"client_assertion refused: {exc}") from exc
     if claims.get("iss") != client.client_id or claims.get("sub") != client.client_id:
         raise InvalidClient("client_assertion: iss and sub must be the client id")
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    if not {ctx.settings.issuer, endpoint} & {a for a in audiences if isinstance(a, str)}:
-        raise InvalidClient("client_assertion: aud must be Sesame's issuer")
+    if not _sole_audience(claims.get("aud"), ctx.settings.issuer):
+        raise InvalidClient(f"client_assertion: aud must be {ctx.settings.issuer} alone")
     now = ctx.clock.now().timestamp()
     exp, nbf, jti = claims.get("exp"), claims.get("nbf"), claims.get("jti")
     if not isinstance(exp, int | float) or exp <= now - LEEWAY:
