@@ -16,7 +16,9 @@ from tests.holder import KeyHolder
 from tests.rp import RelyingParty
 
 
-def request_object(app, rp: RelyingParty, holder: KeyHolder, flow, **overrides) -> str:
+def request_object(
+    app, rp: RelyingParty, holder: KeyHolder, flow, header_typ: str | None = None, **overrides
+) -> str:
     now = int(time.time())
     claims = {
         **rp.authorize_params(flow),
@@ -27,14 +29,15 @@ def request_object(app, rp: RelyingParty, holder: KeyHolder, flow, **overrides) 
         "max_age": 600,
         **overrides,
     }
-    return jwt.encode({"alg": holder.alg, "kid": holder.kid}, claims, holder.key)
+    header = {"alg": holder.alg, "kid": holder.kid, **({"typ": header_typ} if header_typ else {})}
+    return jwt.encode(header, claims, holder.key)
 
 
 async def test_a_signed_request_by_value_is_the_request(app, browser):
     holder = KeyHolder("ES256")
     rp = await RelyingParty.register(app, assurance=Assurance(jwks=holder.jwks))
     flow = rp.new_flow()
-    signed = request_object(app, rp, holder, flow)
+    signed = request_object(app, rp, holder, flow, header_typ="oauth-authz-req+jwt")  # RFC 9101 4
     # The query's own state is ignored: only the object's parameters count (RFC 9101 6.3).
     query = urlencode({"client_id": rp.client_id, "request": signed, "state": "from-query"})
     start = await browser.client.get(f"/authorize?{query}")
@@ -85,6 +88,11 @@ async def test_bad_request_objects_are_refused(app, browser):
         "another client": request_object(app, rp, holder, flow, client_id="someone"),
         "nested": request_object(app, rp, holder, flow, request="x"),
         "a number where a string goes": request_object(app, rp, holder, flow, state=5),
+        # Another kind of JWT signed with the client's key is not a request object.
+        "a client assertion's typ": request_object(
+            app, rp, holder, flow, header_typ="client-authentication+jwt"
+        ),
+        "a DPoP proof's typ": request_object(app, rp, holder, flow, header_typ="dpop+jwt"),
     }
     for name, signed in cases.items():
         query = urlencode({"client_id": rp.client_id, "request": signed})

@@ -28,14 +28,19 @@ import json
 from service.codec import b64url_decode
 from service.db.models import OAuthClient
 from service.oidc.assurance.jwks import KeysUnavailable, client_keys
-from service.oidc.assurance.signed import BadSignature, algorithms_for, header_of, verify
+from service.oidc.assurance.signed import (
+    BadSignature,
+    algorithms_for,
+    check_typ,
+    header_of,
+    verify,
+)
 from service.oidc.context import OidcContext
 from service.oidc.errors import InvalidClient
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-# RFC 10070 4's media type, with and without its "application/" prefix (RFC 7515 4.1.9), and
-# the generic JWT of clients written before it.
-ACCEPTED_TYPES = {"client-authentication+jwt", "application/client-authentication+jwt", "jwt"}
+# RFC 10070 4's media type, and the generic JWT of clients written before it.
+ACCEPTED_TYPES = {"client-authentication+jwt", "jwt"}
 MAX_LIFETIME = 300
 LEEWAY = 30
 
@@ -65,9 +70,7 @@ def _sole_audience(audience: object, issuer: str) -> bool:
 async def verify_assertion(ctx: OidcContext, client: OAuthClient, assertion: str) -> None:
     try:
         header = header_of(assertion)
-        typ = header.get("typ")
-        if typ is not None and (not isinstance(typ, str) or typ.lower() not in ACCEPTED_TYPES):
-            raise BadSignature(f"typ {str(typ)[:40]!r} is not a client assertion's")
+        check_typ(header, ACCEPTED_TYPES)
         kid = header.get("kid")
         keys = await client_keys(ctx, client, kid if isinstance(kid, str) else None)
         _, claims = verify(assertion, keys, algorithms_for(client))

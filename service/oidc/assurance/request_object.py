@@ -3,7 +3,8 @@ the body pushed to ``/par`` (RFC 9126 3). By reference only through PAR (a ``req
 another kind stays ``request_uri_not_supported``).
 
 The JWT is signed by one of the client's registered keys with an accepted asymmetric algorithm
-(``signed``; never ``none``, never HMAC). Its ``iss`` and ``client_id`` are the client, its
+(``signed``; never ``none``, never HMAC), typed ``oauth-authz-req+jwt`` or ``JWT`` or not at all
+(another kind of JWT of the client's is refused). Its ``iss`` and ``client_id`` are the client, its
 ``aud`` names Sesame's issuer, ``exp`` is required and at most ``MAX_LIFETIME`` away, ``nbf``
 has passed. Then only its claims make the request (RFC 9101 6.3: the query's other parameters
 are ignored), the ``client_id`` of the query being the same. Errors are shown to the person
@@ -17,11 +18,19 @@ import json
 from service.db import clients as client_rows
 from service.db import hot
 from service.oidc.assurance.jwks import KeysUnavailable, client_keys
-from service.oidc.assurance.signed import BadSignature, algorithms_for, header_of, verify
+from service.oidc.assurance.signed import (
+    BadSignature,
+    algorithms_for,
+    check_typ,
+    header_of,
+    verify,
+)
 from service.oidc.context import OidcContext
 from service.oidc.errors import BadAuthorizationRequest, OAuthError
 
 MAX_LIFETIME = 3600
+# RFC 9101 4's media type, and the generic JWT most clients send.
+ACCEPTED_TYPES = {"oauth-authz-req+jwt", "jwt"}
 LEEWAY = 30
 
 
@@ -46,7 +55,9 @@ async def unpacked(ctx: OidcContext, pairs: list[tuple[str, str]]) -> list[tuple
     if client is None:
         raise BadAuthorizationRequest("unknown client")
     try:
-        kid = header_of(found[0]).get("kid")
+        header = header_of(found[0])
+        check_typ(header, ACCEPTED_TYPES)  # not a client assertion or DPoP proof of the client
+        kid = header.get("kid")
         keys = await client_keys(ctx, client, kid if isinstance(kid, str) else None)
         _, claims = verify(found[0], keys, algorithms_for(client))
     except (BadSignature, KeysUnavailable) as exc:

@@ -29,6 +29,18 @@ def algorithms_for(client: OAuthClient) -> tuple[str, ...]:
     return FAPI_ALGORITHMS if client.profile == "fapi2" else ASYMMETRIC
 
 
+def check_typ(header: dict[str, Any], accepted: set[str]) -> None:
+    """Explicit typing (RFC 8725 3.11): a ``typ`` that names another kind of JWT signed with the
+    same key is refused; absent is accepted. Compared without case and without the
+    ``application/`` prefix (RFC 7515 4.1.9); ``accepted`` is lower case."""
+    typ = header.get("typ")
+    if typ is None:
+        return
+    bare = typ.lower().removeprefix("application/") if isinstance(typ, str) else None
+    if bare not in accepted:
+        raise BadSignature(f"typ {str(typ)[:40]!r} is not accepted here")
+
+
 def header_of(token: str) -> dict[str, Any]:
     """The protected header of a compact JWS, read before anything is verified."""
     if len(token) > MAX_JWT or token.count(".") != 2:
