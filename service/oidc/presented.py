@@ -1,7 +1,7 @@
 """What a back-channel request carries besides its form, read once by the HTTP layer: the
 ``Authorization`` header (RFC 6749 2.3.1), every ``DPoP`` header (RFC 9449 4.1: a request
 with more than one is refused) and the path it was sent to, from which the endpoint's public
-URL is made (the ``htu`` of a DPoP proof, an ``aud`` of a client assertion)."""
+URL is made (the ``htu`` of a DPoP proof)."""
 
 from __future__ import annotations
 
