@@ -79,7 +79,9 @@ async def at_server(ctx: OidcContext, presented: Presented) -> Proof | None:
     """The proof sent with a POST to one of Sesame's back-channel endpoints (``/token``,
     ``/par``; RFC 9449 5 and 10.1), with a nonce where ``SESAME_DPOP_NONCE`` asks for one.
     Checked before client authentication, so a request made only to learn the nonce spends
-    no client assertion."""
+    no client assertion. Without a DPoP header (most requests) it returns at once."""
+    if not presented.dpop:
+        return None
     return await check_proof(
         ctx,
         presented.dpop,
