@@ -24,6 +24,7 @@ from service.email.sender import Mailer
 from service.http import (
     account_data,
     admin,
+    back_channel,
     branding,
     ceremonies,
     console,
@@ -38,10 +39,10 @@ from service.http import (
     tracing,
 )
 from service.http import oidc as oidc_routes
-from service.http.back_channel import BackChannelRoutes
 from service.http.branding import load_brand
 from service.http.cookies import CookieNames
 from service.http.cors import CorsMiddleware
+from service.http.direct import DirectRoutes
 from service.http.errors import bad_input_response, install_error_handlers
 from service.http.failure_gate import FailureGate
 from service.http.head import HeadAsGet
@@ -181,15 +182,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     # Every text input passes ``service.text``'s rule before any route touches a store; inside
     # the security middleware, which caps the body before anything reads it.
-    # Innermost: form POSTs to the back channel are answered before routing, with the pairs
-    # InputGuard checked (service.http.back_channel).
+    # Innermost: the back channel's form POSTs and the passkey ceremonies' JSON POSTs are
+    # answered before routing, with the body InputGuard checked (service.http.direct).
     app.state.failure_gate = FailureGate(oidc)
-    app.add_middleware(
-        BackChannelRoutes,
-        oidc=oidc,
-        handlers=app.exception_handlers,
-        gate=app.state.failure_gate,
-    )
+    direct = {**back_channel.routes(oidc, app.state.failure_gate), **ceremonies.DIRECT}
+    app.add_middleware(DirectRoutes, routes=direct, handlers=app.exception_handlers)
     app.add_middleware(HeadAsGet)
     app.add_middleware(InputGuard, refuse=bad_input_response)
     app.add_middleware(SecurityMiddleware, names=app.state.cookies, keys=ctx.keys)

@@ -23,9 +23,11 @@ from service.text import text_problem
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-# Where a form body's checked pairs are left in the scope's state for the back channel
-# (``service.http.back_channel``), which then never parses the body again.
+# Where a form body's checked pairs, and a JSON body's checked object, are left in the scope's
+# state for the routes answered before FastAPI's router (``service.http.direct``), which then
+# never parse the body again.
 FORM_PAIRS = "form_pairs"
+JSON_BODY = "json_body"
 
 
 def _pairs(raw: bytes, where: str) -> list[tuple[str, str]] | str:
@@ -60,7 +62,7 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}[{index}]")
 
 
-def _json_problem(body: bytes) -> str | None:
+def _json_problem(body: bytes, scope: Scope) -> str | None:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -71,6 +73,8 @@ def _json_problem(body: bytes) -> str | None:
         problem = text_problem(text, 64 * 1024)
         if problem:
             return f"{where[:60]!r} {problem}"
+    if isinstance(data, dict) and _header(scope, b"content-type").startswith(b"application/json"):
+        scope.setdefault("state", {})[JSON_BODY] = data
     return None
 
 
@@ -89,7 +93,7 @@ def input_problem(scope: Scope, body: bytes | None) -> str | None:
         scope.setdefault("state", {})[FORM_PAIRS] = checked
         return None
     if b"json" in content_type:
-        return _json_problem(body)
+        return _json_problem(body, scope)
     return None
 
 
