@@ -100,6 +100,11 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        # The hot paths' own idle connections (``service.db.hot.connect``): checked out of this
+        # engine's pool and kept between uses, at most ``hot_keep`` (none on SQLite, whose one
+        # connection the ORM needs too); given back before the engine is disposed.
+        self.hot_idle: list[Any] = []
+        self.hot_keep = 0 if url.startswith("sqlite") else pool_size // 2
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -112,6 +117,8 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        while self.hot_idle:
+            await self.hot_idle.pop().connection.close()
         await self.engine.dispose()
 
 
