@@ -105,6 +105,12 @@ class Database:
         # connection the ORM needs too); given back before the engine is disposed.
         self.hot_idle: list[Any] = []
         self.hot_keep = 0 if url.startswith("sqlite") else pool_size // 2
+        # When the pool throws a connection away (a disconnect seen by the ORM, or by the hot
+        # paths), connections kept before that moment are not trusted again: they go back to
+        # the pool, whose checkout then reconnects the ones older than the disconnect.
+        self.hot_stale_at = 0.0
+        if self.hot_keep:
+            event.listen(self.engine.sync_engine.pool, "invalidate", self._hot_stale)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -115,6 +121,9 @@ class Database:
         """One trivial query on a fresh connection: raises when the database does not answer."""
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    def _hot_stale(self, *_args: Any) -> None:
+        self.hot_stale_at = time.monotonic()
 
     async def dispose(self) -> None:
         while self.hot_idle:

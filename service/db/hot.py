@@ -299,13 +299,18 @@ class HotConnection:
 
 
 async def _kept(db: Database) -> HotConnection | None:
-    """A kept connection used within ``PING_AFTER_IDLE_SECONDS``, or None. An older one goes
-    back to the pool marked with its real idle time, so the checkout that follows pings it
-    (``service.db.engine._ping_if_idle``) as it would have pinged it there."""
+    """A kept connection used within ``PING_AFTER_IDLE_SECONDS``, and kept after the pool last
+    threw a connection away, or None. An older one goes back to the pool marked with its real
+    idle time, so the checkout that follows pings it (``service.db.engine._ping_if_idle``) as
+    it would have pinged it there, or reconnects it after a disconnect."""
     now = time.monotonic()
     while db.hot_idle:
         hot: HotConnection = db.hot_idle.pop()
-        if now - hot.idle_since < PING_AFTER_IDLE_SECONDS and not hot.connection.invalidated:
+        if (
+            now - hot.idle_since < PING_AFTER_IDLE_SECONDS
+            and hot.idle_since > db.hot_stale_at
+            and not hot.connection.invalidated
+        ):
             return hot
         info = hot.raw.info
         await hot.connection.close()

@@ -9,6 +9,8 @@ import asyncio
 
 import asyncpg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from service.db import hot
 from service.db.engine import PING_AFTER_IDLE_SECONDS, Database, DatabaseUnavailable
@@ -92,5 +94,28 @@ async def every_use_a_checkout(db: Database) -> None:
             async with hot.connect(db) as conn:
                 await conn.execute(SELECT_ONE)
             assert db.hot_idle == [] and db.engine.pool.checkedout() == 0
+    finally:
+        await db.dispose()
+
+
+async def test_kept_connections_are_not_trusted_after_the_orm_saw_a_disconnect(backend):
+    """The database restarted (every backend ended) and an ORM query met it first: the next
+    hot use does not take the kept connection, which died with the rest, but a new one."""
+    db = Database(backend.database_url)
+    if backend.name == "embedded":
+        await every_use_a_checkout(db)
+        return
+    try:
+        kept = await backend_pid(db)
+        async with db.engine.connect() as orm:
+            orm_pid = (await orm.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            assert orm_pid != kept
+            await terminate(kept)
+            await terminate(orm_pid)
+            with pytest.raises(DBAPIError) as failed:
+                await orm.execute(text("SELECT 1"))
+            assert failed.value.connection_invalidated
+        fresh = await backend_pid(db)  # no error: the kept one went back and was replaced
+        assert fresh not in (kept, orm_pid)
     finally:
         await db.dispose()
