@@ -16,7 +16,7 @@ caller sees ``DatabaseUnavailable`` (503).
 
 On PostgreSQL the hot paths keep a few connections checked out of the engine's pool between
 uses (``connect``): taking one is a list pop instead of the async engine's checkout and checkin
-(three greenlet switches and a shielded task, 60-130 us of CPU a use on the 2-core machine:
+(three greenlet switches and a shielded task, 54-66 us of CPU a use on the 2-core machine:
 ``bench/round_trips.py``)."""
 
 from __future__ import annotations
@@ -319,7 +319,8 @@ async def _kept(db: Database) -> HotConnection | None:
 
 
 def _keep(db: Database, hot: HotConnection) -> bool:
-    """Keep a connection that ended cleanly, outside a transaction, while there is room."""
+    """Keep a connection that ended cleanly, outside a transaction, while there is room (never
+    on SQLite, where ``hot_keep`` is 0)."""
     if len(db.hot_idle) >= db.hot_keep or hot.connection.invalidated:
         return False
     if hot.raw.driver_connection.is_in_transaction():
@@ -348,5 +349,5 @@ async def connect(db: Database) -> AsyncIterator[HotConnection]:
     except BaseException:
         await hot.connection.close()
         raise
-    if not (db.hot_keep and _keep(db, hot)):
+    if not _keep(db, hot):
         await hot.connection.close()

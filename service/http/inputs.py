@@ -62,7 +62,7 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}[{index}]")
 
 
-def _json_problem(body: bytes, scope: Scope) -> str | None:
+def _json_problem(body: bytes, scope: Scope, content_type: bytes) -> str | None:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -73,7 +73,7 @@ def _json_problem(body: bytes, scope: Scope) -> str | None:
         problem = text_problem(text, 64 * 1024)
         if problem:
             return f"{where[:60]!r} {problem}"
-    if isinstance(data, dict) and _header(scope, b"content-type").startswith(b"application/json"):
+    if isinstance(data, dict) and content_type.startswith(b"application/json"):
         scope.setdefault("state", {})[JSON_BODY] = data
     return None
 
@@ -93,7 +93,7 @@ def input_problem(scope: Scope, body: bytes | None) -> str | None:
         scope.setdefault("state", {})[FORM_PAIRS] = checked
         return None
     if b"json" in content_type:
-        return _json_problem(body, scope)
+        return _json_problem(body, scope, content_type)
     return None
 
 
