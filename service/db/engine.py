@@ -18,6 +18,8 @@ from sqlalchemy.pool import PoolResetState
 from sqlalchemy.util import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db.pool import FairAsyncQueuePool
+
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached; the caller answers 503."""
@@ -66,7 +68,8 @@ PING_AFTER_IDLE_SECONDS = 1.0
 class Database:
     def __init__(self, url: str, pool_size: int = 20) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {}
+        # Waiting requests get connections in the order they asked (service.db.pool).
+        kwargs: dict[str, Any] = {"poolclass": FairAsyncQueuePool}
         if url.startswith("postgresql+asyncpg"):
             # Fail fast (503) when the database is unreachable instead of hanging a request
             # for asyncpg's default minute; the idle ping notices it coming back.
