@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.store.base import CLAIMED, REPLAYED, StoreUnavailable
+from service.store.redis_hot import KeptConnections
 
 # ``claim`` in one atomic step (a script runs alone on the server): nothing for an absent key,
 # CLAIMED -> REPLAYED keeping the tombstone and the expiry, a live value -> CLAIMED + tombstone.
@@ -54,6 +55,9 @@ class RedisStore:
         self._prefix = prefix
         self._claim = client.register_script(_CLAIM)
         self._throttle = client.register_script(_THROTTLE)
+        # Single commands go through kept connections (service.store.redis_hot); the pipeline
+        # and the ping through the client.
+        self._hot = KeptConnections(client.connection_pool)
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisStore:
@@ -73,21 +77,21 @@ class RedisStore:
 
     async def put(self, key: str, value: bytes, ttl_seconds: int) -> None:
         try:
-            await self._redis.set(self._prefix + key, value, ex=ttl_seconds)
+            await self._hot.call("SET", self._prefix + key, value, "EX", ttl_seconds)
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
     async def take(self, key: str) -> bytes | None:
         try:
             # GETDEL (Redis >= 6.2) reads and deletes in one atomic step.
-            return cast(bytes | None, await self._redis.getdel(self._prefix + key))
+            return cast(bytes | None, await self._hot.call("GETDEL", self._prefix + key))
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
     async def claim(self, key: str, tombstone: bytes, ttl_seconds: int) -> bytes | None:
         try:
-            previous = await self._claim(
-                keys=[self._prefix + key], args=[CLAIMED, REPLAYED, tombstone, ttl_seconds]
+            previous = await self._hot.script(
+                self._claim, [self._prefix + key], [CLAIMED, REPLAYED, tombstone, ttl_seconds]
             )
             return cast(bytes | None, previous)
         except RedisError as exc:
@@ -95,13 +99,13 @@ class RedisStore:
 
     async def get(self, key: str) -> bytes | None:
         try:
-            return cast(bytes | None, await self._redis.get(self._prefix + key))
+            return cast(bytes | None, await self._hot.call("GET", self._prefix + key))
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
     async def delete(self, key: str) -> None:
         try:
-            await self._redis.delete(self._prefix + key)
+            await self._hot.call("DEL", self._prefix + key)
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
@@ -117,7 +121,7 @@ class RedisStore:
 
     async def ttl(self, key: str) -> int:
         try:
-            return max(0, int(await self._redis.ttl(self._prefix + key)))
+            return max(0, int(await self._hot.call("TTL", self._prefix + key)))
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
@@ -125,8 +129,8 @@ class RedisStore:
         self, key: str, limit: int, window_seconds: int, *, peek: bool = False
     ) -> float:
         try:
-            wait = await self._throttle(
-                keys=[self._prefix + key], args=[limit, window_seconds, "1" if peek else "0"]
+            wait = await self._hot.script(
+                self._throttle, [self._prefix + key], [limit, window_seconds, "1" if peek else "0"]
             )
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
@@ -142,9 +146,10 @@ class RedisStore:
         window_seconds: int,
     ) -> float:
         try:
-            wait = await self._throttle(
-                keys=[self._prefix + budget_key, self._prefix + key],
-                args=[limit, window_seconds, "0", value, ttl_seconds],
+            wait = await self._hot.script(
+                self._throttle,
+                [self._prefix + budget_key, self._prefix + key],
+                [limit, window_seconds, "0", value, ttl_seconds],
             )
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
@@ -157,4 +162,5 @@ class RedisStore:
             raise StoreUnavailable(str(exc)) from exc
 
     async def close(self) -> None:
+        await self._hot.close()
         await self._redis.aclose()
