@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,6 +50,7 @@ async def run(args: argparse.Namespace) -> None:
             f" = {args.requests / cpu:.0f} sign-ins/s per server core;"
             f" RSS {rss_mb(pid):.0f} MB"
         )
+        await server_side(url)
         # The page alone, the same number of times from the same browsers, to price begin +
         # finish (the issue's target) as the difference.
         page_cpu = cpu_seconds(pid)
@@ -74,11 +76,13 @@ async def bench(url: str, args: argparse.Namespace) -> None:
     # --rate: each browser starts a sign-in every concurrency/rate seconds (fixed-rate load).
     interval = args.concurrency / args.rate if args.rate else 0.0
 
-    async def browser_loop() -> None:
+    async def browser_loop(index: int) -> None:
         nonlocal remaining
         limits = httpx.Limits(max_connections=1)
         async with httpx.AsyncClient(base_url=url, limits=limits) as client:
-            next_start = time.perf_counter()
+            # Browsers staggered over one interval, so that a fixed rate is a steady arrival of
+            # sign-ins and not a burst of all of them at once.
+            next_start = time.perf_counter() + index * interval / args.concurrency
             while remaining > 0:
                 remaining -= 1
                 if interval:
@@ -104,7 +108,7 @@ async def bench(url: str, args: argparse.Namespace) -> None:
                 finish_times.append(t3 - t2)
 
     started = time.perf_counter()
-    await asyncio.gather(*(browser_loop() for _ in range(args.concurrency)))
+    await asyncio.gather(*(browser_loop(n) for n in range(args.concurrency)))
     elapsed = time.perf_counter() - started
     n = len(finish_times)
     print(
@@ -119,6 +123,24 @@ async def bench(url: str, args: argparse.Namespace) -> None:
             f"  {name}: p50 {pct(values, 0.50):6.2f} ms  p99 {pct(values, 0.99):6.2f} ms  "
             f"mean {statistics.mean(values) * 1000:6.2f} ms"
         )
+
+
+async def server_side(url: str) -> None:
+    """The server's own latency histogram (/metrics): what share of begins and finishes it
+    answered within 10 and 25 ms, apart from the load generator's own delays."""
+    async with httpx.AsyncClient(base_url=url) as client:
+        text = (await client.get("/metrics")).text
+    buckets: dict[tuple[str, str], float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "sesame_http_request_duration_seconds_bucket":
+                key = (sample.labels["route"], sample.labels["le"])
+                buckets[key] = buckets.get(key, 0.0) + sample.value
+    for route in ("/signin/begin", "/signin/finish"):
+        total = buckets.get((route, "+Inf"), 0.0)
+        if total:
+            within = [f"{buckets[(route, le)] * 100 / total:.2f} %" for le in ("0.01", "0.025")]
+            print(f"  server side, {route}: within 10 ms {within[0]}, within 25 ms {within[1]}")
 
 
 async def pages(url: str, args: argparse.Namespace) -> None:
