@@ -3,14 +3,17 @@
 The store's one-command calls (the code's claim, a ceremony's put and take, the rate budgets)
 are on every hot path: two per code exchange, two per passkey sign-in. redis-py's client spends
 per command, besides the round trip, a pool checkout under a lock with a check for unread data,
-observability hooks and a release: ``store.get`` cost 73-106 us of CPU, the same ``GET`` sent on
-one of redis-py's own connections 50-62 us (``bench/round_trips.py``).
+observability hooks and a release. A ``GET`` through the client costs 76-90 us of CPU, through
+this module 63-70 us with its retry wrapper and span check (``bench/round_trips.py`` prints
+both; a bare ``send``/``read`` on the same connection is 50-62 us).
 
 What the client did is kept, with its own pieces:
 * each connection is made by the client's pool, with its settings (address, AUTH, TLS, db,
   socket timeouts, the retry policy and the 5 s idle health check, which pings before use);
 * a command that meets a connection error or a timeout is retried as the client retries it
   (``Retry``: once, on a fresh connection);
+* a span for each command when tracing is on (redis-py's OpenTelemetry instrumentation sees
+  only the client's own commands);
 * a connection is kept only after a command got its whole reply (an error reply included), so
   the next command never reads what was meant for another. One that failed or whose task was
   cancelled mid-command is closed.
@@ -23,6 +26,8 @@ from typing import Any
 from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, ResponseError
+
+from service.spans import span
 
 # Kept at most at once; more are made under a burst and closed after their command.
 KEEP = 32
@@ -38,9 +43,12 @@ class KeptConnections:
         """Send one command and return its reply as the parser gives it (bytes, int, None)."""
         conn = self._idle.pop() if self._idle else self._new()
         try:
-            reply = await conn.retry.call_with_retry(
-                lambda: _send(conn, args), lambda _error: conn.disconnect()
-            )
+            # A span when tracing is on, as redis-py's instrumentation gave the client's commands
+            # (the command's name only: the values may be secrets).
+            with span(str(args[0]), **{"db.system": "redis", "db.statement": str(args[0])}):
+                reply = await conn.retry.call_with_retry(
+                    lambda: _send(conn, args), lambda _error: conn.disconnect()
+                )
         except ResponseError:
             await self._give_back(conn)  # an error reply was read whole: the connection is clean
             raise
