@@ -191,6 +191,12 @@ def _pg_rollback_if_open(dbapi_connection: Any, _record: Any, state: PoolResetSt
         await_(driver.execute("ROLLBACK"))
 
 
+# The busy handler's wait for another process's write lock, and SQLite's default automatic
+# checkpoint threshold (service.db.sqlite_writes turns both off around its own commits).
+SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_AUTOCHECKPOINT_PAGES = 1000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # Cascading deletes need foreign keys on; WAL lets readers run beside the writer.
@@ -198,5 +204,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     # With WAL, NORMAL never corrupts the file; it only fsyncs at checkpoints, not every commit.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
     cursor.close()

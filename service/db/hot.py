@@ -38,6 +38,7 @@ from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import SQLModel
 
+from service.db import sqlite_writes
 from service.db.engine import (
     PING_AFTER_IDLE_SECONDS,
     Database,
@@ -194,10 +195,11 @@ class _Sqlite:
     """Reads on the sqlite3 connection under aiosqlite, from the event loop's thread (the
     engine opens it with ``check_same_thread=False``): a read of a local file costs
     microseconds, less than aiosqlite's two thread hops, and nothing else uses the connection
-    while it is checked out. Writes go through aiosqlite's thread: a write may wait for the
-    lock (a CLI command writing, up to the 5 s busy timeout) or pay a WAL checkpoint at
-    commit, and the event loop must not wait with it. A statement outside ``transaction()``
-    is committed at once."""
+    while it is checked out. A write outside ``transaction()`` runs and commits here too,
+    unless it would wait for another process's lock (``service.db.sqlite_writes``, which also
+    keeps WAL checkpoints off this thread); that one, and writes in a transaction, go through
+    aiosqlite's thread, where waiting for the lock (up to the 5 s busy timeout) or a checkpoint
+    does not stop the event loop."""
 
     def __init__(self, raw: Any) -> None:
         self.conn = sqlite3_of(raw)
@@ -227,6 +229,8 @@ class _Sqlite:
         with span(sql.lstrip()[:6].upper(), **{"db.system": "sqlite", "db.statement": sql}):
             if self._reads(sql) and not self.in_transaction:
                 rows = self.conn.execute(sql, params).fetchall()
+            elif (done := await self._on_loop(sql, params)) is not None:
+                rows = done[0]
             else:
                 rows = await self.driver.execute_fetchall(sql, params)
                 if not self.in_transaction:
@@ -235,10 +239,22 @@ class _Sqlite:
 
     async def execute(self, sql: str, params: list[Any]) -> int:
         with span(sql.lstrip()[:6].upper(), **{"db.system": "sqlite", "db.statement": sql}):
+            if (done := await self._on_loop(sql, params)) is not None:
+                return done[1]
             cursor = await self.driver.execute(sql, params)
             if not self.in_transaction:
                 await self.driver.commit()
         return int(cursor.rowcount)
+
+    async def _on_loop(self, sql: str, params: list[Any]) -> tuple[list[Any], int] | None:
+        """A write outside a transaction, on this thread unless it would wait
+        (``service.db.sqlite_writes``); None: it goes to aiosqlite's thread."""
+        if self.in_transaction:
+            return None
+        done = sqlite_writes.try_write(self.conn, sql, params)
+        if done is not None and sqlite_writes.checkpoint_due():
+            await self.driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        return done
 
     async def rollback(self) -> None:
         await self.driver.rollback()
