@@ -42,7 +42,6 @@ async def test_no_request_is_overtaken_by_one_that_asked_later(backend):
         await asyncio.gather(*(worker() for _ in range(TASKS)))
     finally:
         await db.dispose()
-    assert granted == TASKS * USES
     assert max(overtaken) <= TASKS - 1, sorted(overtaken)[-10:]
     assert db.engine.pool.checkedout() == 0
 
