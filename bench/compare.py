@@ -9,7 +9,10 @@ minted before each timed run, not timed, more than the run can use; a run that r
 
 Prints requests/s, p50/p99 and every non-200 answer per run, then the ratio of the sums
 (Sesame / node-oidc-provider) per grant. ``--rate R`` paces the connections at about R
-requests/s in all (for the p99 at a fixed load). Nothing is asserted.
+requests/s in all (for the p99 at a fixed load). ``--node-store redis`` gives
+node-oidc-provider a Redis store (``node/redis_adapter.mjs``) instead of the issue's unbounded
+in-memory ``Map``: both servers then keep what they issue outside the process. Nothing is
+asserted.
 
     .venv/bin/python bench/compare.py --backend postgres --grant code --duration 10 --rounds 2
 """
@@ -48,10 +51,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=None, help="paced mode: requests/s in all")
     parser.add_argument("--expect", type=int, default=1500, help="items per second to mint")
     parser.add_argument("--only", choices=["sesame", "node"], default=None)
-    parser.add_argument("--server-cpu", type=int, default=0)
-    parser.add_argument("--client-cpu", type=int, default=1)
+    cpus = "a core or a list as taskset -c takes it (0,1), for several workers"
+    parser.add_argument("--server-cpu", default="0", help=cpus)
+    parser.add_argument("--client-cpu", default="1", help=cpus)
     parser.add_argument("--server-root", default=None, help="serve Sesame from this checkout")
     parser.add_argument("--workers", type=int, default=1, help="SESAME_WORKERS")
+    parser.add_argument(
+        "--node-store", choices=["memory", "redis"], default="memory",
+        help="node-oidc-provider's store: an unbounded Map (the issue's comparison) or Redis",
+    )  # fmt: skip
     parser.add_argument(
         "--profile", default=None, metavar="DIR",
         help="record Sesame's timed runs with py-spy (collapsed stacks, one file per grant)",
@@ -162,7 +170,8 @@ async def run(args: argparse.Namespace) -> None:
     print(
         f"backend={args.backend} connections={args.connections} duration={args.duration}s "
         f"rounds={args.rounds} rate={args.rate or 'max'} cpus: server {args.server_cpu}, "
-        f"wrk {args.client_cpu}; {os.cpu_count()} cores"
+        f"wrk {args.client_cpu}; {os.cpu_count()} cores; node-oidc-provider's store: "
+        f"{args.node_store}"
     )
     for round_no in range(args.rounds):
         order = sides if round_no % 2 == 0 else list(reversed(sides))

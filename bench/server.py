@@ -20,6 +20,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+def cpu_set(cpus: int | str) -> set[int]:
+    """A core (``1``) or a list as ``taskset -c`` takes it (``0,1`` or ``0-1``) as a set."""
+    chosen: set[int] = set()
+    for part in str(cpus).split(","):
+        first, _, last = part.partition("-")
+        chosen.update(range(int(first), int(last or first) + 1))
+    return chosen
+
+
 @asynccontextmanager
 async def running_sesame(
     kind: str, args: argparse.Namespace | None = None
@@ -30,7 +39,7 @@ async def running_sesame(
     so two revisions can be compared side by side in one run."""
     data_dir = Path(tempfile.mkdtemp(prefix="sesame-bench-"))
     if args is not None and args.client_cpu is not None:
-        os.sched_setaffinity(0, {args.client_cpu})
+        os.sched_setaffinity(0, cpu_set(args.client_cpu))
     root = Path(args.server_root) if args is not None and args.server_root else ROOT
     # A server of another revision brings the schema to its own head as it starts (the
     # development default), so its database is not migrated here with this checkout's code.
@@ -45,7 +54,7 @@ async def running_sesame(
         env["BENCH_SERVER_ROOT"] = str(root)
         async with serve(env, url, data_dir / "sesame.log", cwd=root) as proc:
             if args is not None and args.server_cpu is not None:
-                os.sched_setaffinity(proc.pid, {args.server_cpu})
+                os.sched_setaffinity(proc.pid, cpu_set(args.server_cpu))
             env["BENCH_SERVER_PID"] = str(proc.pid)
             yield url, env
 

@@ -247,9 +247,12 @@ class NodeProvider(Target):
                    self.challenge]  # fmt: skip
         if args.server_cpu is not None:
             command = ["taskset", "-c", str(args.server_cpu), *command]
+        store = getattr(args, "node_store", "memory")
         proc = await asyncio.create_subprocess_exec(
-            *command, cwd=NODE_DIR, stdout=asyncio.subprocess.PIPE
-        )
+            *command, cwd=NODE_DIR, stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "BENCH_NODE_STORE": store,
+                 "BENCH_NODE_REDIS": os.environ.get("SESAME_TEST_REDIS", "redis://127.0.0.1:6379/0")},
+        )  # fmt: skip
         try:
             assert proc.stdout is not None
             ready = await asyncio.wait_for(proc.stdout.readline(), 30)

@@ -5,11 +5,15 @@
 // The quick-start memory adapter is an LRU of 1000 entries that evicts codes under load; this
 // one is an unbounded Map, so every minted code survives until it is used.
 //
+// With BENCH_NODE_STORE=redis the store is Redis instead (redis_adapter.mjs), as a deployment
+// of more than one instance, or one that must survive a restart, would run it.
+//
 // POST /bench/mint?n=N (not timed) mints N codes for the bench account the way an interaction
 // would (a Grant with the scopes, then an AuthorizationCode bound to it) and answers them one
 // per line. Usage: node provider.mjs PORT CLIENT_ID CLIENT_SECRET REDIRECT_URI CHALLENGE
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
+import { RedisAdapter, forgetEverything } from './redis_adapter.mjs';
 
 const [port, clientId, clientSecret, redirectUri, challenge] = process.argv.slice(2);
 const issuer = `http://localhost:${port}`;
@@ -47,7 +51,7 @@ const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', alg: 'RS256', use: 'sig' };
 
 const provider = new Provider(issuer, {
-  adapter: MapAdapter,
+  adapter: process.env.BENCH_NODE_STORE === 'redis' ? RedisAdapter : MapAdapter,
   clients: [{
     client_id: clientId,
     client_secret: clientSecret,
@@ -117,6 +121,11 @@ provider.use(async (ctx, next) => {
 
 if (process.env.BENCH_DEBUG) provider.on('grant.error', (ctx, err) => console.error(err.error_detail ?? err));
 
-provider.listen(Number(port), '127.0.0.1', () => {
+const server = provider.listen(Number(port), '127.0.0.1', () => {
   process.stdout.write(`ready ${issuer}\n`);
+});
+process.on('SIGTERM', async () => {
+  server.close();
+  if (process.env.BENCH_NODE_STORE === 'redis') await forgetEverything();
+  process.exit(0);
 });
