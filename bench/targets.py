@@ -230,7 +230,7 @@ class NodeProvider(Target):
     @classmethod
     @asynccontextmanager
     async def start(cls, args: argparse.Namespace) -> AsyncIterator[NodeProvider]:
-        if not (NODE_DIR / "node_modules" / "oidc-provider").exists():
+        if not all((NODE_DIR / "node_modules" / p).exists() for p in ("oidc-provider", "ioredis")):
             npm = await asyncio.create_subprocess_exec(
                 "npm", "install", "--no-package-lock", "--no-audit", "--no-fund", "--silent",
                 cwd=NODE_DIR,
