@@ -18,6 +18,7 @@ from sqlalchemy.pool import PoolResetState
 from sqlalchemy.util import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db import sqlite_reads
 from service.db.pool import FairAsyncQueuePool
 
 
@@ -112,6 +113,9 @@ class Database:
         # paths), connections kept before that moment are not trusted again: they go back to
         # the pool, whose checkout then reconnects the ones older than the disconnect.
         self.hot_stale_at = 0.0
+        # The embedded default's hot-path reads, on a read-only connection of their own
+        # (service.db.sqlite_reads); None on PostgreSQL.
+        self.sqlite_reader = sqlite_reads.reader_for(url)
         if self.hot_keep:
             event.listen(self.engine.sync_engine.pool, "invalidate", self._hot_stale)
 
@@ -131,6 +135,8 @@ class Database:
     async def dispose(self) -> None:
         while self.hot_idle:
             await self.hot_idle.pop().connection.close()
+        if self.sqlite_reader is not None:
+            self.sqlite_reader.close()
         await self.engine.dispose()
 
 

@@ -5,10 +5,10 @@ BEGIN/COMMIT pair around every use.
 Each ``Statement`` is written once in PostgreSQL's ``$n`` placeholders (SQLite reads the same
 text as ``?n``). On PostgreSQL it runs as an asyncpg prepared statement (asyncpg caches it per
 connection) in autocommit: one statement, one round trip, atomic on its own. On the embedded
-default a read runs on the sqlite3 connection from the event loop's thread and a write through
-aiosqlite's thread, committed at once. Parameters and returned columns go
-through the models' own column types (``UTCDateTime``, ``Uuid``...), so values read here equal
-values read by the ORM.
+default a read outside a transaction runs on a read-only connection of its own, without the
+pool (``service.db.sqlite_reads``), and a write on the pooled connection, committed at once.
+Parameters and returned columns go through the models' own column types (``UTCDateTime``,
+``Uuid``...), so values read here equal values read by the ORM.
 
 A connection that fails as an outage (the database restarting, a dropped socket) is thrown
 away and every idle pooled connection with it, the way SQLAlchemy treats a disconnect; the
@@ -179,7 +179,9 @@ class _Postgres:
     def transaction(self) -> Any:
         return self.driver.transaction()
 
-    async def fetchrow(self, sql: str, params: list[Any]) -> Sequence[Any] | None:
+    async def fetchrow(
+        self, sql: str, params: list[Any], *, off_loop: bool = False
+    ) -> Sequence[Any] | None:
         return cast(Sequence[Any] | None, await self.driver.fetchrow(sql, *params))
 
     async def execute(self, sql: str, params: list[Any]) -> int:
@@ -192,14 +194,15 @@ class _Postgres:
 
 
 class _Sqlite:
-    """Reads on the sqlite3 connection under aiosqlite, from the event loop's thread (the
-    engine opens it with ``check_same_thread=False``): a read of a local file costs
-    microseconds, less than aiosqlite's two thread hops, and nothing else uses the connection
-    while it is checked out. A write outside ``transaction()`` runs and commits here too,
-    unless it would wait for another process's lock (``service.db.sqlite_writes``, which also
-    keeps WAL checkpoints off this thread); that one, and writes in a transaction, go through
-    aiosqlite's thread, where waiting for the lock (up to the 5 s busy timeout) or a checkpoint
-    does not stop the event loop."""
+    """The pooled connection on SQLite. A read that the reader (``service.db.sqlite_reads``)
+    did not answer, because it belongs to a transaction or would wait, goes through aiosqlite's
+    thread; without a reader (an in-memory database) a read outside a transaction runs on the
+    sqlite3 connection from the event loop's thread (the engine opens it with
+    ``check_same_thread=False``; nothing else uses it while it is checked out). A write outside
+    ``transaction()`` runs and commits on the loop's thread too, unless it would wait for
+    another process's lock (``service.db.sqlite_writes``, which also keeps WAL checkpoints off
+    this thread); that one, and writes in a transaction, go through aiosqlite's thread, where
+    waiting for the lock (up to the 5 s busy timeout) or a checkpoint does not stop the loop."""
 
     def __init__(self, raw: Any) -> None:
         self.conn = sqlite3_of(raw)
@@ -224,10 +227,12 @@ class _Sqlite:
     def _reads(sql: str) -> bool:
         return sql.lstrip()[:6].upper() == "SELECT"
 
-    async def fetchrow(self, sql: str, params: list[Any]) -> Sequence[Any] | None:
+    async def fetchrow(
+        self, sql: str, params: list[Any], *, off_loop: bool = False
+    ) -> Sequence[Any] | None:
         # A span when tracing is on (asyncpg's own instrumentation covers PostgreSQL).
         with span(sql.lstrip()[:6].upper(), **{"db.system": "sqlite", "db.statement": sql}):
-            if self._reads(sql) and not self.in_transaction:
+            if self._reads(sql) and not self.in_transaction and not off_loop:
                 rows = self.conn.execute(sql, params).fetchall()
             elif (done := await self._on_loop(sql, params)) is not None:
                 rows = done[0]
@@ -261,29 +266,52 @@ class _Sqlite:
 
 
 class HotConnection:
-    """One pooled connection, used through its driver."""
+    """One pooled connection, used through its driver. On the embedded default it is checked
+    out of the pool only when a statement needs it: a read outside a transaction runs on the
+    database's read-only connection (``service.db.sqlite_reads``) when it need not wait."""
 
-    def __init__(self, db: Database, conn: AsyncConnection, raw: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self.connection = conn
-        self.raw = raw
+        self.connection: AsyncConnection | None = None
+        self.raw: Any = None
         self._dialect = dialect = db.engine.dialect
         self.dialect = dialect.name
-        self._run = _Sqlite(raw) if dialect.name == "sqlite" else _Postgres(raw.driver_connection)
+        self._run: _Sqlite | _Postgres | None = None
         self.idle_since = 0.0
+
+    async def _pooled(self) -> _Sqlite | _Postgres:
+        """The pooled connection's runner, checked out of the engine's pool on first need."""
+        if self._run is None:
+            conn = await self._db.engine.connect()
+            try:
+                raw = await conn.get_raw_connection()
+            except BaseException:
+                await conn.close()
+                raise
+            self.connection, self.raw = conn, raw
+            sqlite = self.dialect == "sqlite"
+            self._run = _Sqlite(raw) if sqlite else _Postgres(raw.driver_connection)
+        return self._run
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """Statements written together or not at all (asyncpg's transaction; an explicit
         BEGIN ... COMMIT on SQLite)."""
-        async with self._run.transaction():
+        async with (await self._pooled()).transaction():
             yield
 
     async def row(self, statement: Statement, *args: Any) -> tuple[Any, ...] | None:
         """The first row the statement returns, as its models' instances, or None."""
         binds, results = statement.processors(self._dialect)
+        sql, params = statement.sql[self.dialect], _convert(binds, args)
         try:
-            found = await self._run.fetchrow(statement.sql[self.dialect], _convert(binds, args))
+            reader, run = self._db.sqlite_reader, self._run
+            in_tx = isinstance(run, _Sqlite) and run.in_transaction
+            rows = reader.read_alone(sql, params) if reader and not in_tx else None
+            if rows is not None:
+                found = rows[0] if rows else None
+            else:  # with a reader, a read that reaches the pool would wait: off the loop
+                found = await (await self._pooled()).fetchrow(sql, params, off_loop=bool(reader))
         except Exception as exc:
             await self._failed(exc)
             raise
@@ -295,12 +323,15 @@ class HotConnection:
         """Run a statement that returns nothing; the number of rows it changed."""
         binds, _ = statement.processors(self._dialect)
         try:
-            return await self._run.execute(statement.sql[self.dialect], _convert(binds, args))
+            run = await self._pooled()
+            return await run.execute(statement.sql[self.dialect], _convert(binds, args))
         except Exception as exc:
             await self._failed(exc)
             raise
 
     async def _failed(self, exc: Exception) -> None:
+        if self._run is None or self.connection is None:
+            return  # the reader failed; no pooled connection was taken
         if isinstance(exc, sqlite3.Error):
             await self._run.rollback()
         if is_database_outage(exc) or type(exc).__name__ == "InternalClientError":
@@ -322,14 +353,15 @@ async def _kept(db: Database) -> HotConnection | None:
     now = time.monotonic()
     while db.hot_idle:
         hot: HotConnection = db.hot_idle.pop()
+        conn = cast(AsyncConnection, hot.connection)  # kept ones were checked out
         if (
             now - hot.idle_since < PING_AFTER_IDLE_SECONDS
             and hot.idle_since > db.hot_stale_at
-            and not hot.connection.invalidated
+            and not conn.invalidated
         ):
             return hot
         info = hot.raw.info
-        await hot.connection.close()
+        await conn.close()
         info["idle_since"] = hot.idle_since
     return None
 
@@ -337,7 +369,7 @@ async def _kept(db: Database) -> HotConnection | None:
 def _keep(db: Database, hot: HotConnection) -> bool:
     """Keep a connection that ended cleanly, outside a transaction, while there is room (never
     on SQLite, where ``hot_keep`` is 0)."""
-    if len(db.hot_idle) >= db.hot_keep or hot.connection.invalidated:
+    if len(db.hot_idle) >= db.hot_keep or cast(AsyncConnection, hot.connection).invalidated:
         return False
     if hot.raw.driver_connection.is_in_transaction():
         return False
@@ -354,16 +386,14 @@ async def connect(db: Database) -> AsyncIterator[HotConnection]:
     pool, whose checkin resets it."""
     hot = await _kept(db) if db.hot_idle else None
     if hot is None:
-        conn = await db.engine.connect()
-        try:
-            hot = HotConnection(db, conn, await conn.get_raw_connection())
-        except BaseException:
-            await conn.close()
-            raise
+        hot = HotConnection(db)
+        if db.sqlite_reader is None:  # else checked out when a statement needs it
+            await hot._pooled()
     try:
         yield hot
     except BaseException:
-        await hot.connection.close()
+        if hot.connection is not None:
+            await hot.connection.close()
         raise
-    if not _keep(db, hot):
+    if hot.connection is not None and not _keep(db, hot):
         await hot.connection.close()

@@ -58,9 +58,9 @@ async def test_a_write_waits_for_another_process_s_lock_off_the_event_loop(tmp_p
         other.execute("COMMIT")
         assert await pending == 1
         assert await count(db) == 1
-        async with hot.connect(db) as conn:  # the busy timeout is the usual one again
-            busy = sqlite3_of(conn.raw).execute("PRAGMA busy_timeout").fetchone()[0]
-            assert busy == SQLITE_BUSY_TIMEOUT_MS
+        async with db.engine.connect() as conn:  # the busy timeout is the usual one again
+            raw = sqlite3_of(await conn.get_raw_connection())
+            assert raw.execute("PRAGMA busy_timeout").fetchone()[0] == SQLITE_BUSY_TIMEOUT_MS
     finally:
         other.close()
         await db.dispose()
