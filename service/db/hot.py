@@ -46,6 +46,7 @@ from service.db.engine import (
     is_database_outage,
     sqlite3_of,
 )
+from service.db.sqlite_reads import is_select
 from service.spans import span
 
 Processor = Callable[[Any], Any] | None
@@ -223,16 +224,12 @@ class _Sqlite:
         finally:
             self.in_transaction = False
 
-    @staticmethod
-    def _reads(sql: str) -> bool:
-        return sql.lstrip()[:6].upper() == "SELECT"
-
     async def fetchrow(
         self, sql: str, params: list[Any], *, off_loop: bool = False
     ) -> Sequence[Any] | None:
         # A span when tracing is on (asyncpg's own instrumentation covers PostgreSQL).
         with span(sql.lstrip()[:6].upper(), **{"db.system": "sqlite", "db.statement": sql}):
-            if self._reads(sql) and not self.in_transaction and not off_loop:
+            if is_select(sql) and not self.in_transaction and not off_loop:
                 rows = self.conn.execute(sql, params).fetchall()
             elif (done := await self._on_loop(sql, params)) is not None:
                 rows = done[0]

@@ -30,6 +30,15 @@ from sqlalchemy.engine import make_url
 from service.spans import span
 
 
+def is_select(sql: str) -> bool:
+    return sql.lstrip()[:6].upper() == "SELECT"
+
+
+def would_wait(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (any extended code): another connection holds the lock."""
+    return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 def reader_for(url: str) -> Reader | None:
     """A reader for a SQLite file database; None for anything else (PostgreSQL, and an
     in-memory SQLite database, which a second connection would not see)."""
@@ -65,7 +74,7 @@ class Reader:
         """A SELECT's rows, or None when ``sql`` is not a SELECT or would have to wait for a
         lock (the caller then uses the pooled connection). The caller does not send one
         that belongs to a transaction of the pooled connection."""
-        if sql.lstrip()[:6].upper() != "SELECT":
+        if not is_select(sql):
             return None
         with span("SELECT", **{"db.system": "sqlite", "db.statement": sql}):
             return self.read(sql, params)
@@ -75,7 +84,7 @@ class Reader:
         try:
             rows = self._connection().execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            if would_wait(exc):
                 return None
             raise
         self.reads += 1

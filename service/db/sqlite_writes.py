@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from service.db.engine import SQLITE_AUTOCHECKPOINT_PAGES, SQLITE_BUSY_TIMEOUT_MS
+from service.db.sqlite_reads import would_wait
 
 CHECKPOINT_EVERY = 200
 _since_checkpoint = 0
@@ -43,7 +44,7 @@ def try_write(
     except sqlite3.OperationalError as exc:
         if conn.in_transaction:
             conn.rollback()
-        if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        if would_wait(exc):
             return None
         raise
     finally:

@@ -45,7 +45,8 @@ class KeptConnections:
         try:
             # A span when tracing is on, as redis-py's instrumentation gave the client's commands
             # (the command's name only: the values may be secrets).
-            with span(str(args[0]), **{"db.system": "redis", "db.statement": str(args[0])}):
+            name = str(args[0])
+            with span(name, **{"db.system": "redis", "db.statement": name}):
                 reply = await conn.retry.call_with_retry(
                     lambda: _send(conn, args), lambda _error: conn.disconnect()
                 )
