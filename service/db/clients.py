@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from sqlalchemy import literal, update
 from sqlmodel import col, delete, select
@@ -28,6 +29,59 @@ async def find(conn: HotConnection, client_id: str) -> OAuthClient | None:
     """``by_client_id`` for the token endpoint's hot path (service.db.hot)."""
     found = await conn.row(_BY_CLIENT_ID, client_id)
     return found[0] if found else None
+
+
+_VERSION = Statement(
+    "SELECT version FROM oauth_clients WHERE id = $1",
+    columns(OAuthClient, "id"),
+    scalars=columns(OAuthClient, "version"),
+)
+
+
+async def current_version(conn: HotConnection, pk: int) -> int | None:
+    """The client row's version now, or None when the row is gone."""
+    found = await conn.row(_VERSION, pk)
+    return cast(int, found[0]) if found else None
+
+
+class StaleClient(Exception):
+    """The client row a request was authenticated against is not the current one (its
+    ``version`` moved on, or it is gone), found by the statement that would have written what
+    the request asked for: nothing was written. ``resume``, when a grant sets it, carries on
+    from where it stopped with the current row (a code grant has already claimed its code);
+    otherwise the grant runs again from the start. ``release`` gives back what the grant
+    consumed, for when the current row refuses the request."""
+
+    def __init__(self) -> None:
+        super().__init__("the client's registration changed")
+        self.resume: Callable[[OAuthClient], Awaitable[dict[str, Any]]] | None = None
+        self.release: Callable[[], Awaitable[None]] | None = None
+
+
+class ClientCache:
+    """Client rows by ``client_id``, kept in process for the token endpoint, which then reads
+    none. A cached row is only ever a guess: whatever a grant writes is conditional on the row's
+    ``version`` (which the database moves on at every UPDATE, whichever process or operator
+    makes it), so a row changed or deleted elsewhere is noticed by that same statement
+    (``StaleClient``) and the request decided again on the current row. Only rows found are
+    kept, at most ``size`` of them (the oldest put in goes first)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._rows: dict[str, OAuthClient] = {}
+
+    def get(self, client_id: str) -> OAuthClient | None:
+        return self._rows.get(client_id)
+
+    def put(self, client: OAuthClient) -> None:
+        rows = self._rows
+        rows.pop(client.client_id, None)
+        if len(rows) >= self.size:
+            del rows[next(iter(rows))]
+        rows[client.client_id] = client
+
+    def drop(self, client_id: str) -> None:
+        self._rows.pop(client_id, None)
 
 
 async def by_pk(session: AsyncSession, pk: int) -> OAuthClient | None:

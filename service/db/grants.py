@@ -4,13 +4,14 @@ the caller's transaction; the caller commits."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db.clients import StaleClient, current_version
 from service.db.hot import HotConnection, Statement, columns, pg_placeholders
-from service.db.hot import insert as hot_insert
 from service.db.models import Grant, OAuthClient, Session, User
 
 
@@ -78,30 +79,46 @@ _ISSUED = (
     "dpop_jkt",
 )  # fmt: skip
 _NAMES = ", ".join(_ISSUED)
-_INSERT = hot_insert(Grant, _ISSUED)
+_PARAMS = [*columns(Grant, *_ISSUED), *columns(OAuthClient, "version")]
+# client_pk is $2 and the client's version as the request saw it $15: nothing is written for a
+# client row changed since (service.db.clients.ClientCache).
+_IF_CURRENT = (
+    "EXISTS (SELECT 1 FROM oauth_clients WHERE oauth_clients.id = $2"
+    " AND oauth_clients.version = $15)"
+)
 # user_id is $3. Only for an account that is not disabled; nothing is written otherwise.
-_IF_ACTIVE = "FROM users WHERE users.id = $3 AND users.disabled_at IS NULL"
+_IF_ACTIVE = f"FROM users WHERE users.id = $3 AND users.disabled_at IS NULL AND {_IF_CURRENT}"
 # PostgreSQL: the conditional insert and the user's row, in one statement (one round trip).
+# A parameter in a SELECT list has no type to be inferred from: cast (``typed_param``).
+_TYPED = pg_placeholders(len(_ISSUED), columns(Grant, *_ISSUED))
 _ISSUE_FOR_USER_PG = Statement(
-    f"WITH issued AS (INSERT INTO oauth_grants ({_NAMES}) "  # noqa: S608 (our own column names)
-    f"SELECT {pg_placeholders(len(_ISSUED), columns(Grant, *_ISSUED))} {_IF_ACTIVE} "
+    f"WITH issued AS (INSERT INTO oauth_grants ({_NAMES}) SELECT {_TYPED} {_IF_ACTIVE} "  # noqa: S608 (our own column names)
     "RETURNING user_id) SELECT {returns} FROM users JOIN issued ON users.id = issued.user_id",
-    columns(Grant, *_ISSUED),
+    _PARAMS,
     (User,),
 )
 # SQLite (no data-modifying CTE): the conditional insert, then the row, on the one connection.
 _ISSUE_IF_ACTIVE = Statement(
     f"INSERT INTO oauth_grants ({_NAMES}) SELECT {pg_placeholders(len(_ISSUED))} {_IF_ACTIVE}",
-    columns(Grant, *_ISSUED),
+    _PARAMS,
 )
+# A grant without a user (client_credentials), for a client row still current.
+_ISSUE_FOR_CLIENT = {
+    dialect: Statement(
+        f"INSERT INTO oauth_grants ({_NAMES}) SELECT {listed} WHERE {_IF_CURRENT}",
+        _PARAMS,
+    )
+    for dialect, listed in (("postgresql", _TYPED), ("sqlite", pg_placeholders(len(_ISSUED))))
+}
 _USER = Statement("SELECT {returns} FROM users WHERE id = $1", columns(User, "id"), (User,))
 _STANDING_BY_LOOKUP = Statement(
-    "SELECT {returns} FROM oauth_grants"
+    "SELECT {returns}, (SELECT version FROM oauth_clients WHERE id = $2) FROM oauth_grants"
     " LEFT JOIN users ON users.id = oauth_grants.user_id"
     " LEFT JOIN sessions ON sessions.sid = oauth_grants.sid"
     " WHERE oauth_grants.refresh_lookup = $1",
-    columns(Grant, "refresh_lookup"),
+    columns(Grant, "refresh_lookup") + columns(OAuthClient, "id"),
     (Grant, User, Session),
+    columns(OAuthClient, "version"),
 )
 _ROTATE = Statement(
     "UPDATE oauth_grants SET refresh_hash = $1, refresh_expires_at = $2"
@@ -110,33 +127,44 @@ _ROTATE = Statement(
 )
 
 
-def _issued(row: Grant) -> list[object]:
-    return [getattr(row, name) for name in _ISSUED]
+def _issued(row: Grant, client: OAuthClient) -> list[object]:
+    return [*(getattr(row, name) for name in _ISSUED), client.version]
 
 
-async def insert(conn: HotConnection, row: Grant) -> None:
-    await conn.execute(_INSERT, *_issued(row))
+async def insert_for_client(conn: HotConnection, row: Grant, client: OAuthClient) -> None:
+    """Write ``row`` if ``client`` is still the current row; ``StaleClient`` otherwise."""
+    if await conn.execute(_ISSUE_FOR_CLIENT[conn.dialect], *_issued(row, client)) != 1:
+        raise StaleClient
 
 
-async def issue_for_user(conn: HotConnection, row: Grant) -> User | None:
+async def issue_for_user(conn: HotConnection, row: Grant, client: OAuthClient) -> User | None:
     """Write ``row`` if its user exists and is not disabled, and return that user; None (and
-    nothing written) otherwise."""
+    nothing written) otherwise. ``StaleClient`` (nothing written) when ``client`` is no longer
+    the current row: asked only when nothing was written, so a request pays for it only then."""
     if conn.dialect == "postgresql":
-        found = await conn.row(_ISSUE_FOR_USER_PG, *_issued(row))
-        return found[0] if found else None
-    if await conn.execute(_ISSUE_IF_ACTIVE, *_issued(row)) != 1:
-        return None
-    found = await conn.row(_USER, row.user_id)
-    return found[0] if found else None
+        found = await conn.row(_ISSUE_FOR_USER_PG, *_issued(row, client))
+        user = found[0] if found else None
+    elif await conn.execute(_ISSUE_IF_ACTIVE, *_issued(row, client)) == 1:
+        found = await conn.row(_USER, row.user_id)
+        return cast(User | None, found[0] if found else None)
+    else:
+        user = None
+    if user is None and await current_version(conn, row.client_pk) != client.version:
+        raise StaleClient
+    return cast(User | None, user)
 
 
 async def standing_by_refresh(
-    conn: HotConnection, lookup: str
+    conn: HotConnection, lookup: str, client: OAuthClient
 ) -> tuple[Grant, User | None, Session | None] | None:
     """A grant by its refresh token's lookup, with its user and the browser session it hangs
-    on (one query)."""
-    found = await conn.row(_STANDING_BY_LOOKUP, lookup)
-    return (found[0], found[1], found[2]) if found else None
+    on (one query); ``StaleClient`` when ``client`` is no longer the current row."""
+    found = await conn.row(_STANDING_BY_LOOKUP, lookup, client.id)
+    if found is None:
+        return None
+    if found[3] != client.version:
+        raise StaleClient
+    return (found[0], found[1], found[2])
 
 
 async def rotate_refresh_token(

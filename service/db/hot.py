@@ -112,19 +112,22 @@ def new_row(model: type[M], **values: Any) -> M:
 class Statement:
     """One SQL statement for both dialects. ``params`` are the columns its ``$n`` parameters
     are bound to, in order; ``returns`` the models whose whole rows it returns, in order,
-    written ``{returns}`` in the SQL (a missing outer-joined row comes back as None)."""
+    written ``{returns}`` in the SQL (a missing outer-joined row comes back as None), then one
+    value for each of ``scalars``, written after them in the SQL, typed as that column."""
 
     def __init__(
         self,
         sql: str,
         params: Sequence[Column[Any]] = (),
         returns: Sequence[type[SQLModel]] = (),
+        scalars: Sequence[Column[Any]] = (),
     ) -> None:
         self.models = tuple(returns)
         self._managers = [manager_of_class(model) for model in self.models]
         self._names = [tuple(c.name for c in columns(model)) for model in self.models]
         self.returns = [c for model in self.models for c in columns(model)]
         listed = ", ".join(f"{c.table.name}.{c.name}" for c in self.returns)
+        self.returns += scalars
         sql = sql.replace("{returns}", listed)
         self.sql = {"postgresql": sql, "sqlite": re.sub(r"\$(\d+)", r"?\1", sql)}
         self.params = tuple(params)
@@ -148,7 +151,7 @@ class Statement:
         made the way the ORM makes a loaded row's object: the instance created by the class
         manager and its attributes put in place, without the constructor's validation and
         per-attribute events (76 -> 5 us a row; the values already went through the column
-        types)."""
+        types); then the scalars' values."""
         out: list[Any] = []
         at = 0
         for manager, names in zip(self._managers, self._names, strict=True):
@@ -161,7 +164,7 @@ class Statement:
             instance.__dict__.update(data)
             instance.__pydantic_fields_set__ = set(names)
             out.append(instance)
-        return tuple(out)
+        return (*out, *values[at:])
 
 
 def _convert(processors: Sequence[Processor], values: Sequence[Any]) -> list[Any]:

@@ -185,6 +185,12 @@ class OAuthClient(SQLModel, table=True):
     profile: str = Field(
         default="", sa_column=Column(String(16), nullable=False, server_default="")
     )
+    # Moved on by the database itself on every UPDATE of the row (a trigger, migration 0018),
+    # whoever writes it: the token endpoint authenticates against a row cached in process and
+    # makes what it writes conditional on this number (``service.db.clients.ClientCache``).
+    # SQLite drops a table's triggers when a batch migration copies it: such a migration must
+    # create the trigger again (tests/integration/test_client_cache.py checks it at head).
+    version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 def _fk_client() -> Column[int]:

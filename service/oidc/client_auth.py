@@ -33,7 +33,7 @@ from service.oidc.assurance.assertions import (
     verify_assertion,
 )
 from service.oidc.context import OidcContext
-from service.oidc.errors import InvalidClient, InvalidRequest
+from service.oidc.errors import InvalidClient, InvalidRequest, OAuthError
 from service.oidc.presented import Presented
 from service.text import TextRejected, check_text
 
@@ -156,31 +156,71 @@ def method_of(creds: Credentials) -> ClientAuthMethod:
     return used[0] if used else AUTH_METHODS["none"]
 
 
-async def authenticate_client(ctx: OidcContext, creds: Credentials) -> OAuthClient:
-    """A confidential client proves its secret; a public one only names itself."""
+async def authenticate_client(
+    ctx: OidcContext,
+    creds: Credentials,
+    *,
+    cached: bool = False,
+    accept: Callable[[OAuthClient], None] | None = None,
+) -> OAuthClient:
+    """A confidential client proves its secret; a public one only names itself. ``accept``
+    refuses a client the endpoint does not serve (by raising).
+
+    ``cached``: for a caller that confirms the row it is given (``StaleClient``), the row may
+    come from ``ctx.clients`` without a read. A cached row that refuses the request is not
+    trusted to: the request is decided again on a row read now (a secret just rotated, a grant
+    type just added). Never for ``private_key_jwt``: checking an assertion records its ``jti``,
+    and a request decided twice would find its assertion replayed."""
     method = method_of(creds)
     client_id, secret = method.claims(creds)
     if not client_id:
         raise InvalidClient("client authentication is required")
     if len(client_id) > 64:
         raise InvalidClient("unknown client")
+    cached = cached and method.name != "private_key_jwt"
+    client = ctx.clients.get(client_id) if cached else None
+    if client is not None:
+        try:
+            await _proven(ctx, client, method, secret, creds, accept)
+        except OAuthError:
+            ctx.clients.drop(client_id)
+        else:
+            return client
     async with hot.connect(ctx.db) as conn:
         client = await client_rows.find(conn, client_id)
     if client is None:
         raise InvalidClient("unknown client")
+    if cached:
+        ctx.clients.put(client)
+    await _proven(ctx, client, method, secret, creds, accept)
+    return client
+
+
+async def _proven(
+    ctx: OidcContext,
+    client: OAuthClient,
+    method: ClientAuthMethod,
+    secret: str | None,
+    creds: Credentials,
+    accept: Callable[[OAuthClient], None] | None,
+) -> None:
     if client.type == "public":
         if secret or method.name == "private_key_jwt":
             raise InvalidClient("this public client has no secret")
-        return client
-    if registered_method(client) == "private_key_jwt":
+    elif registered_method(client) == "private_key_jwt":
         if method.name != "private_key_jwt" or creds.assertion is None:
             raise InvalidClient("this client authenticates with private_key_jwt")
         await verify_assertion(ctx, client, creds.assertion)
-        return client
-    if method.name == "private_key_jwt":
+    elif method.name == "private_key_jwt":
         raise InvalidClient("this client registered no keys: it authenticates with its secret")
+    elif not _secret_matches(ctx, client, secret):
+        raise InvalidClient("client authentication failed")
+    if accept is not None:
+        accept(client)
+
+
+def _secret_matches(ctx: OidcContext, client: OAuthClient, secret: str | None) -> bool:
+    """The secret's keyed hash against the stored one, in constant time."""
     if not secret or client.secret_hash is None:
-        raise InvalidClient("client authentication failed")
-    if not hmac.compare_digest(ctx.keys.hash("client-secret", secret), client.secret_hash):
-        raise InvalidClient("client authentication failed")
-    return client
+        return False
+    return hmac.compare_digest(ctx.keys.hash("client-secret", secret), client.secret_hash)

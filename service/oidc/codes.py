@@ -16,7 +16,8 @@ G ends revoked.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -43,6 +44,7 @@ class CodeGrant:
     resource: str | None = None
     acr: str | None = None  # the ID token's (assurance.acr.chosen)
     dpop_jkt: str | None = None  # RFC 9449 10: the key the token request must prove
+    stored: bytes = field(default=b"", repr=False)  # as it was in the store (release_code)
 
 
 def _key(ctx: OidcContext, code: str) -> str:
@@ -104,10 +106,21 @@ async def redeem_code(ctx: OidcContext, code: str, gid: str) -> tuple[CodeGrant 
         resource=data.get("resource"),
         acr=data.get("acr"),
         dpop_jkt=data.get("dpop_jkt"),
+        stored=previous,
     )
     if ctx.clock.now() >= grant.expires_at:
         raise InvalidGrant("the code is invalid or has expired")
     return grant, None
+
+
+async def release_code(ctx: OidcContext, code: str, gid: str, found: CodeGrant) -> None:
+    """Give back a code redeemed for ``gid`` that issued nothing because the client, once its
+    current registration was read, failed authentication (``service.oidc.token``): as before
+    that request, until the code's own expiry. Not once a replay was recorded: then it stays
+    used."""
+    left = (found.expires_at - ctx.clock.now()).total_seconds()
+    if left > 0:
+        await ctx.store.release(_key(ctx, code), gid.encode(), found.stored, math.ceil(left))
 
 
 async def replayed_meanwhile(ctx: OidcContext, code: str) -> bool:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from service.clock import Clock
+from service.db.clients import ClientCache
 from service.db.engine import Database
 from service.keys.keyed import Keyring
 from service.keys.signing import Signer
@@ -20,3 +21,5 @@ class OidcContext:
     clock: Clock
     keys: Keyring
     signer: Signer
+    # Client rows for the token endpoint, each confirmed by what the grant writes.
+    clients: ClientCache = field(default_factory=ClientCache)

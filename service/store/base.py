@@ -31,6 +31,11 @@ class EphemeralStore(Protocol):
         so that the first claimant can still learn of the replay; a ``REPLAYED`` one after
         that, unchanged."""
 
+    async def release(self, key: str, tombstone: bytes, value: bytes, ttl_seconds: int) -> bool:
+        """Undo a first ``claim`` that used nothing, atomically: ``key`` holds ``value`` again
+        for ``ttl_seconds`` if it still holds that claim's ``CLAIMED + tombstone``. False, and
+        nothing changed, once a replay marked it ``REPLAYED`` (or it expired)."""
+
     async def get(self, key: str) -> bytes | None: ...
 
     async def delete(self, key: str) -> None: ...

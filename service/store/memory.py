@@ -63,6 +63,12 @@ class MemoryStore:
             self._data[key] = (CLAIMED + tombstone, time.monotonic() + ttl_seconds)
         return previous
 
+    async def release(self, key: str, tombstone: bytes, value: bytes, ttl_seconds: int) -> bool:
+        if self._live(key) != CLAIMED + tombstone:
+            return False
+        self._data[key] = (value, time.monotonic() + ttl_seconds)
+        return True
+
     async def get(self, key: str) -> bytes | None:
         return self._live(key)
 

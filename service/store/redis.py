@@ -28,6 +28,13 @@ end
 return v
 """
 
+# ``release``: the value back only while the key holds exactly this claim's tombstone.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
 # ``throttle``: GCRA on the server's clock, so every worker and replica shares one budget. The
 # key holds the theoretical arrival time in microseconds and expires when it is in the past.
 # With a second key (``put_within``), the value is set only when the request fits.
@@ -54,6 +61,7 @@ class RedisStore:
         self._redis = client
         self._prefix = prefix
         self._claim = client.register_script(_CLAIM)
+        self._release = client.register_script(_RELEASE)
         self._throttle = client.register_script(_THROTTLE)
         # Single commands go through kept connections (service.store.redis_hot); the pipeline
         # and the ping through the client.
@@ -96,6 +104,15 @@ class RedisStore:
             return cast(bytes | None, previous)
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
+
+    async def release(self, key: str, tombstone: bytes, value: bytes, ttl_seconds: int) -> bool:
+        try:
+            done = await self._hot.script(
+                self._release, [self._prefix + key], [CLAIMED + tombstone, value, ttl_seconds]
+            )
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return bool(done)
 
     async def get(self, key: str) -> bytes | None:
         try:

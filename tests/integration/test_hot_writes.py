@@ -10,6 +10,7 @@ from sqlmodel import func, select
 
 from service import audit
 from service.auth.sessions import fresh_session
+from service.db import clients as client_rows
 from service.db import grants as grant_rows
 from service.db import hot, signins
 from service.db import sessions as sessions_rows
@@ -80,8 +81,11 @@ async def test_no_grant_is_written_for_a_disabled_account(app, client):
         gid="g" * 43, client_pk=1, user_id=user.id, sid="s", scope="openid",
         created_at=now, expires_at=now + timedelta(hours=1),
     )  # fmt: skip
+    async with ctx.db.session() as db:
+        app_row = await client_rows.by_pk(db, 1)
+    assert app_row is not None
     async with hot.connect(ctx.db) as conn:
-        assert await grant_rows.issue_for_user(conn, grant) is None
+        assert await grant_rows.issue_for_user(conn, grant, app_row) is None
     assert (await counts(app, user.id))[2] == 0
 
 

@@ -58,6 +58,23 @@ async def test_claim_uses_a_value_once_and_remembers_the_replay(store):
     assert await store.get("code") == REPLAYED + b"g1"
 
 
+async def test_release_gives_a_claimed_value_back_unless_a_replay_came(store):
+    await store.put("code", b"original", 60)
+    assert await store.claim("code", b"g1", 60) == b"original"
+    # Only the claim's own tombstone is undone.
+    assert await store.release("code", b"g2", b"original", 30) is False
+    assert await store.get("code") == CLAIMED + b"g1"
+    assert await store.release("code", b"g1", b"original", 30) is True
+    assert 0 < await store.ttl("code") <= 30
+    assert await store.claim("code", b"g3", 60) == b"original"
+    # A replay recorded meanwhile: the value stays used.
+    assert await store.claim("code", b"g4", 60) == CLAIMED + b"g3"
+    assert await store.release("code", b"g3", b"original", 30) is False
+    assert await store.get("code") == REPLAYED + b"g3"
+    assert await store.release("gone", b"g1", b"original", 30) is False
+    assert await store.get("gone") is None
+
+
 async def test_values_expire(store):
     await store.put("short", b"v", 1)
     await asyncio.sleep(1.2)

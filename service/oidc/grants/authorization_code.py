@@ -10,6 +10,8 @@ keys cached in memory.
 
 from __future__ import annotations
 
+from functools import partial
+
 from service.db.models import OAuthClient
 from service.keys.keyed import new_token
 from service.oidc import codes, pkce
@@ -24,6 +26,7 @@ from service.oidc.grants.base import (
     issue_for_user,
     requested_resource,
     required,
+    resumable,
     revoke_family,
     tokens_for_user,
     user_grant,
@@ -34,15 +37,34 @@ async def exchange_code(
     ctx: OidcContext, client: OAuthClient, params: dict[str, str], proof: Proof | None
 ) -> Response:
     code = required(params, "code")
-    redirect_uri = required(params, "redirect_uri")
+    required(params, "redirect_uri")
     gid = new_token()
     found, first_gid = await codes.redeem_code(ctx, code, gid)
     if found is None:
         assert first_gid is not None
         await _revoke(ctx, first_gid, client)
         raise InvalidGrant("the code was already used; the tokens issued for it are revoked")
+    return await resumable(
+        partial(_issue, ctx, params, proof, code, found, gid),
+        client,
+        partial(codes.release_code, ctx, code, gid, found),
+    )
+
+
+async def _issue(
+    ctx: OidcContext,
+    params: dict[str, str],
+    proof: Proof | None,
+    code: str,
+    found: codes.CodeGrant,
+    gid: str,
+    client: OAuthClient,
+) -> Response:
+    """Everything after the code's claim, on ``client`` (resumed on the current row when the
+    one the request was authenticated against turned out to be stale)."""
     if found.client_id != client.client_id:
         raise InvalidGrant("the code was issued to another client")
+    redirect_uri = params["redirect_uri"]
     if found.redirect_uri != redirect_uri:
         raise InvalidGrant("redirect_uri differs from the one in the authorization request")
     pkce.check_verifier(found.code_challenge, params.get("code_verifier"))
@@ -61,7 +83,7 @@ async def exchange_code(
         resource=found.resource,
         proof=proof,
     )
-    user = await issue_for_user(ctx, grant)
+    user = await issue_for_user(ctx, grant, client)
     if await codes.replayed_meanwhile(ctx, code):
         # A replay came while this grant was being written and found nothing to revoke.
         await _revoke(ctx, gid, client)
@@ -100,4 +122,5 @@ GRANT = GrantType(
     handler=exchange_code,
     registration_problem=registration_problem,
     default=True,
+    confirms_client=True,
 )

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from service import audit
 from service.db import grants as grant_rows
 from service.db import hot
+from service.db.clients import StaleClient
 from service.db.models import Grant, OAuthClient, Session, User
 from service.oidc import tokens
 from service.oidc.assurance.dpop import Proof
@@ -45,7 +46,8 @@ class Registering(Protocol):
 class GrantType:
     """One grant type: its ``grant_type`` value, the token-request parameters it reads, its
     handler, whether new clients get it unless they say otherwise, the rule a client must
-    meet to register it (a reason, or None), and a short name operators may type for a URN."""
+    meet to register it (a reason, or None), a short name operators may type for a URN, and
+    whether its handler confirms the client row it was given."""
 
     name: str
     parameters: tuple[str, ...]
@@ -53,6 +55,26 @@ class GrantType:
     registration_problem: Callable[[Registering], str | None]
     default: bool = False
     alias: str | None = None
+    # Whatever its handler writes or reads is conditional on the client row's version
+    # (``StaleClient`` otherwise), so the token endpoint may authenticate against a cached row.
+    confirms_client: bool = False
+
+
+async def resumable(
+    step: Callable[[OAuthClient], Awaitable[Response]],
+    client: OAuthClient,
+    release: Callable[[], Awaitable[None]] | None = None,
+) -> Response:
+    """Run ``step``, the rest of a grant that has already consumed something single use (a
+    code, a device's decision), so that if ``client`` turns out not to be the current row
+    (``StaleClient``) the token endpoint carries on with ``step`` on the current one instead
+    of running the grant again (which would find its code used), or calls ``release`` when
+    the current row refuses the request."""
+    try:
+        return await step(client)
+    except StaleClient as stale:
+        stale.resume, stale.release = step, release
+        raise
 
 
 def required(params: dict[str, str], name: str) -> str:
@@ -125,11 +147,12 @@ async def admitted_groups(
     return found.groups if "groups" in scope else ()
 
 
-async def issue_for_user(ctx: OidcContext, grant: Grant) -> User:
+async def issue_for_user(ctx: OidcContext, grant: Grant, client: OAuthClient) -> User:
     """Write the grant of a person's tokens, and read that person, in one round trip on
-    PostgreSQL; refused (nothing written) when the account is gone or disabled."""
+    PostgreSQL; refused (nothing written) when the account is gone or disabled, and
+    ``StaleClient`` when ``client`` is no longer the current row."""
     async with hot.connect(ctx.db) as conn:
-        user = await grant_rows.issue_for_user(conn, grant)
+        user = await grant_rows.issue_for_user(conn, grant, client)
     if user is None:
         raise InvalidGrant("the user account is not active")
     return user

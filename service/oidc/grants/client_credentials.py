@@ -36,7 +36,7 @@ async def issue_for_client(
         expires_at=now + timedelta(seconds=ctx.settings.access_token_seconds),
     )
     async with hot.connect(ctx.db) as conn:
-        await grant_rows.insert(conn, grant)
+        await grant_rows.insert_for_client(conn, grant, client)
     access = await tokens.access_token(
         ctx,
         client_id=client.client_id,
@@ -61,4 +61,5 @@ GRANT = GrantType(
     parameters=("scope", "resource"),
     handler=issue_for_client,
     registration_problem=registration_problem,
+    confirms_client=True,
 )

@@ -9,6 +9,8 @@ when ``openid`` was granted, a refresh token when the client registered that gra
 
 from __future__ import annotations
 
+from functools import partial
+
 from service.db.models import OAuthClient
 from service.keys.keyed import new_token
 from service.oidc import device
@@ -22,9 +24,11 @@ from service.oidc.grants.base import (
     admitted_groups,
     issue_for_user,
     required,
+    resumable,
     tokens_for_user,
     user_grant,
 )
+from service.oidc.model import Authentication
 
 
 async def poll_device(
@@ -33,13 +37,23 @@ async def poll_device(
     request, outcome = await device.poll(ctx, required(params, "device_code"), client.client_id)
     if not outcome.approved or outcome.auth is None:
         raise AccessDenied("the user denied the request")
-    auth = outcome.auth
+    return await resumable(partial(_issue, ctx, request, outcome.auth, proof), client)
+
+
+async def _issue(
+    ctx: OidcContext,
+    request: device.DeviceRequest,
+    auth: Authentication,
+    proof: Proof | None,
+    client: OAuthClient,
+) -> Response:
+    """Everything after the decision's claim, on ``client`` (``resumable``)."""
     groups = await admitted_groups(ctx, client, auth.user_id, request.scope, AccessDenied)
     now = ctx.clock.now()
     grant, refresh = user_grant(
         ctx, client, auth, request.scope, gid=new_token(), now=now, proof=proof
     )
-    user = await issue_for_user(ctx, grant)
+    user = await issue_for_user(ctx, grant, client)
     response = await tokens_for_user(
         ctx, client, grant, user, request.scope, nonce=None, now=now, groups=groups, proof=proof
     )

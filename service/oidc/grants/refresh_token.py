@@ -70,7 +70,7 @@ async def rotate_refresh_token(
     now = ctx.clock.now()
     new_token_value = ""
     async with hot.connect(ctx.db) as conn:
-        found = await grant_rows.standing_by_refresh(conn, lookup)
+        found = await grant_rows.standing_by_refresh(conn, lookup, client)
         if found is None:
             raise InvalidGrant("the refresh token is invalid")
         grant, user, _ = found
@@ -170,4 +170,5 @@ GRANT = GrantType(
     handler=rotate_refresh_token,
     registration_problem=registration_problem,
     default=True,
+    confirms_client=True,
 )
