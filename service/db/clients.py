@@ -73,6 +73,10 @@ class ClientCache:
     def get(self, client_id: str) -> OAuthClient | None:
         return self._rows.get(client_id)
 
+    def holds(self, client: OAuthClient) -> bool:
+        """Whether ``client`` is the row kept here, which may have changed since it was read."""
+        return self._rows.get(client.client_id) is client
+
     def put(self, client: OAuthClient) -> None:
         rows = self._rows
         rows.pop(client.client_id, None)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
-from service.db.models import AuditEvent
+from service.db.models import AuditEvent, OAuthClient
 from tests.conftest import asgi_client
 from tests.factories import signed_up
 from tests.integration.test_oidc_admin import ADMIN, sesame, sesame_json
@@ -177,6 +178,28 @@ async def test_a_code_issued_before_removal_gets_no_tokens(admin_app, admin, per
     refused = await rp.exchange(flow)
     assert (refused.status_code, refused.json()["error"]) == (400, "invalid_grant")
     assert "group" in refused.json()["error_description"]
+
+
+async def test_an_app_opened_to_everyone_elsewhere_admits_at_once(admin_app, admin, person):
+    """The token endpoint's cached client row (``service.db.clients.ClientCache``) still says
+    the app admits only its group: a refusal taken on it is confirmed on the current row."""
+    browser, username = person
+    group = unique("crew")
+    rp = await _restricted_app(admin_app, admin, group)
+    member_url = f"/admin/groups/{group}/members/{username}"
+    assert (await admin.put(member_url, headers=AUTH)).status_code == 204
+    assert (
+        await rp.exchange(await rp.authorize(browser, scope="openid groups"))
+    ).status_code == 200
+    flow = await rp.authorize(browser, scope="openid groups")
+    assert (await admin.delete(member_url, headers=AUTH)).status_code == 204
+    async with admin_app.state.ctx.db.session() as db:
+        opened = update(OAuthClient).where(col(OAuthClient.client_id) == rp.client_id)
+        await db.exec(opened.values(group_restricted=False))
+        await db.commit()
+    exchanged = await rp.exchange(flow)
+    assert exchanged.status_code == 200, exchanged.text
+    assert (await rp.id_claims(exchanged.json()["id_token"])).get("groups", []) == []
 
 
 async def test_groups_claim_without_restriction(admin_app, admin, person):

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from service import audit
+from service.db import clients as client_rows
 from service.db import grants as grant_rows
 from service.db import hot
 from service.db.clients import StaleClient
@@ -30,6 +31,7 @@ from service.oidc.model import Authentication
 from service.oidc.roles import roles_for
 
 Response = dict[str, Any]
+T = TypeVar("T")
 # The request's checked DPoP proof (RFC 9449), or None: its key binds what is issued.
 Handler = Callable[[OidcContext, OAuthClient, dict[str, str], Proof | None], Awaitable[Response]]
 
@@ -74,6 +76,23 @@ async def resumable(
         return await step(client)
     except StaleClient as stale:
         stale.resume, stale.release = step, release
+        raise
+
+
+async def confirmed_refusal(ctx: OidcContext, client: OAuthClient, decided: Awaitable[T]) -> T:
+    """Await ``decided``, a decision taken on ``client`` before anything is written. A refusal
+    taken on a row the cache holds (``ctx.clients``) is confirmed with one read: when the row
+    has changed since, ``StaleClient``, and the request is decided again on the current row
+    (an app given access to an API, or opened to every group, a moment ago). Only refusals
+    pay the read; what is granted is confirmed by the statement that writes it."""
+    try:
+        return await decided
+    except OAuthError:
+        if ctx.clients.holds(client):
+            async with hot.connect(ctx.db) as conn:
+                current = await client_rows.current_version(conn, client_pk(client))
+            if current != client.version:
+                raise StaleClient from None
         raise
 
 
@@ -141,10 +160,14 @@ async def admitted_groups(
     is written. Apps open to all that did not get the ``groups`` scope pay nothing."""
     if not needs_membership(client, scope):
         return ()
-    found = await membership(ctx, client_pk(client), client.group_restricted, user_id)
-    if not found.admitted:
-        raise refusal("the account is not in a group this app admits")
-    return found.groups if "groups" in scope else ()
+
+    async def decided() -> tuple[str, ...]:
+        found = await membership(ctx, client_pk(client), client.group_restricted, user_id)
+        if not found.admitted:
+            raise refusal("the account is not in a group this app admits")
+        return found.groups if "groups" in scope else ()
+
+    return await confirmed_refusal(ctx, client, decided())
 
 
 async def issue_for_user(ctx: OidcContext, grant: Grant, client: OAuthClient) -> User:

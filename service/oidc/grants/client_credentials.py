@@ -13,14 +13,21 @@ from service.keys.keyed import new_token
 from service.oidc import apis, tokens
 from service.oidc.assurance.dpop import Proof
 from service.oidc.context import OidcContext
-from service.oidc.grants.base import GrantType, Registering, Response, bearer_response, client_pk
+from service.oidc.grants.base import (
+    GrantType,
+    Registering,
+    Response,
+    bearer_response,
+    client_pk,
+    confirmed_refusal,
+)
 
 
 async def issue_for_client(
     ctx: OidcContext, client: OAuthClient, params: dict[str, str], proof: Proof | None
 ) -> Response:
     asked = (params.get("scope") or "").split()
-    api = await apis.target(ctx, client, params.get("resource"))
+    api = await confirmed_refusal(ctx, client, apis.target(ctx, client, params.get("resource")))
     if api is not None:  # RFC 8707 2.2: the API's scopes asked for and allowed
         scope = " ".join(apis.api_scopes(api, client, asked))
     else:  # for Sesame itself: registered scopes asked for, never openid (there is no user)
