@@ -4,8 +4,10 @@ The code is single use, unexpired, issued to this client for this redirect URI, 
 challenge is met. A code presented twice revokes the tokens issued for it (RFC 6749 4.1.2).
 
 Round trips: one store claim for the code, one statement that writes the grant and reads the
-user (``issue_for_user``), then one store read for a replay recorded meanwhile; signing uses
-keys cached in memory.
+user (``issue_for_user``, conditional on the client row's version: ``service.db.clients``),
+then one store read for a replay recorded meanwhile; signing uses keys cached in memory. When
+the client row turns out to have changed, the exchange carries on from after the claim on the
+current row, and gives the code back if that row refuses it (``codes.release_code``).
 """
 
 from __future__ import annotations

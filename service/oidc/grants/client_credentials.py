@@ -1,6 +1,9 @@
 """The client credentials grant (RFC 6749 section 4.4): a confidential client acting for
 itself. No user, so no ID token and no refresh token, and user scopes are not granted; with
-``resource`` (RFC 8707 2.2) it gets the API's scopes it asked for and is allowed."""
+``resource`` (RFC 8707 2.2) it gets the API's scopes it asked for and is allowed.
+
+Round trips: one, the grant's insert, conditional on the client row's version
+(``service.db.clients``); a ``resource`` adds the API's row."""
 
 from __future__ import annotations
 

@@ -9,10 +9,12 @@ client held to the FAPI 2.0 profile keeps its refresh token (FAPI 2.0 Security P
 5.3.2.1: no rotation; it is bound to the client's authentication): each use checks it and
 leaves it as it is.
 
-Round trips: one joined read (grant, user, session) and one compare-and-set update, each
-autocommitted on the driver's connection (``service.db.hot``). An app that admits only some
-groups, or was granted the ``groups`` scope, adds one query between them
-(``service.oidc.groups``): someone taken out of the app's groups gets no new tokens.
+Round trips: one joined read (grant, user, session, and the client row's version, which
+confirms the cached row the request was authenticated against: ``service.db.clients``) and
+one compare-and-set update, each autocommitted on the driver's connection
+(``service.db.hot``). An app that admits only some groups, or was granted the ``groups``
+scope, adds one query between them (``service.oidc.groups``): someone taken out of the app's
+groups gets no new tokens.
 """
 
 from __future__ import annotations
