@@ -69,9 +69,10 @@ async def handle_token_request(
             # Nothing was written: decide again on the row as it is now, and give back what
             # the grant consumed (a code) if that row refuses the request.
             ctx.clients.drop(client.client_id)
-            step, release = stale.resume or step, stale.release
+            step, release = stale.resume or step, stale.release or release
+            cached = grant.confirms_client
             try:
-                client = await authenticate_client(ctx, creds, cached=True, accept=accept)
+                client = await authenticate_client(ctx, creds, cached=cached, accept=accept)
             except OAuthError:
                 if release is not None:
                     await release()
