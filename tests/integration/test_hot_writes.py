@@ -18,6 +18,7 @@ from service.db.engine import sqlite3_of
 from service.db.models import AuditEvent, Grant, Session, User
 from tests.factories import Browser, new_username
 from tests.integration.helpers import credentials_of
+from tests.rp import RelyingParty
 from tests.softauthn import SoftAuthenticator
 
 
@@ -76,14 +77,15 @@ async def test_no_grant_is_written_for_a_disabled_account(app, client):
         row.disabled_at = ctx.clock.now()
         db.add(row)
         await db.commit()
+    registered = await RelyingParty.register(app)
+    async with ctx.db.session() as db:
+        app_row = await client_rows.by_client_id(db, registered.client_id)
+    assert app_row is not None and app_row.id is not None
     now = ctx.clock.now()
     grant = Grant(
-        gid="g" * 43, client_pk=1, user_id=user.id, sid="s", scope="openid",
+        gid="g" * 43, client_pk=app_row.id, user_id=user.id, sid="s", scope="openid",
         created_at=now, expires_at=now + timedelta(hours=1),
     )  # fmt: skip
-    async with ctx.db.session() as db:
-        app_row = await client_rows.by_pk(db, 1)
-    assert app_row is not None
     async with hot.connect(ctx.db) as conn:
         assert await grant_rows.issue_for_user(conn, grant, app_row) is None
     assert (await counts(app, user.id))[2] == 0
