@@ -53,9 +53,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute('DROP TRIGGER IF EXISTS oauth_clients_version' + (
-        ' ON oauth_clients' if op.get_bind().dialect.name == 'postgresql' else ''
-    ))
     if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP TRIGGER IF EXISTS oauth_clients_version ON oauth_clients')
         op.execute('DROP FUNCTION IF EXISTS oauth_clients_version()')
+    else:
+        op.execute('DROP TRIGGER IF EXISTS oauth_clients_version')
     op.execute('ALTER TABLE oauth_clients DROP COLUMN version')

@@ -141,17 +141,16 @@ async def issue_for_user(conn: HotConnection, row: Grant, client: OAuthClient) -
     """Write ``row`` if its user exists and is not disabled, and return that user; None (and
     nothing written) otherwise. ``StaleClient`` (nothing written) when ``client`` is no longer
     the current row: asked only when nothing was written, so a request pays for it only then."""
+    values = _issued(row, client)
     if conn.dialect == "postgresql":
-        found = await conn.row(_ISSUE_FOR_USER_PG, *_issued(row, client))
-        user = found[0] if found else None
-    elif await conn.execute(_ISSUE_IF_ACTIVE, *_issued(row, client)) == 1:
-        found = await conn.row(_USER, row.user_id)
-        return cast(User | None, found[0] if found else None)
+        found = await conn.row(_ISSUE_FOR_USER_PG, *values)
+        written = found is not None
     else:
-        user = None
-    if user is None and await current_version(conn, row.client_pk) != client.version:
+        written = await conn.execute(_ISSUE_IF_ACTIVE, *values) == 1
+        found = await conn.row(_USER, row.user_id) if written else None
+    if not written and await current_version(conn, row.client_pk) != client.version:
         raise StaleClient
-    return cast(User | None, user)
+    return cast(User | None, found[0] if found else None)
 
 
 async def standing_by_refresh(
