@@ -6,6 +6,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.hot import HotConnection, Statement, columns
+from service.db.kept import RowCache
 from service.db.models import Api
 
 _BY_AUDIENCE = Statement(
@@ -38,3 +39,12 @@ async def all_apis(session: AsyncSession) -> list[Api]:
 async def delete_by_api_id(session: AsyncSession, api_id: str) -> bool:
     result = await session.exec(delete(Api).where(col(Api.api_id) == api_id))
     return bool(result.rowcount)
+
+
+class ApiCache(RowCache[Api]):
+    """API rows by ``audience`` (``service.db.kept``), for the client credentials grant. What it
+    issues on the strength of a kept row depends on the row's audience and scopes, and the
+    grant's insert is conditional on both being unchanged (``grants.insert_for_client``)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        super().__init__("audience", size)

@@ -10,6 +10,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.hot import HotConnection, Statement, columns
+from service.db.kept import RowCache
 from service.db.models import OAuthClient
 
 
@@ -58,34 +59,14 @@ class StaleClient(Exception):
         self.release: Callable[[], Awaitable[None]] | None = None
 
 
-class ClientCache:
-    """Client rows by ``client_id``, kept in process for the token endpoint, which then reads
-    none. A cached row is only ever a guess: whatever a grant writes is conditional on the row's
-    ``version`` (which the database moves on at every UPDATE, whichever process or operator
-    makes it), so a row changed or deleted elsewhere is noticed by that same statement
-    (``StaleClient``) and the request decided again on the current row. Only rows found are
-    kept, at most ``size`` of them (the oldest put in goes first)."""
+class ClientCache(RowCache[OAuthClient]):
+    """Client rows by ``client_id`` (``service.db.kept``). Whatever a grant writes is
+    conditional on the row's ``version``, which the database moves on at every UPDATE, whichever
+    process or operator makes it: a row changed or deleted elsewhere is noticed by that same
+    statement (``StaleClient``)."""
 
     def __init__(self, size: int = 1024) -> None:
-        self.size = size
-        self._rows: dict[str, OAuthClient] = {}
-
-    def get(self, client_id: str) -> OAuthClient | None:
-        return self._rows.get(client_id)
-
-    def holds(self, client: OAuthClient) -> bool:
-        """Whether ``client`` is the row kept here, which may have changed since it was read."""
-        return self._rows.get(client.client_id) is client
-
-    def put(self, client: OAuthClient) -> None:
-        rows = self._rows
-        rows.pop(client.client_id, None)
-        if len(rows) >= self.size:
-            del rows[next(iter(rows))]
-        rows[client.client_id] = client
-
-    def drop(self, client_id: str) -> None:
-        self._rows.pop(client_id, None)
+        super().__init__("client_id", size)
 
 
 async def by_pk(session: AsyncSession, pk: int) -> OAuthClient | None:

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.clients import StaleClient, current_version
 from service.db.hot import HotConnection, Statement, columns, pg_placeholders
-from service.db.models import Grant, OAuthClient, Session, User
+from service.db.models import Api, Grant, OAuthClient, Session, User
 
 
 async def add(session: AsyncSession, row: Grant) -> None:
@@ -102,13 +102,19 @@ _ISSUE_IF_ACTIVE = Statement(
     f"INSERT INTO oauth_grants ({_NAMES}) SELECT {pg_placeholders(len(_ISSUED))} {_IF_ACTIVE}",
     _PARAMS,
 )
-# A grant without a user (client_credentials), for a client row still current.
+# resource is $6: for a token for an API, the API's row still has the scopes the request was
+# granted from ($16). Nothing is written for an API changed or deleted since (ApiCache).
+_IF_API = "EXISTS (SELECT 1 FROM apis WHERE apis.audience = $6 AND apis.scopes = $16)"
+# A grant without a user (client_credentials), for a client row still current; by dialect and
+# whether it is for an API.
 _ISSUE_FOR_CLIENT = {
-    dialect: Statement(
-        f"INSERT INTO oauth_grants ({_NAMES}) SELECT {listed} WHERE {_IF_CURRENT}",
-        _PARAMS,
+    (dialect, for_api): Statement(
+        f"INSERT INTO oauth_grants ({_NAMES}) SELECT {listed} WHERE {_IF_CURRENT}"
+        + (f" AND {_IF_API}" if for_api else ""),
+        [*_PARAMS, *columns(Api, "scopes")] if for_api else _PARAMS,
     )
     for dialect, listed in (("postgresql", _TYPED), ("sqlite", pg_placeholders(len(_ISSUED))))
+    for for_api in (False, True)
 }
 _USER = Statement("SELECT {returns} FROM users WHERE id = $1", columns(User, "id"), (User,))
 _STANDING_BY_LOOKUP = Statement(
@@ -131,9 +137,17 @@ def _issued(row: Grant, client: OAuthClient) -> list[object]:
     return [*(getattr(row, name) for name in _ISSUED), client.version]
 
 
-async def insert_for_client(conn: HotConnection, row: Grant, client: OAuthClient) -> None:
-    """Write ``row`` if ``client`` is still the current row; ``StaleClient`` otherwise."""
-    if await conn.execute(_ISSUE_FOR_CLIENT[conn.dialect], *_issued(row, client)) != 1:
+async def insert_for_client(
+    conn: HotConnection, row: Grant, client: OAuthClient, api: Api | None = None
+) -> None:
+    """Write ``row`` if ``client`` is still the current row and, for a token for ``api``
+    (``row.resource`` its audience), if that API still has the scopes ``api`` has;
+    ``StaleClient`` otherwise, nothing written."""
+    values = _issued(row, client)
+    if api is not None:
+        values.append(api.scopes)
+    statement = _ISSUE_FOR_CLIENT[conn.dialect, api is not None]
+    if await conn.execute(statement, *values) != 1:
         raise StaleClient
 
 

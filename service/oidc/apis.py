@@ -148,16 +148,24 @@ async def check_api_access(ctx: OidcContext, access: dict[str, list[str]]) -> st
     return None
 
 
-async def target(ctx: OidcContext, client: OAuthClient, resource: str | None) -> Api | None:
+async def target(
+    ctx: OidcContext, client: OAuthClient, resource: str | None, *, kept: bool = False
+) -> Api | None:
     """The API a request names with ``resource`` (RFC 8707 2), which the client must be
-    allowed; None when it names none."""
+    allowed; None when it names none. ``kept``: for a caller whose write is conditional on the
+    API row it is given (``grants.insert_for_client``), the row may come from ``ctx.apis``
+    without a read. An API not found is never kept, so its absence is always read now."""
     if resource is None:
         return None
     if audience_problem(resource):
         raise InvalidTarget("resource must be an absolute URI without a fragment")
     allowed = api_access(client)
-    async with hot.connect(ctx.db) as conn:
-        api = await api_rows.find(conn, resource)
+    api = ctx.apis.get(resource) if kept else None
+    if api is None:
+        async with hot.connect(ctx.db) as conn:
+            api = await api_rows.find(conn, resource)
+        if api is not None and kept:
+            ctx.apis.put(api)
     if api is None or resource not in allowed:
         raise InvalidTarget("this client may not ask for tokens for that resource")
     return api

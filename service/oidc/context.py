@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from service.clock import Clock
+from service.db.apis import ApiCache
 from service.db.clients import ClientCache
 from service.db.engine import Database
 from service.keys.keyed import Keyring
@@ -23,3 +24,5 @@ class OidcContext:
     signer: Signer
     # Client rows for the token endpoint, each confirmed by what the grant writes.
     clients: ClientCache = field(default_factory=ClientCache)
+    # API rows for the client credentials grant, confirmed by the grant's insert.
+    apis: ApiCache = field(default_factory=ApiCache)
