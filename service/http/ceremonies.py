@@ -38,6 +38,7 @@ from service.http.deps import (
 )
 from service.http.direct import Direct, Prepared
 from service.http.inputs import JSON_BODY
+from service.http.middleware import browser_of
 from service.http.retry import RetryReadsRoute
 from service.http.signed_in import finish_sign_in
 
@@ -197,7 +198,7 @@ class JsonCeremony:
 
     async def _answer(self, body: BaseModel, request: Request) -> Response:
         ctx: AuthContext = request.app.state.ctx
-        browser_id: str = request.state.browser_id
+        browser_id = browser_of(request.scope["state"])
         await check_csrf(request, ctx, browser_id)
         given = {
             "body": body,

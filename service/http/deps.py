@@ -13,6 +13,7 @@ from service.auth.errors import CsrfFailed, NotSignedIn
 from service.auth.sessions import CurrentSession, resolve_session
 from service.codec import bearer_credential
 from service.http.cookies import CookieNames
+from service.http.middleware import browser_of
 from service.i18n import negotiate, use_locale
 from service.text import split_url
 
@@ -41,8 +42,7 @@ async def get_cookie_names(request: Request) -> CookieNames:
 
 
 async def get_browser_id(request: Request) -> str:
-    browser_id: str = request.state.browser_id
-    return browser_id
+    return browser_of(request.scope["state"])
 
 
 Ctx = Annotated[AuthContext, Depends(get_ctx)]

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from service.auth.sessions import end_session
 from service.http.cookies import clear_cookie
 from service.http.deps import BrowserId, Cookies, Csrf, Ctx, MaybeSession, check_csrf
+from service.http.middleware import browser_of
 from service.http.oidc import (
     Oidc,
     authentication,
@@ -63,7 +64,7 @@ async def logout_endpoint(
     confirmed = request.method == "POST" and dict(pairs).get("confirm") == "yes"
     if confirmed:
         # The confirmation form is ours: hold it to the same CSRF rule as every form.
-        await check_csrf(request, ctx, request.state.browser_id)
+        await check_csrf(request, ctx, browser_of(request.scope["state"]))
     elif wanted.confirmation_needed(session.sid if session else None):
         response = page(
             request, "logout.html", user=session.user if session else None, logout=wanted

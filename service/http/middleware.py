@@ -29,10 +29,21 @@ MAX_BODY_BYTES = 64 * 1024
 BROWSER_ID_PURPOSE = "browser-id"
 
 
+def browser_of(scope_state: dict[str, object]) -> str:
+    """This browser's id: the one its cookie carries, or a new one, which the middleware then
+    sets as the cookie on this response. Made only when a page, form or ceremony asks for it:
+    an app's call to ``/token`` or ``/jwks.json`` costs no random read and gets no cookie."""
+    found = scope_state.get("browser_id")
+    if found is None:
+        found = scope_state["browser_id"] = new_token()
+        scope_state["browser_id_new"] = True
+    return str(found)
+
+
 def rotate_browser_id(scope_state: dict[str, object]) -> tuple[str, str]:
     """A new browser id for this browser from this response on; returns (old, new). The
     middleware sets the cookie."""
-    old = str(scope_state["browser_id"])
+    old = browser_of(scope_state)
     new = new_token()
     scope_state["browser_id_rotated"] = new
     return old, new
@@ -90,10 +101,9 @@ class SecurityMiddleware:
             return
         signed = read_cookie(scope, self.names.browser)
         found = self.keys.unsign(BROWSER_ID_PURPOSE, signed) if signed else None
-        fresh = found is None or len(found) != 43
-        browser_id = new_token() if fresh or found is None else found
         state = scope.setdefault("state", {})
-        state["browser_id"] = browser_id
+        if found is not None and len(found) == 43:
+            state["browser_id"] = found  # otherwise made when asked for (``browser_of``)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -107,7 +117,9 @@ class SecurityMiddleware:
                     headers.setdefault("Strict-Transport-Security", "max-age=63072000")
                 if not scope["path"].startswith("/static/"):
                     headers.setdefault("Cache-Control", "no-store")
-                issued = state.get("browser_id_rotated") or (browser_id if fresh else None)
+                issued = state.get("browser_id_rotated") or (
+                    state["browser_id"] if state.get("browser_id_new") else None
+                )
                 if issued:
                     value = self.keys.sign(BROWSER_ID_PURPOSE, str(issued))
                     attrs = f"Path=/; Max-Age={BROWSER_COOKIE_SECONDS}; HttpOnly; SameSite=Lax"

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from service.http.cookies import set_cookie
 from service.http.deps import request_locale
-from service.http.middleware import CSP
+from service.http.middleware import CSP, browser_of
 from service.i18n import (
     LOCALES,
     N_,
@@ -98,7 +98,7 @@ def _language_helpers(locale: str, now: datetime) -> dict[str, Any]:
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     ctx = request.app.state.ctx
     context.setdefault("user", None)
-    context["csrf_token"] = ctx.keys.csrf_token(request.state.browser_id)
+    context["csrf_token"] = ctx.keys.csrf_token(browser_of(request.scope["state"]))
     context["rp_name"] = ctx.settings.rp_name
     context["brand"] = request.app.state.brand
     ui_locales = context.get("ui_locales")

@@ -41,6 +41,21 @@ async def test_a_planted_browser_id_is_replaced_not_adopted(app, client):
     ).status_code == 303
 
 
+async def test_only_what_a_browser_needs_makes_a_browser_id(client):
+    """A page, form or ceremony makes the id (and sets the cookie); an app's back-channel call
+    or a fetch of the keys or the discovery document makes none and sets no cookie."""
+    assert browser_cookie(await client.post("/token", data={"grant_type": "nope"})) is None
+    assert browser_cookie(await client.get("/jwks.json")) is None
+    assert browser_cookie(await client.get("/.well-known/openid-configuration")) is None
+    assert "sesame_browser" not in client.cookies
+    page = await client.get("/signin")
+    issued = browser_cookie(page)
+    assert issued is not None
+    # Kept from then on: the next page's CSRF token derives from the same id.
+    again = await client.get("/signin")
+    assert browser_cookie(again) is None and csrf_of(again) == csrf_of(page)
+
+
 async def test_a_tampered_browser_cookie_is_replaced(client):
     first = browser_cookie(await client.get("/signup"))
     assert first is not None

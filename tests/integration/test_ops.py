@@ -151,6 +151,8 @@ async def test_request_id_is_returned_and_logged(client, caplog):
     assert given.headers["x-request-id"] == "abc-123"
     made = await client.get("/healthz", headers={"X-Request-ID": "bad id\n"})
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+    other = (await client.get("/healthz")).headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", other) and other != made.headers["x-request-id"]
     records = [r for r in caplog.records if r.name == "sesame.access"]
     entry = json.loads(JsonFormatter().format(records[0]))
     assert entry["request_id"] == "abc-123"
