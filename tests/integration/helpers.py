@@ -45,3 +45,17 @@ async def grants_of_client(app: Any, client_id: str) -> list[Grant]:
             .where(OAuthClient.client_id == client_id)
         )
         return list(rows.all())
+
+
+def counted_reads(monkeypatch: Any, owner: Any, name: str) -> list[str]:
+    """The keys ``owner.name`` (a hot-path read taking a connection and a key) is called with,
+    in order; the real read still runs."""
+    seen: list[str] = []
+    real = getattr(owner, name)
+
+    async def read(conn: Any, key: str) -> Any:
+        seen.append(key)
+        return await real(conn, key)
+
+    monkeypatch.setattr(owner, name, read)
+    return seen

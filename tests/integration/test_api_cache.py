@@ -16,7 +16,7 @@ from service.db.apis import ApiCache
 from service.db.models import Api
 from service.oidc import apis
 from tests.holder import KeyHolder
-from tests.integration.helpers import grants_of_client
+from tests.integration.helpers import counted_reads, grants_of_client
 from tests.integration.test_client_assertions import issuer, keyed_client, token_with
 from tests.rp import RelyingParty
 
@@ -26,15 +26,7 @@ SCOPES = ["orders:read", "orders:write"]
 @pytest.fixture
 def reads(monkeypatch) -> list[str]:
     """The API rows the token endpoint reads from the database (the real read, counted)."""
-    seen: list[str] = []
-    real = api_rows.find
-
-    async def find(conn, audience):
-        seen.append(audience)
-        return await real(conn, audience)
-
-    monkeypatch.setattr(api_rows, "find", find)
-    return seen
+    return counted_reads(monkeypatch, api_rows, "find")
 
 
 @pytest.fixture
@@ -127,12 +119,9 @@ async def test_a_client_with_a_key_is_not_asked_again_when_only_the_api_changed(
     assert answer.json()["scope"] == "orders:write"
 
 
-def test_the_cache_keeps_a_bounded_number_of_apis():
-    cache = ApiCache(size=2)
-    rows = [Api(audience=f"https://a{i}.example") for i in range(3)]  # type: ignore[call-arg]
-    for row in rows:
-        cache.put(row)
-    assert cache.get("https://a0.example") is None
-    assert cache.holds(rows[1]) and cache.holds(rows[2])
-    cache.drop("https://a1.example")
-    assert not cache.holds(rows[1])
+def test_apis_are_kept_by_audience_within_the_bound():
+    cache = ApiCache(size=1)
+    first, second = (Api(audience=f"https://a{i}.example") for i in range(2))  # type: ignore[call-arg]
+    cache.put(first)
+    cache.put(second)
+    assert cache.get("https://a0.example") is None and cache.holds(second)

@@ -16,7 +16,7 @@ from sqlalchemy import text, update
 from service.db import clients as client_rows
 from service.db.clients import ClientCache
 from service.db.models import OAuthClient
-from tests.integration.helpers import grants_of_client
+from tests.integration.helpers import counted_reads, grants_of_client
 from tests.rp import RelyingParty
 
 
@@ -50,15 +50,7 @@ async def version_of(app, client_id: str) -> int:
 @pytest.fixture
 def reads(monkeypatch) -> list[str]:
     """The client rows the token endpoint reads from the database (the real read, counted)."""
-    seen: list[str] = []
-    real = client_rows.find
-
-    async def find(conn, client_id):
-        seen.append(client_id)
-        return await real(conn, client_id)
-
-    monkeypatch.setattr(client_rows, "find", find)
-    return seen
+    return counted_reads(monkeypatch, client_rows, "find")
 
 
 async def test_every_update_moves_the_version_on_whoever_writes_it(app, rp):
