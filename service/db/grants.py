@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import Boolean, Column, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -126,6 +126,37 @@ _STANDING_BY_LOOKUP = Statement(
     (Grant, User, Session),
     columns(OAuthClient, "version"),
 )
+# PostgreSQL: the refresh token's compare-and-set in the same statement as the read, made on
+# the chance that the request is good (the caller then judges it on the row as it was and gives
+# the token back, ``give_back``, if it is not). $1 the lookup, $2 the client's id and $7 its
+# version as the request saw it, $3 the new hash, $4 the new idle expiry (never past the
+# grant's), $5 the presented token's hash, $6 now, $8 the DPoP key the request proved (a token
+# bound to another key is never swapped, so one stolen without its key changes nothing). A
+# grant with the ``groups`` scope is not swapped here: its swap waits for the membership
+# query. The main query reads the row as it was before the update (one snapshot for the whole
+# statement).
+_SWAPPED_BY_LOOKUP_PG = Statement(
+    "WITH swapped AS (UPDATE oauth_grants SET refresh_hash = $3,"
+    " refresh_expires_at = LEAST($4::TIMESTAMP WITH TIME ZONE, oauth_grants.expires_at)"
+    " WHERE refresh_lookup = $1 AND refresh_hash = $5 AND revoked_at IS NULL"
+    " AND client_pk = $2 AND refresh_expires_at > $6 AND expires_at > $6"
+    " AND ' ' || scope || ' ' NOT LIKE '% groups %' AND (dpop_jkt IS NULL OR dpop_jkt = $8)"
+    " AND EXISTS (SELECT 1 FROM oauth_clients WHERE id = $2 AND version = $7) RETURNING id)"
+    " SELECT {returns}, (SELECT version FROM oauth_clients WHERE id = $2),"
+    " EXISTS (SELECT 1 FROM swapped) FROM oauth_grants"
+    " LEFT JOIN users ON users.id = oauth_grants.user_id"
+    " LEFT JOIN sessions ON sessions.sid = oauth_grants.sid"
+    " WHERE oauth_grants.refresh_lookup = $1",
+    [
+        *columns(Grant, "refresh_lookup"),
+        *columns(OAuthClient, "id"),
+        *columns(Grant, "refresh_hash", "refresh_expires_at", "refresh_hash", "expires_at"),
+        *columns(OAuthClient, "version"),
+        *columns(Grant, "dpop_jkt"),
+    ],
+    (Grant, User, Session),
+    [*columns(OAuthClient, "version"), Column("swapped", Boolean())],
+)
 _ROTATE = Statement(
     "UPDATE oauth_grants SET refresh_hash = $1, refresh_expires_at = $2"
     " WHERE id = $3 AND refresh_hash = $4 AND revoked_at IS NULL",
@@ -178,6 +209,40 @@ async def standing_by_refresh(
     if found[3] != client.version:
         raise StaleClient
     return (found[0], found[1], found[2])
+
+
+async def swapped_by_refresh(
+    conn: HotConnection,
+    lookup: str,
+    client: OAuthClient,
+    presented: bytes,
+    new_hash: bytes,
+    idle_expiry: datetime,
+    now: datetime,
+    jkt: str | None,
+) -> tuple[Grant, User | None, Session | None, bool] | None:
+    """``standing_by_refresh`` with the compare-and-set made in the same round trip
+    (PostgreSQL): the grant as it was, and whether its refresh token was swapped from
+    ``presented`` to ``new_hash`` (only for the client's own current row, a token unrevoked and
+    unexpired, not bound to a DPoP key other than ``jkt``, and a grant without the ``groups``
+    scope). ``StaleClient``, nothing written,
+    when ``client`` is no longer the current row."""
+    found = await conn.row(
+        _SWAPPED_BY_LOOKUP_PG, lookup, client.id, new_hash, idle_expiry, presented, now,
+        client.version, jkt,
+    )  # fmt: skip
+    if found is None:
+        return None
+    if found[3] != client.version:
+        raise StaleClient
+    return (found[0], found[1], found[2], bool(found[4]))
+
+
+async def give_back(conn: HotConnection, grant: Grant, new_hash: bytes) -> None:
+    """Undo a swap made by ``swapped_by_refresh`` for a request then refused: the grant's token
+    and idle expiry as they were (unless the grant was revoked meanwhile)."""
+    assert grant.id is not None and grant.refresh_hash is not None
+    await conn.execute(_ROTATE, grant.refresh_hash, grant.refresh_expires_at, grant.id, new_hash)
 
 
 async def rotate_refresh_token(

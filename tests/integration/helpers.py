@@ -59,3 +59,19 @@ def counted_reads(monkeypatch: Any, owner: Any, name: str) -> list[str]:
 
     monkeypatch.setattr(owner, name, read)
     return seen
+
+
+def counted_statements(monkeypatch: Any) -> list[str]:
+    """Every statement the hot paths run (``service.db.hot.HotConnection``), from now on."""
+    from service.db import hot
+
+    made: list[str] = []
+    for name in ("row", "execute"):
+        real = getattr(hot.HotConnection, name)
+
+        async def counted(self: Any, statement: Any, *args: Any, _real: Any = real) -> Any:
+            made.append(statement.sql["postgresql"])
+            return await _real(self, statement, *args)
+
+        monkeypatch.setattr(hot.HotConnection, name, counted)
+    return made

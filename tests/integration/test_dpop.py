@@ -13,6 +13,7 @@ from joserfc.jwk import OctKey
 
 from service.oidc.assurance.profile import Assurance
 from tests.holder import KeyHolder
+from tests.integration.helpers import counted_statements
 from tests.rp import RelyingParty
 
 
@@ -159,19 +160,23 @@ async def test_a_dpop_bound_client_must_send_proofs(app):
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_dpop_proof"
 
 
-async def test_a_public_clients_refresh_token_is_bound_to_its_key(app, browser):
+async def test_a_public_clients_refresh_token_is_bound_to_its_key(app, browser, monkeypatch):
+    """Refused without its key, and one statement each (the read): a token stolen without its
+    key is never swapped, not even for a moment (``grants.swapped_by_refresh``)."""
     holder = KeyHolder("ES256")
     rp = await RelyingParty.register(app, type="public")
     flow = await rp.authorize(browser)
     tokens, nonce = await dpop_tokens(app, rp, holder, rp.code_grant(flow))
     form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     token_url = url(app, "/token")
+    made = counted_statements(monkeypatch)
     without = await post_token(rp, form)
     assert without.status_code == 400 and without.json()["error"] == "invalid_grant"
     other = KeyHolder("ES256")
     other_nonce = await nonce_of(app, rp, other, form)
     by_other = await post_token(rp, form, other.proof("POST", token_url, nonce=other_nonce))
     assert by_other.status_code == 400 and by_other.json()["error"] == "invalid_grant"
+    assert len(made) == 2, made
     mine = await post_token(rp, form, holder.proof("POST", token_url, nonce=nonce))
     assert mine.status_code == 200, mine.text
 

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from service import audit
 from service.db.models import User
 from service.oidc import codes
-from tests.integration.helpers import grants_of_client
+from tests.integration.helpers import counted_statements, grants_of_client
 from tests.rp import Flow, RelyingParty
 
 
@@ -240,6 +240,21 @@ async def test_same_refresh_token_ten_times_in_parallel_has_one_winner(rp, brows
     body = await rp.tokens(browser)
     responses = await asyncio.gather(*(rp.refresh(body["refresh_token"]) for _ in range(10)))
     assert sorted(r.status_code for r in responses) == [200] + [400] * 9
+
+
+async def test_a_refresh_is_one_statement_on_postgresql(backend, rp, browser, monkeypatch):
+    """PostgreSQL: the read and the compare-and-set in one statement; SQLite: the two. A
+    refused refresh (a scope beyond the grant's) gives the swapped token back: it still works."""
+    body = await rp.tokens(browser)
+    made = counted_statements(monkeypatch)
+    refreshed = await rp.refresh(body["refresh_token"])
+    assert refreshed.status_code == 200, refreshed.text
+    assert len(made) == (1 if backend.name == "postgres" else 2), made
+    made.clear()
+    token = refreshed.json()["refresh_token"]
+    assert_oauth_error(await rp.refresh(token, scope="openid admin"), 400, "invalid_scope")
+    assert len(made) == (2 if backend.name == "postgres" else 1), made
+    assert (await rp.refresh(token)).status_code == 200
 
 
 async def test_refresh_token_is_bound_to_its_client(app, rp, browser):

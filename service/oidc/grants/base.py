@@ -132,9 +132,14 @@ def refresh_expiry(
 ) -> datetime:
     """A refresh token lapses after the idle lifetime (shorter for a browser app, see
     ``service.oidc.cors``), and never outlives its grant."""
+    return min(idle_expiry(ctx, client, now), absolute)
+
+
+def idle_expiry(ctx: OidcContext, client: OAuthClient, now: datetime) -> datetime:
+    """When a refresh token used now lapses unused (``refresh_expiry`` before the grant's end)."""
     settings = ctx.settings
     idle = settings.browser_refresh_idle_seconds if is_browser_app(client) else None
-    return min(now + timedelta(seconds=idle or settings.refresh_idle_seconds), absolute)
+    return now + timedelta(seconds=idle or settings.refresh_idle_seconds)
 
 
 async def revoke_family(ctx: OidcContext, gid: str, *, user_id: int | None, detail: str) -> None:

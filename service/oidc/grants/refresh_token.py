@@ -12,9 +12,13 @@ leaves it as it is.
 Round trips: one joined read (grant, user, session, and the client row's version, which
 confirms the cached row the request was authenticated against: ``service.db.clients``) and
 one compare-and-set update, each autocommitted on the driver's connection
-(``service.db.hot``). An app that admits only some groups, or was granted the ``groups``
-scope, adds one query between them (``service.oidc.groups``): someone taken out of the app's
-groups gets no new tokens.
+(``service.db.hot``). On PostgreSQL both are one statement: the swap is made on the chance
+that the request is good, conditional on everything the database can tell (the token's hash,
+its client, not revoked, not expired, the client row current), and given back with one more
+statement if a rule checked here refuses the request (a disabled user, an ended session, a
+DPoP key, a scope beyond the grant's). An app that admits only some groups, or was granted the
+``groups`` scope, adds one query between the read and the swap (``service.oidc.groups``):
+someone taken out of the app's groups gets no new tokens.
 """
 
 from __future__ import annotations
@@ -29,12 +33,13 @@ from service.keys.keyed import new_token
 from service.oidc import device, tokens
 from service.oidc.assurance.dpop import Proof
 from service.oidc.context import OidcContext
-from service.oidc.errors import InvalidGrant, InvalidScope
+from service.oidc.errors import InvalidGrant, InvalidScope, OAuthError
 from service.oidc.grants.base import (
     GrantType,
     Registering,
     Response,
     admitted_groups,
+    idle_expiry,
     refresh_expiry,
     requested_resource,
     required,
@@ -70,28 +75,47 @@ async def rotate_refresh_token(
     if not dot or len(lookup) != 22 or len(token) > 200:
         raise InvalidGrant("the refresh token is invalid")
     now = ctx.clock.now()
-    new_token_value = ""
+    # A FAPI 2.0 client keeps its token: the same compare-and-set then only moves its idle
+    # expiry on.
+    new_value = token if client.profile == "fapi2" else f"{lookup}.{new_token()}"
+    new_hash = tokens.refresh_hash(ctx, new_value)
     async with hot.connect(ctx.db) as conn:
-        found = await grant_rows.standing_by_refresh(conn, lookup, client)
+        # On PostgreSQL the swap is tried in the read's own statement (one round trip), except
+        # for an app that admits only some groups, whose membership is asked first.
+        early = conn.dialect == "postgresql" and not client.group_restricted
+        if early:
+            found = await grant_rows.swapped_by_refresh(
+                conn, lookup, client, tokens.refresh_hash(ctx, token), new_hash,
+                idle_expiry(ctx, client, now), now, proof.jkt if proof else None,
+            )  # fmt: skip
+        else:
+            standing = await grant_rows.standing_by_refresh(conn, lookup, client)
+            found = (*standing, False) if standing else None
         if found is None:
             raise InvalidGrant("the refresh token is invalid")
-        grant, user, _ = found
-        old_hash = _checked(ctx, client, params, found, token, now)
-        if grant.dpop_jkt is not None and (proof is None or proof.jkt != grant.dpop_jkt):
-            raise InvalidGrant("the refresh token is bound to a DPoP key this request lacks")
-        scope = _narrowed(grant.scope, params.get("scope")) if old_hash is not None else ()
+        grant, user, session, swapped = found
+        try:
+            old_hash = _checked(ctx, client, params, (grant, user, session), token, now)
+            if grant.dpop_jkt is not None and (proof is None or proof.jkt != grant.dpop_jkt):
+                raise InvalidGrant("the refresh token is bound to a DPoP key this request lacks")
+            scope = _narrowed(grant.scope, params.get("scope")) if old_hash is not None else ()
+        except OAuthError:
+            if swapped:  # refused after all: the token as it was
+                await grant_rows.give_back(conn, grant, new_hash)
+            raise
         # An app that admits only some groups, or a groups scope, needs a query of its own,
-        # and a handler never holds two connections: the swap then waits for it.
+        # and a handler never holds two connections: the swap then waits for it. (A grant
+        # swapped early has no groups scope: ``swapped_by_refresh``.)
         deferred = old_hash is not None and needs_membership(client, scope)
-        if old_hash is not None and not deferred:
-            new_token_value = await _swap(ctx, conn, client, grant, old_hash, now, token)
+        if old_hash is not None and not deferred and not swapped:
+            swapped = await _swap(ctx, conn, client, grant, old_hash, now, new_hash)
     groups: tuple[str, ...] = ()
     if deferred:
         assert old_hash is not None and grant.user_id is not None
         groups = await admitted_groups(ctx, client, grant.user_id, scope)
         async with hot.connect(ctx.db) as conn:
-            new_token_value = await _swap(ctx, conn, client, grant, old_hash, now, token)
-    if old_hash is None or not new_token_value:
+            swapped = await _swap(ctx, conn, client, grant, old_hash, now, new_hash)
+    if old_hash is None or not swapped:
         # Reused: a voided token, or another request rotated this very token a moment ago.
         await _revoke_reused(ctx, grant, client)
         raise InvalidGrant("the refresh token was already used; its family is revoked")
@@ -99,7 +123,7 @@ async def rotate_refresh_token(
     response = await tokens_for_user(
         ctx, client, grant, user, scope, nonce=None, now=now, groups=groups, proof=proof
     )
-    response["refresh_token"] = new_token_value
+    response["refresh_token"] = new_value
     return response
 
 
@@ -138,22 +162,13 @@ async def _swap(
     grant: Grant,
     old_hash: bytes,
     now: datetime,
-    token: str,
-) -> str:
-    """The compare-and-set: the new token, or "" when another request swapped it first. A
-    FAPI 2.0 client's token is kept: the same compare-and-set then only moves its idle expiry
-    on."""
+    new_hash: bytes,
+) -> bool:
+    """The compare-and-set: False when another request swapped the token first."""
     assert grant.id is not None
-    kept = client.profile == "fapi2"
-    new_token_value = token if kept else f"{grant.refresh_lookup}.{new_token()}"
-    rotated = await grant_rows.rotate_refresh_token(
-        conn,
-        grant.id,
-        old_hash,
-        tokens.refresh_hash(ctx, new_token_value),
-        refresh_expiry(ctx, client, now, grant.expires_at),
+    return await grant_rows.rotate_refresh_token(
+        conn, grant.id, old_hash, new_hash, refresh_expiry(ctx, client, now, grant.expires_at)
     )
-    return new_token_value if rotated else ""
 
 
 # The grants that sign a person in, and so may come with a refresh token.
