@@ -225,8 +225,7 @@ async def swapped_by_refresh(
     (PostgreSQL): the grant as it was, and whether its refresh token was swapped from
     ``presented`` to ``new_hash`` (only for the client's own current row, a token unrevoked and
     unexpired, not bound to a DPoP key other than ``jkt``, and a grant without the ``groups``
-    scope). ``StaleClient``, nothing written,
-    when ``client`` is no longer the current row."""
+    scope). ``StaleClient``, nothing written, when ``client`` is no longer the current row."""
     found = await conn.row(
         _SWAPPED_BY_LOOKUP_PG, lookup, client.id, new_hash, idle_expiry, presented, now,
         client.version, jkt,
