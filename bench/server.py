@@ -1,10 +1,13 @@
 """A Sesame process for the benchmarks: a fresh PostgreSQL database and Redis key prefix (or
-the embedded default), the same as the tests use, removed afterwards."""
+the embedded default), the same as the tests use, removed afterwards with the server's data
+directory (kept, and named, when the run fails)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,6 +41,20 @@ async def running_sesame(
     core each; ``--server-root`` runs the server from another checkout (an older revision),
     so two revisions can be compared side by side in one run."""
     data_dir = Path(tempfile.mkdtemp(prefix="sesame-bench-"))
+    try:
+        async with _sesame_in(data_dir, kind, args) as running:
+            yield running
+    except BaseException:
+        # Kept for a look at what went wrong: the server's log (and the embedded database).
+        print(f"bench: the server's data and log are kept in {data_dir}", file=sys.stderr)
+        raise
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@asynccontextmanager
+async def _sesame_in(
+    data_dir: Path, kind: str, args: argparse.Namespace | None
+) -> AsyncIterator[tuple[str, dict[str, str]]]:
     if args is not None and args.client_cpu is not None:
         os.sched_setaffinity(0, cpu_set(args.client_cpu))
     root = Path(args.server_root) if args is not None and args.server_root else ROOT
