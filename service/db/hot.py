@@ -3,21 +3,19 @@ connection, taken from the engine's pool, without an ORM session, identity map o
 BEGIN/COMMIT pair around every use.
 
 Each ``Statement`` is written once in PostgreSQL's ``$n`` placeholders (SQLite reads the same
-text as ``?n``). On PostgreSQL it runs as an asyncpg prepared statement (asyncpg caches it per
-connection) in autocommit: one statement, one round trip, atomic on its own. On the embedded
-default a read outside a transaction runs on a read-only connection of its own, without the
-pool (``service.db.sqlite_reads``), and a write on the pooled connection, committed at once.
-Parameters and returned columns go through the models' own column types (``UTCDateTime``,
-``Uuid``...), so values read here equal values read by the ORM.
+text as ``?n``). On PostgreSQL it runs as an asyncpg prepared statement (cached per connection)
+in autocommit: one statement, one round trip, atomic on its own. On the embedded default a read
+outside a transaction runs on a read-only connection of its own (``service.db.sqlite_reads``)
+and a write on the pool's connection where it lies idle, committed at once
+(``service.db.sqlite_writes``). Parameters and columns go through the models' column types
+(``UTCDateTime``, ``Uuid``...), so values read here equal values read by the ORM.
 
-A connection that fails as an outage (the database restarting, a dropped socket) is thrown
-away and every idle pooled connection with it, the way SQLAlchemy treats a disconnect; the
-caller sees ``DatabaseUnavailable`` (503).
+A connection that fails as an outage (the database restarting, a dropped socket) is thrown away
+with every idle pooled connection, as SQLAlchemy treats a disconnect: ``DatabaseUnavailable``.
 
 On PostgreSQL the hot paths keep a few connections checked out of the engine's pool between
 uses (``connect``): taking one is a list pop instead of the async engine's checkout and checkin
-(three greenlet switches and a shielded task, 54-66 us of CPU a use on the 2-core machine:
-``bench/round_trips.py``)."""
+(three greenlet switches and a shielded task, 54-66 us of CPU a use: ``bench/round_trips.py``)."""
 
 from __future__ import annotations
 
@@ -47,6 +45,7 @@ from service.db.engine import (
     sqlite3_of,
 )
 from service.db.sqlite_reads import is_select
+from service.db.sqlite_writes import write_on_idle
 from service.spans import span
 
 Processor = Callable[[Any], Any] | None
@@ -230,7 +229,6 @@ class _Sqlite:
     async def fetchrow(
         self, sql: str, params: list[Any], *, off_loop: bool = False
     ) -> Sequence[Any] | None:
-        # A span when tracing is on (asyncpg's own instrumentation covers PostgreSQL).
         with span(sql.lstrip()[:6].upper(), **{"db.system": "sqlite", "db.statement": sql}):
             if is_select(sql) and not self.in_transaction and not off_loop:
                 rows = self.conn.execute(sql, params).fetchall()
@@ -258,7 +256,8 @@ class _Sqlite:
             return None
         done = sqlite_writes.try_write(self.conn, sql, params)
         if done is not None and sqlite_writes.checkpoint_due():
-            await self.driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            # Read to the end: an unfinished statement fails every later commit ("in progress").
+            await self.driver.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
         return done
 
     async def rollback(self) -> None:
@@ -322,9 +321,12 @@ class HotConnection:
     async def execute(self, statement: Statement, *args: Any) -> int:
         """Run a statement that returns nothing; the number of rows it changed."""
         binds, _ = statement.processors(self._dialect)
+        sql, params = statement.sql[self.dialect], _convert(binds, args)
+        done = await write_on_idle(self._db, sql, params) if self._run is None else None
+        if done is not None:  # the embedded default: its pool connection used where it lies
+            return done
         try:
-            run = await self._pooled()
-            return await run.execute(statement.sql[self.dialect], _convert(binds, args))
+            return await (await self._pooled()).execute(sql, params)
         except Exception as exc:
             await self._failed(exc)
             raise
@@ -335,9 +337,8 @@ class HotConnection:
         if isinstance(exc, sqlite3.Error):
             await self._run.rollback()
         if is_database_outage(exc) or type(exc).__name__ == "InternalClientError":
-            # The connection cannot be trusted; the pool's idle ones, and the ones kept here,
-            # were opened to the same server and are as likely gone: SQLAlchemy's own answer
-            # to a disconnect.
+            # Untrusted, with the pool's idle ones and the ones kept here (opened to the same
+            # server): SQLAlchemy's own answer to a disconnect.
             await self.connection.invalidate()
             while self._db.hot_idle:
                 await self._db.hot_idle.pop().connection.invalidate()

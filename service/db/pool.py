@@ -15,8 +15,9 @@ overflow, timeouts, events) is SQLAlchemy's ``AsyncAdaptedQueuePool`` unchanged.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import await_
@@ -35,6 +36,7 @@ class FairQueue(QueueCommon[Any]):
         self.use_lifo = use_lifo
         self._items: deque[Any] = deque()
         self._waiters: deque[asyncio.Future[Any]] = deque()
+        self._idle_watchers: list[asyncio.Future[None]] = []
 
     def empty(self) -> bool:
         return not self._items
@@ -54,6 +56,10 @@ class FairQueue(QueueCommon[Any]):
         if self.full():
             raise Full()
         self._items.append(item)
+        watchers, self._idle_watchers = self._idle_watchers, []
+        for watcher in watchers:
+            if not watcher.done():
+                watcher.set_result(None)
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         # The pool only gives back without blocking: it never holds more than maxsize.
@@ -76,6 +82,13 @@ class FairQueue(QueueCommon[Any]):
         except TimeoutError as exc:
             raise Empty() from exc
 
+    async def until_idle(self) -> None:
+        """Until a connection lies idle: given back while no one waited for it."""
+        if not self._items:
+            watcher: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._idle_watchers.append(watcher)
+            await watcher
+
     async def _wait(self) -> Any:
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
@@ -93,3 +106,41 @@ class FairAsyncQueuePool(AsyncAdaptedQueuePool):
     """``AsyncAdaptedQueuePool`` whose waiters get connections first come, first served."""
 
     _queue_class = FairQueue
+
+    def idle_dbapi_connection(self) -> Any | None:
+        """The DB-API connection of a connection idle in the pool, left there: for a use that
+        runs to its end on the event loop's thread without awaiting (``service.db.hot``), which
+        no checkout can interleave with, since a checkout too needs the loop. None when every
+        connection is out, or when the idle one would not be handed out as it is (closed,
+        invalidated or due for recycling: its checkout reconnects it)."""
+        items = self._fair._items
+        if not items:
+            return None
+        record = items[-1] if self._pool.use_lifo else items[0]
+        started = record.starttime
+        if (
+            record.dbapi_connection is None
+            or (self._recycle > -1 and time.time() - started > self._recycle)
+            or self._invalidate_time > started
+            or record._soft_invalidate_time > started
+        ):
+            return None
+        return record.dbapi_connection
+
+    def all_out(self) -> bool:
+        """Every connection is checked out (and there is one)."""
+        return not self._fair._items and self.checkedout() > 0
+
+    async def until_idle(self) -> bool:
+        """Wait until a connection lies idle in the pool, for at most the pool's timeout: whether
+        one does."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._fair.until_idle()
+        except TimeoutError:
+            return False
+        return True
+
+    @property
+    def _fair(self) -> FairQueue:
+        return cast(FairQueue, self._pool)
