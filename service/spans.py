@@ -29,6 +29,16 @@ def span(name: str, **attributes: Any) -> AbstractContextManager[Any]:
     return _tracer.start_as_current_span(name, attributes=attributes)  # type: ignore[no-any-return]
 
 
+def statement_span(system: str, statement: str, name: str = "") -> AbstractContextManager[Any]:
+    """A client span for one database statement (OpenTelemetry's ``db.system`` and
+    ``db.statement``), named ``name`` or the statement's first word; nothing is computed when
+    tracing is off."""
+    if _tracer is None:
+        return _OFF
+    attributes = {"db.system": system, "db.statement": statement}
+    return span(name or statement.lstrip()[:6].upper(), **attributes)
+
+
 def current_ids() -> dict[str, str]:
     """The current trace and span ids (hex, as OTLP and log pipelines show them), if any."""
     if _trace is None:

@@ -46,7 +46,7 @@ from service.db.engine import (
 )
 from service.db.sqlite_reads import is_select
 from service.db.sqlite_writes import write_on_idle
-from service.spans import span
+from service.spans import statement_span
 
 Processor = Callable[[Any], Any] | None
 
@@ -229,7 +229,7 @@ class _Sqlite:
     async def fetchrow(
         self, sql: str, params: list[Any], *, off_loop: bool = False
     ) -> Sequence[Any] | None:
-        with span(sql.lstrip()[:6].upper(), **{"db.system": "sqlite", "db.statement": sql}):
+        with statement_span("sqlite", sql):
             if is_select(sql) and not self.in_transaction and not off_loop:
                 rows = self.conn.execute(sql, params).fetchall()
             elif (done := await self._on_loop(sql, params)) is not None:
@@ -241,7 +241,7 @@ class _Sqlite:
         return cast(Sequence[Any], rows[0]) if rows else None
 
     async def execute(self, sql: str, params: list[Any]) -> int:
-        with span(sql.lstrip()[:6].upper(), **{"db.system": "sqlite", "db.statement": sql}):
+        with statement_span("sqlite", sql):
             if (done := await self._on_loop(sql, params)) is not None:
                 return done[1]
             cursor = await self.driver.execute(sql, params)

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from service.spans import span
+from service.spans import statement_span
 
 
 def is_select(sql: str) -> bool:
@@ -76,7 +76,7 @@ class Reader:
         that belongs to a transaction of the pooled connection."""
         if not is_select(sql):
             return None
-        with span("SELECT", **{"db.system": "sqlite", "db.statement": sql}):
+        with statement_span("sqlite", sql, "SELECT"):
             return self.read(sql, params)
 
     def read(self, sql: str, params: Sequence[Any]) -> list[Any] | None:

@@ -42,7 +42,7 @@ from service.db.engine import (
 )
 from service.db.pool import FairAsyncQueuePool
 from service.db.sqlite_reads import would_wait
-from service.spans import span
+from service.spans import statement_span
 
 CHECKPOINT_EVERY = 200
 _since_checkpoint = 0
@@ -83,14 +83,10 @@ def checkpoint_due() -> bool:
 
 
 async def write_on_idle(db: Database, sql: str, params: Sequence[Any]) -> int | None:
-    """``try_write`` on the pool's connection while it lies idle in the pool, left there: the
-    row count, or None when nothing was written (a checkpoint is due, another process holds the
-    lock, the statement failed, or the connection stayed out for the pool's whole timeout): the
-    caller then checks it out and writes as before. While the connection is out (another
-    request's checkout, an ORM session) this waits until it is back rather than queueing for it
-    in the pool: a queue, once formed behind a checkpoint, would otherwise hand the connection
-    from waiter to waiter and never let it lie idle again. Only for a file database (one
-    connection)."""
+    """``try_write`` on the pool's connection where it lies idle, waiting for it to lie idle
+    again while it is out (see above): the row count, or None when nothing was written (a
+    checkpoint due, another process's lock, an error, or the connection out for the pool's whole
+    timeout), and the caller writes on a checkout as before. Only for a file database."""
     pool = db.engine.sync_engine.pool
     if not isinstance(pool, FairAsyncQueuePool):
         return None
@@ -99,7 +95,7 @@ async def write_on_idle(db: Database, sql: str, params: Sequence[Any]) -> int | 
             return None  # the idle one is to be reconnected at its checkout; or a timeout
     if _since_checkpoint >= CHECKPOINT_EVERY:
         return None  # the checkpoint runs on aiosqlite's thread, on a checked-out connection
-    with span(sql.lstrip()[:6].upper(), **{"db.system": "sqlite", "db.statement": sql}):
+    with statement_span("sqlite", sql):
         try:
             done = try_write(sqlite3_of(raw), sql, params)
         except sqlite3.Error:

@@ -27,7 +27,7 @@ from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, ResponseError
 
-from service.spans import span
+from service.spans import statement_span
 
 # Kept at most at once; more are made under a burst and closed after their command.
 KEEP = 32
@@ -46,7 +46,7 @@ class KeptConnections:
             # A span when tracing is on, as redis-py's instrumentation gave the client's commands
             # (the command's name only: the values may be secrets).
             name = str(args[0])
-            with span(name, **{"db.system": "redis", "db.statement": name}):
+            with statement_span("redis", name, name):
                 reply = await conn.retry.call_with_retry(
                     lambda: _send(conn, args), lambda _error: conn.disconnect()
                 )
