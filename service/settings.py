@@ -232,6 +232,12 @@ class Settings(BaseSettings):
         return max(self.access_token_seconds, self.id_token_seconds)
 
     @property
+    def code_tombstone_seconds(self) -> int:
+        """How long a redeemed code's tombstone is kept (``service.oidc.codes``): past the code
+        and the tokens it may have issued, so that a late replay is still recognised."""
+        return max(self.code_seconds, self.access_token_seconds)
+
+    @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

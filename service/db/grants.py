@@ -6,13 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Boolean, Column, update
+from sqlalchemy import Boolean, Column, func, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.clients import StaleClient, current_version
 from service.db.hot import HotConnection, Statement, columns, pg_placeholders
 from service.db.models import Api, Grant, OAuthClient, Session, User
+
+
+class Forestalled(Exception):
+    """A grant's insert found its gid written already, revoked ahead of it (``revoke_ahead``)."""
 
 
 async def add(session: AsyncSession, row: Grant) -> None:
@@ -24,6 +29,30 @@ async def revoke_by_gid(session: AsyncSession, gid: str, at: datetime) -> None:
         update(Grant)
         .where(col(Grant.gid) == gid, col(Grant.revoked_at).is_(None))
         .values(revoked_at=at)
+    )
+
+
+async def revoke_ahead(
+    session: AsyncSession, gid: str, client_pk: int, at: datetime, until: datetime
+) -> None:
+    """Revoke grant ``gid``, which may not be written yet: when it is not, write it already
+    revoked (a placeholder row, no user and no scope, kept until ``until``), so that its own
+    insert, which writes nothing over a ``gid`` present (``issue_for_user``), finds it and
+    raises ``Forestalled``. The two meet on the unique ``gid``: whichever comes second waits
+    for the other's commit, so the grant ends revoked in either order (RFC 6749 4.1.2, for a
+    code whose first exchange has claimed it and is still writing its grant)."""
+    assert session.bind is not None
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    placeholder = dialect.insert(Grant).values(
+        gid=gid, client_pk=client_pk, scope="", amr="", created_at=at, expires_at=until,
+        revoked_at=at,
+    )  # fmt: skip
+    table = Grant.__table__.c  # type: ignore[attr-defined]
+    await session.exec(
+        placeholder.on_conflict_do_update(
+            index_elements=[table.gid],
+            set_={"revoked_at": func.coalesce(table.revoked_at, placeholder.excluded.revoked_at)},
+        )
     )
 
 
@@ -88,18 +117,27 @@ _IF_CURRENT = (
 )
 # user_id is $3. Only for an account that is not disabled; nothing is written otherwise.
 _IF_ACTIVE = f"FROM users WHERE users.id = $3 AND users.disabled_at IS NULL AND {_IF_CURRENT}"
+# A gid present already was revoked ahead of its grant (revoke_ahead): nothing is written.
+_UNLESS_FORESTALLED = "ON CONFLICT (gid) DO NOTHING"
+_GID_TAKEN = Statement(
+    "SELECT gid FROM oauth_grants WHERE gid = $1",
+    columns(Grant, "gid"),
+    scalars=columns(Grant, "gid"),
+)
 # PostgreSQL: the conditional insert and the user's row, in one statement (one round trip).
 # A parameter in a SELECT list has no type to be inferred from: cast (``typed_param``).
 _TYPED = pg_placeholders(len(_ISSUED), columns(Grant, *_ISSUED))
 _ISSUE_FOR_USER_PG = Statement(
     f"WITH issued AS (INSERT INTO oauth_grants ({_NAMES}) SELECT {_TYPED} {_IF_ACTIVE} "  # noqa: S608 (our own column names)
-    "RETURNING user_id) SELECT {returns} FROM users JOIN issued ON users.id = issued.user_id",
+    f"{_UNLESS_FORESTALLED} RETURNING user_id)"
+    " SELECT {returns} FROM users JOIN issued ON users.id = issued.user_id",
     _PARAMS,
     (User,),
 )
 # SQLite (no data-modifying CTE): the conditional insert, then the row, on the one connection.
 _ISSUE_IF_ACTIVE = Statement(
-    f"INSERT INTO oauth_grants ({_NAMES}) SELECT {pg_placeholders(len(_ISSUED))} {_IF_ACTIVE}",
+    f"INSERT INTO oauth_grants ({_NAMES}) SELECT {pg_placeholders(len(_ISSUED))} {_IF_ACTIVE}"
+    f" {_UNLESS_FORESTALLED}",
     _PARAMS,
 )
 # resource is $6: for a token for an API, the API's row still has the scopes the request was
@@ -185,7 +223,8 @@ async def insert_for_client(
 async def issue_for_user(conn: HotConnection, row: Grant, client: OAuthClient) -> User | None:
     """Write ``row`` if its user exists and is not disabled, and return that user; None (and
     nothing written) otherwise. ``StaleClient`` (nothing written) when ``client`` is no longer
-    the current row: asked only when nothing was written, so a request pays for it only then."""
+    the current row, ``Forestalled`` when ``row.gid`` was revoked ahead of it: both asked only
+    when nothing was written, so a request pays for them only then."""
     values = _issued(row, client)
     if conn.dialect == "postgresql":
         found = await conn.row(_ISSUE_FOR_USER_PG, *values)
@@ -193,8 +232,11 @@ async def issue_for_user(conn: HotConnection, row: Grant, client: OAuthClient) -
     else:
         written = await conn.execute(_ISSUE_IF_ACTIVE, *values) == 1
         found = await conn.row(_USER, row.user_id) if written else None
-    if not written and await current_version(conn, row.client_pk) != client.version:
-        raise StaleClient
+    if not written:
+        if await current_version(conn, row.client_pk) != client.version:
+            raise StaleClient
+        if await conn.row(_GID_TAKEN, row.gid) is not None:
+            raise Forestalled
     return cast(User | None, found[0] if found else None)
 
 

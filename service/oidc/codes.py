@@ -8,9 +8,11 @@ Redeeming is one atomic store ``claim``. The first redemption gets the code's da
 tombstone naming the grant G it is about to write; a code that was never issued leaves nothing
 (no key, no audit row). A replay finds the tombstone, marks it replayed and revokes G (RFC 6749
 4.1.2: a code used twice means it leaked). A replay can arrive while the first exchange is still
-writing G, when there is nothing yet to revoke; so the first exchange looks at its tombstone once
-G is committed and revokes G itself when a replay was recorded. Whichever order the two take,
-G ends revoked.
+writing G, when there is nothing yet to revoke: it then writes G itself, already revoked, and
+the first exchange's insert of G, which writes nothing over a G present, finds it and refuses
+(``service.db.grants.revoke_ahead``). The two meet on G's unique key in the database, so
+whichever order they take G ends revoked, and the first exchange asks nothing more of the store
+once G is written.
 """
 
 from __future__ import annotations
@@ -86,8 +88,7 @@ async def redeem_code(ctx: OidcContext, code: str, gid: str) -> tuple[CodeGrant 
     ``(None, first_gid)`` when it had been redeemed before (the caller revokes ``first_gid``)."""
     if len(code) > 128:
         raise InvalidGrant("the code is invalid or has expired")
-    # The tombstone outlives the code itself so that a late replay is still recognised.
-    ttl = max(ctx.settings.code_seconds, ctx.settings.access_token_seconds)
+    ttl = ctx.settings.code_tombstone_seconds
     previous = await ctx.store.claim(_key(ctx, code), gid.encode(), ttl)
     if previous is None:
         raise InvalidGrant("the code is invalid or has expired")
@@ -121,11 +122,3 @@ async def release_code(ctx: OidcContext, code: str, gid: str, found: CodeGrant) 
     left = (found.expires_at - ctx.clock.now()).total_seconds()
     if left > 0:
         await ctx.store.release(_key(ctx, code), gid.encode(), found.stored, math.ceil(left))
-
-
-async def replayed_meanwhile(ctx: OidcContext, code: str) -> bool:
-    """Whether a replay of ``code`` was recorded since it was redeemed: asked by the first
-    exchange once its grant is committed, so a replay that found no grant to revoke is not
-    lost."""
-    tombstone = await ctx.store.get(_key(ctx, code))
-    return tombstone is not None and tombstone.startswith(REPLAYED)

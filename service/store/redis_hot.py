@@ -1,7 +1,7 @@
 """Single Redis commands on kept connections, without redis-py's client layer.
 
 The store's one-command calls (the code's claim, a ceremony's put and take, the rate budgets)
-are on every hot path: two per code exchange, two per passkey sign-in. redis-py's client spends
+are on every hot path: one per code exchange, two per passkey sign-in. redis-py's client spends
 per command, besides the round trip, a pool checkout under a lock with a check for unread data,
 observability hooks and a release. A ``GET`` through the client costs 76-90 us of CPU, through
 this module 63-70 us with its retry wrapper and span check (``bench/round_trips.py`` prints

@@ -1,11 +1,14 @@
 """The hot paths' writes on the driver's connection (service.db.hot), on both backends: the
 passkey sign-in's three writes are one unit guarded by the counter's compare-and-set, and the
-grant insert is refused, with nothing written, for a disabled account."""
+grant insert is refused, with nothing written, for a disabled account or a grant a code's replay
+revoked ahead of it."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlmodel import func, select
 
 from service import audit
@@ -69,6 +72,21 @@ async def test_a_signin_writes_all_three_once_per_counter_value(app, client):
     assert (stored.sign_count, stored.last_used_at) == (credential.sign_count + 5, now)
 
 
+async def a_grant_for(app, user, gid="g" * 43):
+    """An app's current row and an unwritten grant of ``user``'s tokens for it."""
+    ctx = app.state.ctx
+    registered = await RelyingParty.register(app)
+    async with ctx.db.session() as db:
+        app_row = await client_rows.by_client_id(db, registered.client_id)
+    assert app_row is not None and app_row.id is not None
+    now = ctx.clock.now()
+    grant = Grant(
+        gid=gid, client_pk=app_row.id, user_id=user.id, sid="s", scope="openid",
+        created_at=now, expires_at=now + timedelta(hours=1),
+    )  # fmt: skip
+    return app_row, grant
+
+
 async def test_no_grant_is_written_for_a_disabled_account(app, client):
     ctx = app.state.ctx
     _, user = await signed_up(app, client)
@@ -77,15 +95,7 @@ async def test_no_grant_is_written_for_a_disabled_account(app, client):
         row.disabled_at = ctx.clock.now()
         db.add(row)
         await db.commit()
-    registered = await RelyingParty.register(app)
-    async with ctx.db.session() as db:
-        app_row = await client_rows.by_client_id(db, registered.client_id)
-    assert app_row is not None and app_row.id is not None
-    now = ctx.clock.now()
-    grant = Grant(
-        gid="g" * 43, client_pk=app_row.id, user_id=user.id, sid="s", scope="openid",
-        created_at=now, expires_at=now + timedelta(hours=1),
-    )  # fmt: skip
+    app_row, grant = await a_grant_for(app, user)
     async with hot.connect(ctx.db) as conn:
         assert await grant_rows.issue_for_user(conn, grant, app_row) is None
     assert (await counts(app, user.id))[2] == 0
@@ -152,3 +162,62 @@ async def test_a_row_read_on_the_hot_path_is_the_orm_s_row(app, rp):
         k: type(v) for k, v in by_orm.model_dump().items()
     }
     assert by_hot.client_id == rp.client_id and by_hot.id == by_orm.id
+
+
+async def grant_row(app, gid):
+    async with app.state.ctx.db.session() as db:
+        return (await db.exec(select(Grant).where(Grant.gid == gid))).one()
+
+
+async def test_a_grant_revoked_ahead_is_not_written_and_its_insert_says_so(app, client):
+    """RFC 6749 4.1.2: a code's replay that finds its first exchange's grant not yet written
+    writes it revoked (``revoke_ahead``). The grant's own insert, arriving while that write is
+    still open, waits for it (PostgreSQL: the unique gid; SQLite: the one connection), then
+    writes nothing and raises ``Forestalled``; the row stays the revoked placeholder."""
+    ctx = app.state.ctx
+    _, user = await signed_up(app, client)
+    app_row, grant = await a_grant_for(app, user, gid="a" * 43)
+    now = ctx.clock.now()
+
+    async def insert():
+        async with hot.connect(ctx.db) as conn:
+            return await grant_rows.issue_for_user(conn, grant, app_row)
+
+    async with ctx.db.session() as db:
+        await grant_rows.revoke_ahead(db, grant.gid, app_row.id, now, now + timedelta(minutes=10))
+        inserting = asyncio.ensure_future(insert())
+        await asyncio.sleep(0.3)
+        assert not inserting.done()  # waiting for the replay's write to end
+        await db.commit()
+    with pytest.raises(grant_rows.Forestalled):
+        await inserting
+    placeholder = await grant_row(app, grant.gid)
+    assert placeholder.revoked_at is not None and placeholder.user_id is None
+    assert (await counts(app, user.id))[2] == 0
+
+
+async def test_a_grant_being_written_is_revoked_by_a_replay_that_waits_for_it(app, client):
+    """The other order: the grant's write is open when the replay's revocation comes. The
+    revocation waits for it to commit, then revokes the grant itself (not a placeholder)."""
+    ctx = app.state.ctx
+    _, user = await signed_up(app, client)
+    app_row, grant = await a_grant_for(app, user, gid="b" * 43)
+    now = ctx.clock.now()
+
+    async def revoke():
+        async with ctx.db.session() as db:
+            until = now + timedelta(minutes=10)
+            await grant_rows.revoke_ahead(db, grant.gid, app_row.id, now, until)
+            await db.commit()
+
+    async with ctx.db.session() as db:
+        db.add(grant)
+        await db.flush()
+        revoking = asyncio.ensure_future(revoke())
+        await asyncio.sleep(0.3)
+        assert not revoking.done()  # waiting for the grant's write to end
+        await db.commit()
+    await revoking
+    written = await grant_row(app, grant.gid)
+    assert written.revoked_at is not None and written.user_id == user.id
+    assert (await counts(app, user.id))[2] == 1

@@ -3,9 +3,10 @@
 The code is single use, unexpired, issued to this client for this redirect URI, and its PKCE
 challenge is met. A code presented twice revokes the tokens issued for it (RFC 6749 4.1.2).
 
-Round trips: one store claim for the code, one statement that writes the grant and reads the
-user (``issue_for_user``, conditional on the client row's version: ``service.db.clients``),
-then one store read for a replay recorded meanwhile; signing uses keys cached in memory. When
+Round trips: one store claim for the code, then one statement that writes the grant and reads
+the user (``issue_for_user``, conditional on the client row's version: ``service.db.clients``,
+and writing nothing over a grant a replay revoked ahead of it: ``service.oidc.codes``); signing
+uses keys cached in memory. When
 the client row turns out to have changed, the exchange carries on from after the claim on the
 current row, and gives the code back if that row refuses it (``codes.release_code``).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from service.db.grants import Forestalled
 from service.db.models import OAuthClient
 from service.keys.keyed import new_token
 from service.oidc import codes, pkce
@@ -85,11 +87,13 @@ async def _issue(
         resource=found.resource,
         proof=proof,
     )
-    user = await issue_for_user(ctx, grant, client)
-    if await codes.replayed_meanwhile(ctx, code):
-        # A replay came while this grant was being written and found nothing to revoke.
-        await _revoke(ctx, gid, client)
-        raise InvalidGrant("the code was used twice; the tokens issued for it are revoked")
+    try:
+        user = await issue_for_user(ctx, grant, client)
+    except Forestalled:
+        # A replay came before this grant was written, and wrote it revoked.
+        raise InvalidGrant(
+            "the code was used twice; the tokens issued for it are revoked"
+        ) from None
     response = await tokens_for_user(
         ctx,
         client,
@@ -109,7 +113,7 @@ async def _issue(
 
 async def _revoke(ctx: OidcContext, gid: str, client: OAuthClient) -> None:
     detail = f"authorization code used twice by {client.client_id}"
-    await revoke_family(ctx, gid, user_id=None, detail=detail)
+    await revoke_family(ctx, gid, user_id=None, detail=detail, ahead_for=client)
 
 
 def registration_problem(client: Registering) -> str | None:

@@ -142,11 +142,25 @@ def idle_expiry(ctx: OidcContext, client: OAuthClient, now: datetime) -> datetim
     return now + timedelta(seconds=idle or settings.refresh_idle_seconds)
 
 
-async def revoke_family(ctx: OidcContext, gid: str, *, user_id: int | None, detail: str) -> None:
+async def revoke_family(
+    ctx: OidcContext,
+    gid: str,
+    *,
+    user_id: int | None,
+    detail: str,
+    ahead_for: OAuthClient | None = None,
+) -> None:
     """Revoke every token of one grant and say why in the audit log (RFC 6749 4.1.2 for a code
-    used twice, RFC 9700 4.14.2 for a refresh token reused)."""
+    used twice, RFC 9700 4.14.2 for a refresh token reused). With ``ahead_for``, the grant may
+    not be written yet (a code's first exchange still running): it is then written revoked
+    first, for that client, kept as long as the code's tombstone (``grant_rows.revoke_ahead``)."""
+    now = ctx.clock.now()
     async with ctx.db.session() as db:
-        await grant_rows.revoke_by_gid(db, gid, ctx.clock.now())
+        if ahead_for is None:
+            await grant_rows.revoke_by_gid(db, gid, now)
+        else:
+            until = now + timedelta(seconds=ctx.settings.code_tombstone_seconds)
+            await grant_rows.revoke_ahead(db, gid, client_pk(ahead_for), now, until)
         await audit.record(
             db, ctx.clock, "tokens.revoked", user_id=user_id, actor="system", detail=detail
         )
