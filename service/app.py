@@ -124,8 +124,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # First start: signing keys are created once and shared through the database.
+        # First start: signing keys are created once and shared through the database; the
+        # ones that sign now are opened here, not by the first token (``Signer.warm``).
         await oidc.signer.ensure()
+        await oidc.signer.warm()
         await first_admin.announce(ctx)
         _drain_on_sigterm(_app)
         ctx.mailer.start()

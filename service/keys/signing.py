@@ -220,11 +220,20 @@ class Signer:
         """A compact JWS (RFC 7515 7.1) of ``claims``. The header's encoding is made once per
         key and type, and the signature is ``cryptography``'s own call: the same bytes joserfc
         would produce, without its per-token key and header handling."""
-        row = await self._signing_row(alg)
+        return self._signer(await self._signing_row(alg)).sign(claims, typ)
+
+    def _signer(self, row: SigningKey) -> CompactSigner:
         signer = self._signers.get(row.kid)
         if signer is None:
-            signer = self._signers[row.kid] = CompactSigner(self._open(row), alg, row.kid)
-        return signer.sign(claims, typ)
+            signer = self._signers[row.kid] = CompactSigner(self._open(row), row.alg, row.kid)
+        return signer
+
+    async def warm(self) -> None:
+        """Open the keys that sign now, at start-up: opening an RSA private key checks it
+        (tens of milliseconds), which the first token of each worker would otherwise wait for.
+        A key that starts signing later (a rotation) is opened by its first token."""
+        for alg in ALGORITHMS:
+            self._signer(await self._signing_row(alg))
 
     async def verify(
         self, token: str, *, algorithms: Sequence[str] = ALGORITHMS, typ: str | None = None

@@ -150,3 +150,30 @@ async def test_instances_agree_on_keys_and_rotation(make_app):
         browser, _, _ = await signed_up(c)
         body = await rp.tokens(browser)
     assert jws.extract_compact(body["id_token"].encode()).protected["kid"] in new_kids
+
+
+async def test_a_started_instance_signs_its_first_token_without_opening_a_key(
+    make_app, client, monkeypatch
+):
+    """The keys that sign now are opened at start-up: opening an RSA private key checks it,
+    tens of milliseconds each worker's first token would otherwise wait for. Once an instance
+    has started (its lifespan run), signing with every algorithm opens no key."""
+    import signal
+
+    from service.keys import signing
+
+    assert (await client.get("/jwks.json")).status_code == 200  # the keys exist
+    started = make_app(signing_key_cache_seconds=60)
+    original = signal.getsignal(signal.SIGTERM)  # start-up chains a handler in front
+    try:
+        async with started.router.lifespan_context(started):
+
+            def no_opening(*_args, **_kwargs):
+                raise AssertionError("a key was opened when a token was signed")
+
+            monkeypatch.setattr(signing, "import_key", no_opening)
+            for alg in signing.ALGORITHMS:
+                token = await started.state.oidc.signer.sign({"sub": "s"}, alg=alg)
+                assert jws.extract_compact(token.encode()).protected["alg"] == alg
+    finally:
+        signal.signal(signal.SIGTERM, original)
