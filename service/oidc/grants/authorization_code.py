@@ -6,9 +6,9 @@ challenge is met. A code presented twice revokes the tokens issued for it (RFC 6
 Round trips: one store claim for the code, then one statement that writes the grant and reads
 the user (``issue_for_user``, conditional on the client row's version: ``service.db.clients``,
 and writing nothing over a grant a replay revoked ahead of it: ``service.oidc.codes``); signing
-uses keys cached in memory. When
-the client row turns out to have changed, the exchange carries on from after the claim on the
-current row, and gives the code back if that row refuses it (``codes.release_code``).
+uses keys cached in memory. When the client row turns out to have changed, the exchange carries
+on from after the claim on the current row, and gives the code back if that row refuses it
+(``codes.release_code``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ async def exchange_code(
         await _revoke(ctx, first_gid, client)
         raise InvalidGrant("the code was already used; the tokens issued for it are revoked")
     return await resumable(
-        partial(_issue, ctx, params, proof, code, found, gid),
+        partial(_issue, ctx, params, proof, found, gid),
         client,
         partial(codes.release_code, ctx, code, gid, found),
     )
@@ -59,7 +59,6 @@ async def _issue(
     ctx: OidcContext,
     params: dict[str, str],
     proof: Proof | None,
-    code: str,
     found: codes.CodeGrant,
     gid: str,
     client: OAuthClient,
